@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * Portmaster: the contract between portmaster.ko and userspace.
+ *
+ * This header is the only place where the generic netlink protocol, the
+ * 17xx verdict marks and the NFQUEUE numbers are defined.  The module, the
+ * daemon, pmctl and the tests all include it.
+ *
+ * Generic netlink family PORTMASTER_GENL_NAME, version
+ * PORTMASTER_GENL_VERSION.  The family is available in every network
+ * namespace; each namespace has its own listener, flows, settings and
+ * statistics.  Every command is validated strictly against its policy:
+ * unknown or malformed attributes are refused with EINVAL and an extended
+ * ack.  Commands marked (admin) need CAP_NET_ADMIN; others may be sent by
+ * any user.
+ *
+ * PM_CMD_REGISTER (admin)
+ *   No attributes.  Makes the sending socket the namespace's verdict
+ *   listener: from now on every new flow is held and announced to it with
+ *   PM_CMD_FLOW_NEW.  Fails with EBUSY while another listener lives.  The
+ *   listener stays registered until PM_CMD_UNREGISTER or until its socket
+ *   closes; a socket that closes while registered counts as a listener
+ *   that died, and new flows follow the fail policy until a listener
+ *   registers again.
+ *
+ * PM_CMD_UNREGISTER (admin)
+ *   No attributes.  A clean goodbye from the registered listener: pending
+ *   flows pass unmarked and, with no listener, the module stays out of the
+ *   way.  ENOENT when the sender is not the listener.
+ *
+ * PM_CMD_FLOW_NEW (kernel to listener, unicast)
+ *   PM_A_FLOW_ID: NLA_U64, the pending flow; answer with PM_CMD_VERDICT
+ *   PM_A_CT_ID: NLA_U32, nf_ct_get_id() of the conntrack entry
+ *   PM_A_DIRECTION: NLA_U8, enum pm_direction (of the flow, not the packet)
+ *   PM_A_FAMILY: NLA_U8, AF_INET or AF_INET6
+ *   PM_A_PROTOCOL: NLA_U8, IPPROTO_*
+ *   PM_A_SRC_ADDR: NLA_BINARY, 4 or 16 bytes, network order
+ *   PM_A_DST_ADDR: NLA_BINARY, 4 or 16 bytes, network order
+ *   PM_A_SRC_PORT: NLA_U16, host order (TCP, UDP, UDP-Lite, SCTP, DCCP)
+ *   PM_A_DST_PORT: NLA_U16, host order
+ *   PM_A_ICMP_TYPE: NLA_U8 (ICMP and ICMPv6 only)
+ *   PM_A_ICMP_CODE: NLA_U8 (ICMP and ICMPv6 only)
+ *   PM_A_IFINDEX: NLA_U32, the device the packet leaves or entered by
+ *   PM_A_OWNER: NLA_NESTED, the local socket's owner, when one is known
+ *     PM_OWNER_A_UID: NLA_U32, in the listener's user namespace
+ *     PM_OWNER_A_GID: NLA_U32
+ *     PM_OWNER_A_INODE: NLA_U64, socket inode, as in /proc/PID/fd
+ *     PM_OWNER_A_PID: NLA_U32, thread id, only when captured in the
+ *       sending task's context (outbound); otherwise absent
+ *     PM_OWNER_A_TGID: NLA_U32, process id, likewise
+ *     PM_OWNER_A_COMM: NLA_NUL_STRING, likewise
+ *     PM_OWNER_A_EXE: NLA_NUL_STRING, executable path, likewise
+ *
+ * PM_CMD_VERDICT (admin)
+ *   PM_A_FLOW_ID: NLA_U64, required
+ *   PM_A_MARK: NLA_U32, required, one of enum pm_mark except
+ *     PM_MARK_UNDECIDED
+ *   ENOENT when the flow is no longer pending (answered, timed out or
+ *   evicted), EINVAL for a mark that is not a verdict.
+ *
+ * PM_CMD_GET_FLOWS (dump)
+ *   No attributes.  One PM_CMD_GET_FLOWS message per pending flow, with
+ *   the attributes of PM_CMD_FLOW_NEW plus
+ *   PM_A_AGE_MS: NLA_U32, how long the flow has waited
+ *   PM_A_HELD: NLA_U32, packets held for it now
+ *
+ * PM_CMD_GET_STATS
+ *   Reply: PM_A_STATS: NLA_NESTED
+ *     PM_STATS_A_PACKETS: NLA_U64, packets the hooks saw
+ *     PM_STATS_A_INTERCEPTED: NLA_U64, flows announced to a listener
+ *     PM_STATS_A_PENDING: NLA_U64, flows waiting now
+ *     PM_STATS_A_HELD: NLA_U64, packets held now
+ *     PM_STATS_A_FAST_PATH: NLA_U64, packets decided from ct->mark
+ *     PM_STATS_A_VERDICTS: NLA_NESTED, one NLA_U64 per mark, the
+ *       attribute type being the mark (1700 ... 1799)
+ *     PM_STATS_A_TIMEOUTS: NLA_U64, flows resolved by the verdict timeout
+ *     PM_STATS_A_TABLE_FULL: NLA_U64, flows refused: pending table full
+ *     PM_STATS_A_QUEUE_FULL: NLA_U64, packets refused: flow queue full
+ *     PM_STATS_A_EVENT_FAILED: NLA_U64, events the listener could not take
+ *     PM_STATS_A_POLICY_ACCEPT: NLA_U64, packets accepted by fail policy
+ *     PM_STATS_A_POLICY_DROP: NLA_U64, packets dropped by fail policy
+ *     PM_STATS_A_LISTENER_LOST: NLA_U64, listeners that died registered
+ *   PM_A_LISTENER: NLA_U32, netlink port id of the listener, 0 if none
+ *   PM_A_LISTENER_STATE: NLA_U8, enum pm_listener_state
+ *
+ * PM_CMD_GET_CONFIG
+ *   Reply: PM_A_CONFIG: NLA_NESTED, as for PM_CMD_SET_CONFIG, all present.
+ *
+ * PM_CMD_SET_CONFIG (admin)
+ *   PM_A_CONFIG: NLA_NESTED, required; any subset of
+ *     PM_CONFIG_A_FAIL_POLICY: NLA_U8, enum pm_fail_policy
+ *     PM_CONFIG_A_TIMEOUT_MS: NLA_U32, 10 ... 600000
+ *     PM_CONFIG_A_MAX_PENDING: NLA_U32, 1 ... 65536
+ *     PM_CONFIG_A_MAX_HELD: NLA_U32, packets per flow, 1 ... 1024
+ *   Settings are per network namespace; a new namespace starts from the
+ *   module parameters of the same names.
+ *
+ * PM_CMD_RESET (admin)
+ *   No attributes.  Clears the 17xx marks of every conntrack entry in the
+ *   namespace so that each connection is decided again by its next
+ *   packet (used after a rule change).  Reply: PM_A_RESET_COUNT: NLA_U32.
+ */
+#ifndef _UAPI_LINUX_PORTMASTER_H
+#define _UAPI_LINUX_PORTMASTER_H
+
+#define PORTMASTER_GENL_NAME "portmaster"
+#define PORTMASTER_GENL_VERSION 1
+
+/*
+ * Verdict marks, kept in the conntrack mark (and, for the reroutes, the
+ * packet mark) exactly as Portmaster's iptables integration does.
+ */
+enum pm_mark {
+	PM_MARK_UNDECIDED = 0,
+	PM_MARK_ACCEPT = 1700,		/* this packet only */
+	PM_MARK_BLOCK = 1701,		/* this packet only, ICMP reject */
+	PM_MARK_DROP = 1702,		/* this packet only */
+	PM_MARK_ACCEPT_ALWAYS = 1710,	/* kept on the connection */
+	PM_MARK_BLOCK_ALWAYS = 1711,
+	PM_MARK_DROP_ALWAYS = 1712,
+	PM_MARK_REROUTE_TUNNEL = 1717,	/* DNAT to the tunnel entry */
+	PM_MARK_REROUTE_DNS = 1799,	/* DNAT stray DNS to the resolver */
+};
+
+/* NFQUEUE numbers of the fallback: 17, direction, family, thread. */
+#define PM_QUEUE_OUT_V4 17040
+#define PM_QUEUE_OUT_V6 17060
+#define PM_QUEUE_IN_V4 17140
+#define PM_QUEUE_IN_V6 17160
+
+/* The iptables chains of the fallback. */
+#define PM_CHAIN_MANGLE_OUT "C170"
+#define PM_CHAIN_MANGLE_IN "C171"
+#define PM_CHAIN_FILTER "C17"
+
+enum pm_direction {
+	PM_DIR_OUT = 0,
+	PM_DIR_IN = 1,
+};
+
+enum pm_fail_policy {
+	PM_FAIL_OPEN = 0,	/* accept, unmarked */
+	PM_FAIL_CLOSED = 1,	/* drop */
+};
+
+enum pm_listener_state {
+	PM_LISTENER_NONE = 0,	/* never registered, or left cleanly */
+	PM_LISTENER_ACTIVE = 1,
+	PM_LISTENER_LOST = 2,	/* died registered: fail policy applies */
+};
+
+enum pm_cmd {
+	PM_CMD_UNSPEC,
+	PM_CMD_REGISTER,
+	PM_CMD_UNREGISTER,
+	PM_CMD_FLOW_NEW,
+	PM_CMD_VERDICT,
+	PM_CMD_GET_FLOWS,
+	PM_CMD_GET_STATS,
+	PM_CMD_GET_CONFIG,
+	PM_CMD_SET_CONFIG,
+	PM_CMD_RESET,
+	__PM_CMD_MAX
+};
+#define PM_CMD_MAX (__PM_CMD_MAX - 1)
+
+enum pm_attr {
+	PM_A_UNSPEC,
+	PM_A_FLOW_ID,
+	PM_A_CT_ID,
+	PM_A_DIRECTION,
+	PM_A_FAMILY,
+	PM_A_PROTOCOL,
+	PM_A_SRC_ADDR,
+	PM_A_DST_ADDR,
+	PM_A_SRC_PORT,
+	PM_A_DST_PORT,
+	PM_A_ICMP_TYPE,
+	PM_A_ICMP_CODE,
+	PM_A_IFINDEX,
+	PM_A_OWNER,
+	PM_A_MARK,
+	PM_A_AGE_MS,
+	PM_A_HELD,
+	PM_A_STATS,
+	PM_A_LISTENER,
+	PM_A_LISTENER_STATE,
+	PM_A_CONFIG,
+	PM_A_RESET_COUNT,
+	PM_A_PAD,
+	__PM_A_MAX
+};
+#define PM_A_MAX (__PM_A_MAX - 1)
+
+enum pm_owner_attr {
+	PM_OWNER_A_UNSPEC,
+	PM_OWNER_A_UID,
+	PM_OWNER_A_GID,
+	PM_OWNER_A_INODE,
+	PM_OWNER_A_PID,
+	PM_OWNER_A_TGID,
+	PM_OWNER_A_COMM,
+	PM_OWNER_A_EXE,
+	PM_OWNER_A_PAD,
+	__PM_OWNER_A_MAX
+};
+#define PM_OWNER_A_MAX (__PM_OWNER_A_MAX - 1)
+
+enum pm_stats_attr {
+	PM_STATS_A_UNSPEC,
+	PM_STATS_A_PACKETS,
+	PM_STATS_A_INTERCEPTED,
+	PM_STATS_A_PENDING,
+	PM_STATS_A_HELD,
+	PM_STATS_A_FAST_PATH,
+	PM_STATS_A_VERDICTS,
+	PM_STATS_A_TIMEOUTS,
+	PM_STATS_A_TABLE_FULL,
+	PM_STATS_A_QUEUE_FULL,
+	PM_STATS_A_EVENT_FAILED,
+	PM_STATS_A_POLICY_ACCEPT,
+	PM_STATS_A_POLICY_DROP,
+	PM_STATS_A_LISTENER_LOST,
+	PM_STATS_A_PAD,
+	__PM_STATS_A_MAX
+};
+#define PM_STATS_A_MAX (__PM_STATS_A_MAX - 1)
+
+enum pm_config_attr {
+	PM_CONFIG_A_UNSPEC,
+	PM_CONFIG_A_FAIL_POLICY,
+	PM_CONFIG_A_TIMEOUT_MS,
+	PM_CONFIG_A_MAX_PENDING,
+	PM_CONFIG_A_MAX_HELD,
+	__PM_CONFIG_A_MAX
+};
+#define PM_CONFIG_A_MAX (__PM_CONFIG_A_MAX - 1)
+
+#define PM_TIMEOUT_MS_MIN 10
+#define PM_TIMEOUT_MS_MAX 600000
+#define PM_MAX_PENDING_MAX 65536
+#define PM_MAX_HELD_MAX 1024
+
+#endif /* _UAPI_LINUX_PORTMASTER_H */

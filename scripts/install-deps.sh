@@ -1,0 +1,87 @@
+#!/bin/sh
+# Install every Debian package that building, testing and running
+# Portmaster need.  Idempotent: when everything is present it only checks
+# and exits, so `make check` and `make run` can call it every time.
+set -eu
+
+# Packages by purpose.  Keep this the one list: CI and README rely on it.
+BUILD="build-essential pkg-config bc bison flex libelf-dev libssl-dev dwarves
+	cpio rsync kmod xz-utils zstd python3 perl git"
+KERNELS="linux-image-amd64 linux-headers-amd64 linux-source-6.1"
+QEMU="qemu-system-x86 busybox-static"
+LIBS="libnl-3-dev libnl-genl-3-dev libcmocka-dev libnetfilter-queue-dev
+	libmnl-dev"
+NET="iptables nftables conntrack iproute2 iperf3 socat curl iputils-ping
+	netcat-openbsd procps psmisc"
+TOOLS="sparse dkms clang libclang-rt-14-dev systemd man-db"
+
+log() { printf 'deps: %s\n' "$*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+	log "must run as root (installs Debian packages with apt-get)"
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+missing() {
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q '^install ok installed$' || printf '%s\n' "$p"
+	done
+}
+
+# The 6.12 series from bookworm: the newest linux-image-6.12.*+deb12-amd64.
+# Once one is installed we keep it rather than chase every point release.
+newest_612() {
+	dpkg-query -W -f='${Package} ${Status}\n' 'linux-image-6.12.*+deb12-amd64' \
+		2>/dev/null | awk '/install ok installed/ {print $1}' |
+		sed 's/^linux-image-//' | sort -V | tail -n 1
+}
+
+updated=0
+apt_update() {
+	[ "$updated" = 1 ] && return 0
+	log "apt-get update"
+	apt-get update -qq
+	updated=1
+}
+
+kver612=$(newest_612)
+if [ -z "$kver612" ]; then
+	apt_update
+	kver612=$(apt-cache search --names-only \
+		'^linux-image-6\.12\.[0-9]+\+deb12-amd64$' |
+		awk '{print $1}' | sed 's/^linux-image-//' | sort -V | tail -n 1)
+	if [ -z "$kver612" ]; then
+		log "no linux-image-6.12.*+deb12-amd64 in the apt sources"
+		exit 1
+	fi
+fi
+
+# shellcheck disable=SC2086
+want=$(missing $BUILD $KERNELS $QEMU $LIBS $NET $TOOLS \
+	"linux-image-$kver612" "linux-headers-$kver612")
+
+if [ -n "$want" ]; then
+	apt_update
+	log "installing: $(echo $want)"
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $want >/dev/null
+fi
+
+# The portmaster group owns the control socket (see portmasterd(8)).
+getent group portmaster >/dev/null || groupadd --system portmaster
+
+# The source tree for the KUnit kernel and checkpatch.pl.
+src=/usr/src/linux-source-6.1
+if [ ! -d "$src" ]; then
+	tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
+	if [ -z "$tarball" ]; then
+		log "linux-source-6.1 is installed but its tarball is missing"
+		exit 1
+	fi
+	log "unpacking $tarball"
+	tar -C /usr/src -xJf "$tarball"
+fi
+exit 0

@@ -1,0 +1,50 @@
+#!/bin/busybox sh
+# init of the test guest: mount the host's root read-only over 9p with a
+# tmpfs overlay, chroot into it and run the command that run-vm.sh left in
+# the shared directory.  Reports the status through isa-debug-exit.
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+
+for m in $(cat /mods/order); do
+	insmod "/mods/$m" || echo "init: insmod $m failed"
+done
+
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=524288,cache=loose root /lower ||
+	{ echo "init: cannot mount the host root"; poweroff -f; }
+mount -t tmpfs -o mode=755 upper /upper
+mkdir -p /upper/u /upper/w
+mount -t overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w overlay /newroot ||
+	{ echo "init: cannot mount the overlay"; poweroff -f; }
+
+r=/newroot
+mount -t proc proc $r/proc
+mount -t sysfs sys $r/sys
+mount -t devtmpfs dev $r/dev
+mkdir -p $r/dev/pts $r/dev/shm
+mount -t devpts devpts $r/dev/pts
+mount -t tmpfs tmpfs $r/dev/shm
+mount -t tmpfs -o mode=755 run $r/run
+mount -t tmpfs -o mode=1777 tmp $r/tmp
+mount -t debugfs debugfs $r/sys/kernel/debug 2>/dev/null
+mkdir -p $r/pmshare
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 pmshare $r/pmshare ||
+	{ echo "init: cannot mount the share"; poweroff -f; }
+
+# Module autoloading calls this root's /sbin/modprobe: forward it.
+echo /sbin/modprobe >/proc/sys/kernel/modprobe
+hostname pmtest
+chroot $r /bin/ip link set lo up
+
+chroot $r /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	HOME=/root TERM=dumb /bin/sh /pmshare/guest.sh >$r/pmshare/output 2>&1 </dev/null
+st=$?
+echo "$st" >$r/pmshare/status
+dmesg >$r/pmshare/dmesg
+sync
+umount $r/pmshare
+[ "$st" -gt 255 ] && st=255
+printf "\\$(printf %o "$st")" | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
+poweroff -f

@@ -1,0 +1,143 @@
+#!/bin/bash
+# Boot a kernel in qemu with the host's root read-only over 9p (plus a
+# tmpfs overlay for writes), run one command inside, and return its exit
+# status and output.  The run fails, whatever the command returned, when
+# the kernel log shows a BUG, WARNING, Oops, KASAN report, lockdep splat
+# or call trace.
+#
+# usage: run-vm.sh [-k KERNEL] [-t SECONDS] [-m MEM] [-o OUTDIR] [-q] -- CMD...
+#   KERNEL  a release in /boot (default: the 6.1 Debian kernel), or a
+#           kernel build directory (the debug kernel from
+#           scripts/build-kunit-kernel.sh)
+#   OUTDIR  where console.log, output, dmesg and status are left
+#   -q      do not echo the command's output
+# Exit: the command's status; 124 on timeout; 125 when the guest did not
+# report a status (panic, boot failure); 126 when the kernel log is dirty.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build=${PM_BUILD:-$repo/build}
+
+kernel=""
+timeout=300
+mem=1024
+outdir=""
+quiet=0
+while getopts "k:t:m:o:q" opt; do
+	case $opt in
+	k) kernel=$OPTARG ;;
+	t) timeout=$OPTARG ;;
+	m) mem=$OPTARG ;;
+	o) outdir=$OPTARG ;;
+	q) quiet=1 ;;
+	*) echo "usage: $0 [-k KERNEL] [-t SEC] [-m MB] [-o DIR] [-q] -- CMD..." >&2
+	   exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ "${1:-}" = "--" ] && shift
+[ $# -gt 0 ] || { echo "run-vm: no command given" >&2; exit 2; }
+
+[ -n "$kernel" ] || kernel=$("$here/kernels.sh" 6.1)
+
+if [ -d "$kernel" ]; then
+	# A build tree: 9p, virtio and overlay are built in.
+	image=$kernel/arch/x86/boot/bzImage
+	kver=$(cat "$kernel/include/config/kernel.release")
+	modules=""
+else
+	kver=$kernel
+	image=/boot/vmlinuz-$kver
+	modules="virtio_pci 9pnet_virtio 9p overlay"
+fi
+[ -r "$image" ] || { echo "run-vm: no kernel image $image" >&2; exit 2; }
+
+[ -n "$outdir" ] || outdir=$build/vm/run-$kver-$$
+rm -rf "$outdir"
+mkdir -p "$outdir"
+outdir=$(cd "$outdir" && pwd)
+
+# The initramfs: busybox, the modules that reach the 9p root, and init.
+initrd=$build/vm/initramfs-$kver.cpio.gz
+if [ ! -s "$initrd" ] || [ "$initrd" -ot "$here/guest-init.sh" ] ||
+   [ "$initrd" -ot "$0" ]; then
+	stage=$(mktemp -d)
+	trap 'rm -rf "$stage"' EXIT
+	mkdir -p "$stage"/{bin,sbin,proc,sys,dev,lower,upper,newroot,mods}
+	cp /bin/busybox "$stage/bin/busybox"
+	cp "$here/guest-init.sh" "$stage/init"
+	chmod 755 "$stage/init"
+	printf '#!/bin/busybox sh\nexec /bin/busybox chroot /newroot /sbin/modprobe "$@"\n' \
+		>"$stage/sbin/modprobe"
+	chmod 755 "$stage/sbin/modprobe"
+	: >"$stage/mods/order"
+	n=0
+	for m in $modules; do
+		modprobe --show-depends -S "$kver" "$m" | awk '$1 == "insmod" {print $2}'
+	done | awk '!seen[$0]++' | while read -r ko; do
+		n=$((n + 1))
+		dst=$(printf '%02d-%s' "$n" "$(basename "${ko%.xz}")")
+		case $ko in
+		*.xz) xz -dc "$ko" >"$stage/mods/$dst" ;;
+		*.zst) zstd -qdc "$ko" >"$stage/mods/$dst" ;;
+		*) cp "$ko" "$stage/mods/$dst" ;;
+		esac
+		echo "$dst" >>"$stage/mods/order"
+	done
+	mkdir -p "$(dirname "$initrd")"
+	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
+	mv "$initrd.tmp" "$initrd"
+	rm -rf "$stage"
+	trap - EXIT
+fi
+
+# The command runs in the guest from the same directory, with the same
+# PM_* environment, as here.
+{
+	echo "cd $(printf '%q' "$PWD") || exit 125"
+	env | grep -E '^(PM_[A-Z0-9_]+|V)=' | sed 's/^/export /; s/=\(.*\)/="\1"/' || true
+	echo "export PM_GUEST=1 PM_KVER=$(printf '%q' "$kver")"
+	printf 'exec'
+	printf ' %q' "$@"
+	echo
+} >"$outdir/guest.sh"
+
+accel=$("$here/accel.sh")
+cpu="-cpu max"
+[ "$accel" = kvm ] && cpu="-cpu host"
+
+set +e
+timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
+	-accel "$accel" $cpu -m "$mem" -smp 2 \
+	-display none -monitor none -serial "file:$outdir/console.log" \
+	-no-reboot -nic none \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$outdir",mount_tag=pmshare,security_model=none,multidevs=remap \
+	-kernel "$image" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 mitigations=off 8250.nr_uarts=1 rdinit=/init" \
+	</dev/null >"$outdir/qemu.log" 2>&1
+qrc=$?
+set -e
+
+[ "$quiet" = 1 ] || cat "$outdir/output" 2>/dev/null || true
+
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	echo "run-vm: $kver: timed out after ${timeout}s" >&2
+	tail -n 30 "$outdir/console.log" >&2 || true
+	exit 124
+fi
+
+if ! "$here/kernel-log-check.sh" "$outdir/console.log" "$outdir/dmesg"; then
+	echo "run-vm: $kver: kernel log is not clean (see $outdir/console.log)" >&2
+	exit 126
+fi
+
+if [ ! -s "$outdir/status" ]; then
+	echo "run-vm: $kver: the guest reported no status (qemu exit $qrc)" >&2
+	tail -n 30 "$outdir/console.log" >&2 || true
+	cat "$outdir/qemu.log" >&2 || true
+	exit 125
+fi
+exit "$(cat "$outdir/status")"
