@@ -162,6 +162,7 @@ enum pm_cmd {
 	PM_CMD_RESET,
 	__PM_CMD_MAX
 };
+
 #define PM_CMD_MAX (__PM_CMD_MAX - 1)
 
 enum pm_attr {
@@ -190,6 +191,7 @@ enum pm_attr {
 	PM_A_PAD,
 	__PM_A_MAX
 };
+
 #define PM_A_MAX (__PM_A_MAX - 1)
 
 enum pm_owner_attr {
@@ -204,6 +206,7 @@ enum pm_owner_attr {
 	PM_OWNER_A_PAD,
 	__PM_OWNER_A_MAX
 };
+
 #define PM_OWNER_A_MAX (__PM_OWNER_A_MAX - 1)
 
 enum pm_stats_attr {
@@ -224,6 +227,7 @@ enum pm_stats_attr {
 	PM_STATS_A_PAD,
 	__PM_STATS_A_MAX
 };
+
 #define PM_STATS_A_MAX (__PM_STATS_A_MAX - 1)
 
 enum pm_config_attr {
@@ -234,6 +238,7 @@ enum pm_config_attr {
 	PM_CONFIG_A_MAX_HELD,
 	__PM_CONFIG_A_MAX
 };
+
 #define PM_CONFIG_A_MAX (__PM_CONFIG_A_MAX - 1)
 
 #define PM_TIMEOUT_MS_MIN 10

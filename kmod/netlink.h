@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _PM_NETLINK_H
+#define _PM_NETLINK_H
+
+#include <linux/skbuff.h>
+
+struct net;
+struct pm_flow;
+
+struct sk_buff *pm_netlink_flow_event(const struct pm_flow *f, const char *exe,
+				      gfp_t gfp, u64 **id_slot);
+int pm_netlink_unicast(struct net *net, struct sk_buff *msg, u32 portid);
+
+int pm_netlink_init(void);
+void pm_netlink_exit(void);
+
+#endif /* _PM_NETLINK_H */

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _PM_NETNS_H
+#define _PM_NETNS_H
+
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/workqueue.h>
+#include <net/net_namespace.h>
+
+#include "mark.h"
+#include "pending.h"
+
+struct pid_namespace;
+
+/* The counters of one namespace, in the order of enum pm_stats_attr. */
+enum pm_stat {
+	PM_STAT_PACKETS,
+	PM_STAT_INTERCEPTED,
+	PM_STAT_FAST_PATH,
+	PM_STAT_TIMEOUTS,
+	PM_STAT_TABLE_FULL,
+	PM_STAT_QUEUE_FULL,
+	PM_STAT_EVENT_FAILED,
+	PM_STAT_POLICY_ACCEPT,
+	PM_STAT_POLICY_DROP,
+	PM_STAT_LISTENER_LOST,
+	PM_STAT_VERDICTS,	/* one per verdict mark, in pm_verdict_index() order */
+	PM_STAT_NR = PM_STAT_VERDICTS + PM_NR_VERDICTS
+};
+
+/* Per cpu, so that the hooks never write a shared cache line. */
+struct pm_stats {
+	u64 c[PM_STAT_NR];
+};
+
+/* Settings of one namespace; read locklessly by the hooks. */
+struct pm_config {
+	u8 fail_policy;		/* enum pm_fail_policy */
+	u32 timeout_ms;
+	u32 max_pending;
+	u32 max_held;
+};
+
+/* The registered verdict listener.  Freed after an RCU grace period. */
+struct pm_listener {
+	u32 portid;
+	struct pid_namespace *pidns;	/* pids are given as it sees them */
+};
+
+struct pm_net {
+	struct net *net;
+	struct pm_table table;
+	struct pm_config config;
+	struct pm_stats __percpu *stats;
+
+	/* Registration changes under listener_lock; the hooks read RCU. */
+	struct mutex listener_lock;
+	struct pm_listener __rcu *listener;
+	u8 listener_state;		/* enum pm_listener_state */
+
+	struct delayed_work expiry;	/* timeouts and failed events */
+	bool hooks_registered;
+	bool ct_registered;
+};
+
+static inline void pm_stat_add(struct pm_net *pn, enum pm_stat i, u64 n)
+{
+	this_cpu_add(pn->stats->c[i], n);
+}
+
+static inline void pm_stat_inc(struct pm_net *pn, enum pm_stat i)
+{
+	this_cpu_inc(pn->stats->c[i]);
+}
+
+struct pm_net *pm_net(const struct net *net);
+void pm_stats_sum(struct pm_net *pn, struct pm_stats *sum);
+void pm_config_limits(const struct pm_net *pn, struct pm_limits *l);
+void pm_net_kick_expiry(struct pm_net *pn, unsigned long when);
+
+int pm_net_register(struct pm_net *pn, u32 portid);
+int pm_net_unregister(struct pm_net *pn, u32 portid);
+void pm_net_listener_released(struct net *net, u32 portid);
+u32 pm_net_listener_portid(struct pm_net *pn);
+void pm_net_dev_down(struct net_device *dev);
+
+extern bool pm_unloading;
+
+int pm_netns_init(void);
+void pm_netns_exit(void);
+
+#endif /* _PM_NETNS_H */

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _PM_OWNER_H
+#define _PM_OWNER_H
+
+#include <linux/types.h>
+#include <linux/sched.h>
+
+struct sock;
+struct sk_buff;
+struct net;
+struct net_device;
+struct pid_namespace;
+struct user_namespace;
+
+#define PM_OWNER_SOCKET	BIT(0)	/* uid, gid, inode */
+#define PM_OWNER_TASK	BIT(1)	/* pid, tgid, comm */
+
+/* The local end of a flow: its socket, and the task that sent on it. */
+struct pm_owner {
+	u32 flags;
+	u32 uid;
+	u32 gid;
+	u64 inode;
+	u32 pid;
+	u32 tgid;
+	char comm[TASK_COMM_LEN];
+};
+
+void pm_owner_from_sock(struct sock *sk, struct user_namespace *ns,
+			struct pm_owner *o);
+bool pm_owner_in_sender_context(void);
+void pm_owner_from_current(struct pid_namespace *ns, struct pm_owner *o);
+char *pm_owner_exe_path(char *buf, int buflen);
+struct sock *pm_owner_lookup_local(struct net *net, const struct sk_buff *skb,
+				   const struct net_device *in, u8 nfproto);
+
+#endif /* _PM_OWNER_H */

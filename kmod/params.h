@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _PM_PARAMS_H
+#define _PM_PARAMS_H
+
+#include "netns.h"
+
+/* Module parameters: the settings a new namespace starts with. */
+extern struct pm_config pm_default_config;
+extern unsigned int pm_max_held_bytes;
+
+#endif /* _PM_PARAMS_H */
