@@ -1,6 +1,54 @@
-# Test targets (included by the top-level Makefile).
-.PHONY: check check-lint check-kunit check-vm check-harness
+# Test targets, included by the top-level Makefile.
+#
+# Every suite prints TAP and is run through scripts/run-suite.sh, which
+# keeps it under build/results/; scripts/summary.sh counts them all.
+# A stage that cannot even be built records a failing result of its own
+# (scripts/check.sh), so nothing is silently missing from the count.
+
+SERIES := 6.1 6.12
+# The daemon's suites (cmocka, the fallback on this kernel, fuzzing) come
+# from daemon/daemon.mk.
+CHECK_STAGES_DAEMON := $(if $(wildcard $(TOP)/daemon/daemon.mk),user host fuzz)
+CHECK_STAGES = lint $(CHECK_STAGES_DAEMON) kunit $(addprefix vm-,$(SERIES))
+
+CC ?= gcc
+TOOL_CFLAGS := -O2 -g -Wall -Wextra -Werror -I$(TOP)/include/uapi
+NL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0)
+NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
+
+.PHONY: check $(addprefix check-,$(CHECK_STAGES)) tools kunit-kernel
 
 check: deps
 	@rm -rf $(RESULTS); mkdir -p $(RESULTS)
-	@$(TOP)/scripts/summary.sh
+	@$(TOP)/scripts/check.sh $(CHECK_STAGES)
+
+tools: $(BUILD)/bin/pm-listener
+
+$(BUILD)/bin/pm-listener: $(TOP)/tests/tools/pm-listener.c $(TOP)/include/uapi/linux/portmaster.h
+	@mkdir -p $(@D)
+	$(CC) $(TOOL_CFLAGS) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
+
+check-lint:
+	@$(TOP)/scripts/run-suite.sh lint $(TOP)/scripts/lint.sh
+
+# The debug kernel (KASAN, lockdep, kmemleak) for KUnit and fault tests.
+kunit-kernel:
+	@$(TOP)/scripts/build-kunit-kernel.sh >/dev/null
+
+check-kunit: tools
+	@$(TOP)/scripts/run-suite.sh kunit $(TOP)/tests/kunit/run.sh
+
+# qemu on each Debian kernel series: the harness's self-test, then every
+# tests/vm/t-*.sh in a VM of its own.
+define vm_stage
+check-vm-$(1): tools
+	@k=$$$$($(TOP)/tests/vm/kernels.sh $(1)) && \
+	$(TOP)/scripts/build-module.sh /lib/modules/$$$$k/build >/dev/null && \
+	$(TOP)/scripts/build-module.sh /lib/modules/$$$$k/build tests/vm/selftest >/dev/null && \
+	$(TOP)/scripts/run-suite.sh vm-$(1)-harness $(TOP)/tests/vm/selftest.sh $$$$k && \
+	for t in $(TOP)/tests/vm/t-*.sh; do \
+		n=$$$$(basename $$$$t .sh); \
+		$(TOP)/scripts/run-suite.sh vm-$(1)-$$$${n#t-} $(TOP)/tests/vm/vm-suite.sh $$$$k tests/vm/$$$$n.sh; \
+	done
+endef
+$(foreach s,$(SERIES),$(eval $(call vm_stage,$(s))))

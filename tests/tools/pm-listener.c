@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pm-listener: a minimal verdict listener and netlink client for the
+ * module's tests, so that they exercise portmaster.ko without the daemon.
+ *
+ *   pm-listener listen [--answer MARK] [--answer-port PORT=MARK]...
+ *                      [--delay-ms N] [--count N] [--out FILE]
+ *                      [--ready FILE] [--no-unregister]
+ *   pm-listener register            register, unregister, report
+ *   pm-listener verdict ID MARK
+ *   pm-listener stats [NAME]        all counters, or one
+ *   pm-listener config [policy=open|closed] [timeout=MS] [pending=N] [held=N]
+ *   pm-listener flows               the pending flows
+ *   pm-listener reset               clear the 17xx marks
+ *   pm-listener raw CMD [ATTR=U32]... send a raw command, print the errno
+ *
+ * Events are printed one per line as key=value pairs.  Exit status: 0,
+ * or the errno of the failing netlink request (EBUSY, EPERM, ...).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netlink/netlink.h>
+#include <netlink/genl/genl.h>
+#include <netlink/genl/ctrl.h>
+#include <linux/portmaster.h>
+
+#define MAX_PORT_ANSWERS 16
+
+struct answer {
+	unsigned int port;
+	unsigned int mark;
+};
+
+static struct {
+	unsigned int answer;
+	struct answer ports[MAX_PORT_ANSWERS];
+	int nports;
+	unsigned int delay_ms;
+	long count;
+	FILE *out;
+	int unregister;
+} opt = { .count = -1, .unregister = 1 };
+
+static int family;
+static struct nl_sock *ctl;
+static volatile sig_atomic_t stop;
+static long events;
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "pm-listener: %s: %s\n", what, nl_geterror(err));
+	exit(err < 0 ? -err : 1);
+}
+
+static struct nl_sock *connect_genl(void)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int err;
+
+	if (!sk)
+		die("nl_socket_alloc", -NLE_NOMEM);
+	err = genl_connect(sk);
+	if (err)
+		die("genl_connect", err);
+	if (!family) {
+		family = genl_ctrl_resolve(sk, PORTMASTER_GENL_NAME);
+		if (family < 0) {
+			fprintf(stderr, "pm-listener: family %s: %s\n",
+				PORTMASTER_GENL_NAME, nl_geterror(family));
+			exit(ENOENT);
+		}
+	}
+	return sk;
+}
+
+/* libnl maps kernel errnos to its own codes; tests want the errno. */
+static int nl_to_errno(int err)
+{
+	switch (-err) {
+	case NLE_BUSY: return EBUSY;
+	case NLE_PERM: return EPERM;
+	case NLE_OBJ_NOTFOUND: return ENOENT;
+	case NLE_INVAL: return EINVAL;
+	case NLE_NOACCESS: return EACCES;
+	case NLE_RANGE: return ERANGE;
+	case NLE_MSGSIZE: return EMSGSIZE;
+	case NLE_OPNOTSUPP: return EOPNOTSUPP;
+	case NLE_AGAIN: return EAGAIN;
+	default: return err ? EIO : 0;
+	}
+}
+
+static struct nl_msg *new_msg(int cmd, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
+				 flags, cmd, PORTMASTER_GENL_VERSION))
+		die("nlmsg_alloc", -NLE_NOMEM);
+	return msg;
+}
+
+/* Send and wait for the ack; returns 0 or a libnl error. */
+static int request(struct nl_sock *sk, struct nl_msg *msg)
+{
+	int err = nl_send_auto(sk, msg);
+
+	nlmsg_free(msg);
+	if (err < 0)
+		return err;
+	return nl_wait_for_ack(sk);
+}
+
+static void print_addr(FILE *f, const char *key, struct nlattr *a)
+{
+	char buf[INET6_ADDRSTRLEN] = "?";
+
+	if (nla_len(a) == 4)
+		inet_ntop(AF_INET, nla_data(a), buf, sizeof(buf));
+	else if (nla_len(a) == 16)
+		inet_ntop(AF_INET6, nla_data(a), buf, sizeof(buf));
+	fprintf(f, " %s=%s", key, buf);
+}
+
+static struct nla_policy owner_policy[PM_OWNER_A_MAX + 1] = {
+	[PM_OWNER_A_UID] = { .type = NLA_U32 },
+	[PM_OWNER_A_GID] = { .type = NLA_U32 },
+	[PM_OWNER_A_INODE] = { .type = NLA_U64 },
+	[PM_OWNER_A_PID] = { .type = NLA_U32 },
+	[PM_OWNER_A_TGID] = { .type = NLA_U32 },
+	[PM_OWNER_A_COMM] = { .type = NLA_STRING },
+	[PM_OWNER_A_EXE] = { .type = NLA_STRING },
+};
+
+/* One flow as key=value pairs. */
+static void print_flow(FILE *f, const char *tag, struct nlattr **tb)
+{
+	fprintf(f, "%s", tag);
+	if (tb[PM_A_FLOW_ID])
+		fprintf(f, " id=%llu", (unsigned long long)nla_get_u64(tb[PM_A_FLOW_ID]));
+	if (tb[PM_A_CT_ID])
+		fprintf(f, " ct=%u", nla_get_u32(tb[PM_A_CT_ID]));
+	if (tb[PM_A_DIRECTION])
+		fprintf(f, " dir=%s", nla_get_u8(tb[PM_A_DIRECTION]) == PM_DIR_IN ? "in" : "out");
+	if (tb[PM_A_FAMILY])
+		fprintf(f, " family=%s", nla_get_u8(tb[PM_A_FAMILY]) == AF_INET6 ? "ipv6" : "ipv4");
+	if (tb[PM_A_PROTOCOL])
+		fprintf(f, " proto=%u", nla_get_u8(tb[PM_A_PROTOCOL]));
+	if (tb[PM_A_SRC_ADDR])
+		print_addr(f, "src", tb[PM_A_SRC_ADDR]);
+	if (tb[PM_A_DST_ADDR])
+		print_addr(f, "dst", tb[PM_A_DST_ADDR]);
+	if (tb[PM_A_SRC_PORT])
+		fprintf(f, " sport=%u", nla_get_u16(tb[PM_A_SRC_PORT]));
+	if (tb[PM_A_DST_PORT])
+		fprintf(f, " dport=%u", nla_get_u16(tb[PM_A_DST_PORT]));
+	if (tb[PM_A_ICMP_TYPE])
+		fprintf(f, " icmp_type=%u", nla_get_u8(tb[PM_A_ICMP_TYPE]));
+	if (tb[PM_A_ICMP_CODE])
+		fprintf(f, " icmp_code=%u", nla_get_u8(tb[PM_A_ICMP_CODE]));
+	if (tb[PM_A_IFINDEX])
+		fprintf(f, " ifindex=%u", nla_get_u32(tb[PM_A_IFINDEX]));
+	if (tb[PM_A_AGE_MS])
+		fprintf(f, " age_ms=%u", nla_get_u32(tb[PM_A_AGE_MS]));
+	if (tb[PM_A_HELD])
+		fprintf(f, " held=%u", nla_get_u32(tb[PM_A_HELD]));
+	if (tb[PM_A_OWNER]) {
+		struct nlattr *o[PM_OWNER_A_MAX + 1];
+
+		if (nla_parse_nested(o, PM_OWNER_A_MAX, tb[PM_A_OWNER], owner_policy) == 0) {
+			if (o[PM_OWNER_A_UID])
+				fprintf(f, " uid=%u", nla_get_u32(o[PM_OWNER_A_UID]));
+			if (o[PM_OWNER_A_GID])
+				fprintf(f, " gid=%u", nla_get_u32(o[PM_OWNER_A_GID]));
+			if (o[PM_OWNER_A_INODE])
+				fprintf(f, " inode=%llu", (unsigned long long)nla_get_u64(o[PM_OWNER_A_INODE]));
+			if (o[PM_OWNER_A_PID])
+				fprintf(f, " pid=%u", nla_get_u32(o[PM_OWNER_A_PID]));
+			if (o[PM_OWNER_A_TGID])
+				fprintf(f, " tgid=%u", nla_get_u32(o[PM_OWNER_A_TGID]));
+			if (o[PM_OWNER_A_COMM])
+				fprintf(f, " comm=%s", nla_get_string(o[PM_OWNER_A_COMM]));
+			if (o[PM_OWNER_A_EXE])
+				fprintf(f, " exe=%s", nla_get_string(o[PM_OWNER_A_EXE]));
+		}
+	}
+	fputc('\n', f);
+	fflush(f);
+}
+
+static int send_verdict(unsigned long long id, unsigned int mark)
+{
+	struct nl_msg *msg = new_msg(PM_CMD_VERDICT, 0);
+
+	NLA_PUT_U64(msg, PM_A_FLOW_ID, id);
+	NLA_PUT_U32(msg, PM_A_MARK, mark);
+	return request(ctl, msg);
+nla_put_failure:
+	nlmsg_free(msg);
+	return -NLE_NOMEM;
+}
+
+static int on_event(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[PM_A_MAX + 1];
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	unsigned int mark = opt.answer;
+	int i, err;
+
+	(void)arg;
+	if (gh->cmd != PM_CMD_FLOW_NEW)
+		return NL_SKIP;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, PM_A_MAX, NULL))
+		return NL_SKIP;
+	events++;
+	print_flow(opt.out, "event", tb);
+	if (tb[PM_A_DST_PORT])
+		for (i = 0; i < opt.nports; i++)
+			if (opt.ports[i].port == nla_get_u16(tb[PM_A_DST_PORT]))
+				mark = opt.ports[i].mark;
+	if (mark && tb[PM_A_FLOW_ID]) {
+		if (opt.delay_ms)
+			usleep(opt.delay_ms * 1000);
+		err = send_verdict(nla_get_u64(tb[PM_A_FLOW_ID]), mark);
+		if (err)
+			fprintf(opt.out, "verdict-error %s\n", nl_geterror(err));
+	}
+	if (opt.count > 0 && events >= opt.count)
+		stop = 1;
+	return NL_OK;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int cmd_listen(int argc, char **argv)
+{
+	const char *ready = NULL;
+	struct sigaction sa;
+	struct nl_sock *sk;
+	int i, err;
+
+	opt.out = stdout;
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--answer") && i + 1 < argc) {
+			opt.answer = strtoul(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--answer-port") && i + 1 < argc &&
+			   opt.nports < MAX_PORT_ANSWERS) {
+			if (sscanf(argv[++i], "%u=%u", &opt.ports[opt.nports].port,
+				   &opt.ports[opt.nports].mark) != 2)
+				return 2;
+			opt.nports++;
+		} else if (!strcmp(argv[i], "--delay-ms") && i + 1 < argc) {
+			opt.delay_ms = strtoul(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
+			opt.count = strtol(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+			opt.out = fopen(argv[++i], "a");
+			if (!opt.out) {
+				perror("pm-listener: --out");
+				return 1;
+			}
+		} else if (!strcmp(argv[i], "--ready") && i + 1 < argc) {
+			ready = argv[++i];
+		} else if (!strcmp(argv[i], "--no-unregister")) {
+			opt.unregister = 0;
+		} else {
+			fprintf(stderr, "pm-listener: listen: bad option %s\n", argv[i]);
+			return 2;
+		}
+	}
+
+	sk = connect_genl();
+	nl_socket_disable_seq_check(sk);
+	nl_socket_set_buffer_size(sk, 8 << 20, 0);
+	err = request(sk, new_msg(PM_CMD_REGISTER, NLM_F_ACK));
+	if (err) {
+		fprintf(stderr, "pm-listener: register: %s\n", nl_geterror(err));
+		return nl_to_errno(err);
+	}
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, NULL);
+
+	/* no SA_RESTART: a signal must break the blocking receive */
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (ready) {
+		FILE *r = fopen(ready, "w");
+
+		if (r)
+			fclose(r);
+	}
+	while (!stop) {
+		err = nl_recvmsgs_default(sk);
+		if (err < 0 && err != -NLE_INTR && err != -NLE_AGAIN) {
+			fprintf(opt.out, "recv-error %s\n", nl_geterror(err));
+			if (err == -NLE_NOMEM)	/* ENOBUFS: we fell behind */
+				continue;
+			break;
+		}
+	}
+	if (opt.unregister) {
+		err = request(ctl, new_msg(PM_CMD_UNREGISTER, NLM_F_ACK));
+		/* UNREGISTER must come from the listener's own socket */
+		if (err)
+			err = request(sk, new_msg(PM_CMD_UNREGISTER, NLM_F_ACK));
+	}
+	nl_socket_free(sk);
+	return 0;
+}
+
+static int cmd_register(void)
+{
+	struct nl_sock *sk = connect_genl();
+	int err = request(sk, new_msg(PM_CMD_REGISTER, NLM_F_ACK));
+
+	if (err) {
+		printf("register: %s\n", nl_geterror(err));
+		return nl_to_errno(err);
+	}
+	err = request(sk, new_msg(PM_CMD_UNREGISTER, NLM_F_ACK));
+	printf("register: ok\n");
+	return nl_to_errno(err);
+}
+
+static struct nla_policy stats_policy[PM_STATS_A_MAX + 1] = {
+	[PM_STATS_A_VERDICTS] = { .type = NLA_NESTED },
+};
+
+static const char *const stat_names[PM_STATS_A_MAX + 1] = {
+	[PM_STATS_A_PACKETS] = "packets",
+	[PM_STATS_A_INTERCEPTED] = "intercepted",
+	[PM_STATS_A_PENDING] = "pending",
+	[PM_STATS_A_HELD] = "held",
+	[PM_STATS_A_FAST_PATH] = "fast_path",
+	[PM_STATS_A_TIMEOUTS] = "timeouts",
+	[PM_STATS_A_TABLE_FULL] = "table_full",
+	[PM_STATS_A_QUEUE_FULL] = "queue_full",
+	[PM_STATS_A_EVENT_FAILED] = "event_failed",
+	[PM_STATS_A_POLICY_ACCEPT] = "policy_accept",
+	[PM_STATS_A_POLICY_DROP] = "policy_drop",
+	[PM_STATS_A_LISTENER_LOST] = "listener_lost",
+};
+
+static const char *stats_key;
+
+static void print_stat(const char *name, unsigned long long v)
+{
+	if (!stats_key)
+		printf("%s=%llu\n", name, v);
+	else if (!strcmp(stats_key, name))
+		printf("%llu\n", v);
+}
+
+static int on_stats(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[PM_A_MAX + 1], *st[PM_STATS_A_MAX + 1], *v;
+	char name[32];
+	int i, rem;
+
+	(void)arg;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, PM_A_MAX, NULL) || !tb[PM_A_STATS])
+		return NL_SKIP;
+	if (nla_parse_nested(st, PM_STATS_A_MAX, tb[PM_A_STATS], stats_policy))
+		return NL_SKIP;
+	for (i = 1; i <= PM_STATS_A_MAX; i++)
+		if (st[i] && stat_names[i])
+			print_stat(stat_names[i], nla_get_u64(st[i]));
+	if (st[PM_STATS_A_VERDICTS])
+		nla_for_each_nested(v, st[PM_STATS_A_VERDICTS], rem) {
+			snprintf(name, sizeof(name), "verdict_%d", nla_type(v));
+			print_stat(name, nla_get_u64(v));
+		}
+	if (tb[PM_A_LISTENER])
+		print_stat("listener", nla_get_u32(tb[PM_A_LISTENER]));
+	if (tb[PM_A_LISTENER_STATE])
+		print_stat("listener_state", nla_get_u8(tb[PM_A_LISTENER_STATE]));
+	return NL_OK;
+}
+
+static int on_config(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[PM_A_MAX + 1], *c[PM_CONFIG_A_MAX + 1];
+
+	(void)arg;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, PM_A_MAX, NULL) || !tb[PM_A_CONFIG])
+		return NL_SKIP;
+	if (nla_parse_nested(c, PM_CONFIG_A_MAX, tb[PM_A_CONFIG], NULL))
+		return NL_SKIP;
+	if (c[PM_CONFIG_A_FAIL_POLICY])
+		printf("policy=%s\n", nla_get_u8(c[PM_CONFIG_A_FAIL_POLICY]) ? "closed" : "open");
+	if (c[PM_CONFIG_A_TIMEOUT_MS])
+		printf("timeout=%u\n", nla_get_u32(c[PM_CONFIG_A_TIMEOUT_MS]));
+	if (c[PM_CONFIG_A_MAX_PENDING])
+		printf("pending=%u\n", nla_get_u32(c[PM_CONFIG_A_MAX_PENDING]));
+	if (c[PM_CONFIG_A_MAX_HELD])
+		printf("held=%u\n", nla_get_u32(c[PM_CONFIG_A_MAX_HELD]));
+	return NL_OK;
+}
+
+static int on_flow(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[PM_A_MAX + 1];
+
+	(void)arg;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, PM_A_MAX, NULL))
+		return NL_SKIP;
+	print_flow(stdout, "flow", tb);
+	return NL_OK;
+}
+
+static int on_reset(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[PM_A_MAX + 1];
+
+	(void)arg;
+	if (!genlmsg_parse(nlmsg_hdr(msg), 0, tb, PM_A_MAX, NULL) &&
+	    tb[PM_A_RESET_COUNT])
+		printf("reset=%u\n", nla_get_u32(tb[PM_A_RESET_COUNT]));
+	return NL_OK;
+}
+
+/*
+ * A request answered by a reply (or a dump) that goes to @cb; an error
+ * comes back instead of the reply.  Returns an errno.
+ */
+static int query(int cmd, int flags, nl_recvmsg_msg_cb_t cb)
+{
+	struct nl_msg *msg = new_msg(cmd, flags);
+	int err;
+
+	nl_socket_modify_cb(ctl, NL_CB_VALID, NL_CB_CUSTOM, cb, NULL);
+	err = nl_send_auto(ctl, msg);
+	nlmsg_free(msg);
+	if (err >= 0)
+		err = nl_recvmsgs_default(ctl);
+	if (err < 0) {
+		fprintf(stderr, "pm-listener: %s\n", nl_geterror(err));
+		return nl_to_errno(err);
+	}
+	return 0;
+}
+
+static int cmd_config(int argc, char **argv)
+{
+	struct nl_msg *msg;
+	struct nlattr *nest;
+	unsigned long v;
+	char *eq;
+	int i;
+
+	if (!argc)
+		return query(PM_CMD_GET_CONFIG, 0, on_config);
+	msg = new_msg(PM_CMD_SET_CONFIG, NLM_F_ACK);
+	nest = nla_nest_start(msg, PM_A_CONFIG);
+	for (i = 0; i < argc; i++) {
+		eq = strchr(argv[i], '=');
+		if (!eq)
+			return 2;
+		*eq++ = 0;
+		v = strtoul(eq, NULL, 0);
+		if (!strcmp(argv[i], "policy"))
+			nla_put_u8(msg, PM_CONFIG_A_FAIL_POLICY,
+				   !strcmp(eq, "closed") ? PM_FAIL_CLOSED :
+				   !strcmp(eq, "open") ? PM_FAIL_OPEN : v);
+		else if (!strcmp(argv[i], "timeout"))
+			nla_put_u32(msg, PM_CONFIG_A_TIMEOUT_MS, v);
+		else if (!strcmp(argv[i], "pending"))
+			nla_put_u32(msg, PM_CONFIG_A_MAX_PENDING, v);
+		else if (!strcmp(argv[i], "held"))
+			nla_put_u32(msg, PM_CONFIG_A_MAX_HELD, v);
+		else
+			return 2;
+	}
+	nla_nest_end(msg, nest);
+	i = request(ctl, msg);
+	if (i) {
+		fprintf(stderr, "pm-listener: config: %s\n", nl_geterror(i));
+		return nl_to_errno(i);
+	}
+	return query(PM_CMD_GET_CONFIG, 0, on_config);
+}
+
+/* Send CMD with arbitrary u32 attributes: for the validation tests. */
+static int cmd_raw(int argc, char **argv)
+{
+	struct nl_msg *msg;
+	unsigned int type, val;
+	int i;
+
+	if (argc < 1)
+		return 2;
+	msg = new_msg(strtoul(argv[0], NULL, 0), NLM_F_ACK);
+	for (i = 1; i < argc; i++) {
+		if (sscanf(argv[i], "%u=%u", &type, &val) != 2)
+			return 2;
+		nla_put_u32(msg, type, val);
+	}
+	i = request(ctl, msg);
+	printf("raw: %s\n", i ? nl_geterror(i) : "ok");
+	return nl_to_errno(i);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: pm-listener listen|register|verdict|stats|config|flows|reset|raw ...\n");
+		return 2;
+	}
+	ctl = connect_genl();
+	if (!strcmp(argv[1], "listen"))
+		return cmd_listen(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "register"))
+		return cmd_register();
+	if (!strcmp(argv[1], "verdict") && argc == 4) {
+		int err = send_verdict(strtoull(argv[2], NULL, 0),
+				       strtoul(argv[3], NULL, 0));
+		if (err)
+			fprintf(stderr, "pm-listener: verdict: %s\n", nl_geterror(err));
+		return nl_to_errno(err);
+	}
+	if (!strcmp(argv[1], "stats")) {
+		stats_key = argc > 2 ? argv[2] : NULL;
+		return query(PM_CMD_GET_STATS, 0, on_stats);
+	}
+	if (!strcmp(argv[1], "config"))
+		return cmd_config(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "flows"))
+		return query(PM_CMD_GET_FLOWS, NLM_F_DUMP, on_flow);
+	if (!strcmp(argv[1], "reset"))
+		return query(PM_CMD_RESET, 0, on_reset);
+	if (!strcmp(argv[1], "raw"))
+		return cmd_raw(argc - 2, argv + 2);
+	fprintf(stderr, "pm-listener: unknown command %s\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,143 @@
+# Helpers for the guest side of the qemu tests.  Sourced by tests/vm/t-*.sh,
+# which run as root inside the test VM (see run-vm.sh), from the top of
+# the source tree.  They print TAP through tests/lib/tap.sh.
+# shellcheck shell=bash
+. tests/lib/tap.sh
+
+PM_KO=${PM_KO:-build/kmod/$(uname -r)/kmod/portmaster.ko}
+PM_LISTENER=${PM_LISTENER:-$PWD/build/bin/pm-listener}
+T=$(mktemp -d /tmp/pmtest.XXXXXX)
+
+# The module's dependencies come from the kernel's own tree; the module
+# itself from the build tree.
+pm_load() {
+	local m
+	for m in $(modinfo -F depends "$PM_KO" | tr , ' '); do
+		modprobe "$m" || return 1
+	done
+	insmod "$PM_KO" "$@"
+}
+
+pm_unload() {
+	rmmod portmaster
+}
+
+pm_loaded() {
+	[ -d /sys/module/portmaster ]
+}
+
+# Two namespaces joined by a veth pair:
+#   cli  veth0  10.0.0.1/24  fd00::1/64
+#   srv  veth1  10.0.0.2/24  fd00::2/64
+net_setup() {
+	ip netns add cli
+	ip netns add srv
+	ip link add veth0 netns cli type veth peer name veth1 netns srv
+	ip -n cli addr add 10.0.0.1/24 dev veth0
+	ip -n srv addr add 10.0.0.2/24 dev veth1
+	ip -n cli addr add fd00::1/64 dev veth0 nodad
+	ip -n srv addr add fd00::2/64 dev veth1 nodad
+	ip -n cli link set lo up
+	ip -n srv link set lo up
+	ip -n cli link set veth0 up
+	ip -n srv link set veth1 up
+}
+
+net_teardown() {
+	ip netns del cli 2>/dev/null
+	ip netns del srv 2>/dev/null
+}
+
+in_cli() { ip netns exec cli "$@"; }
+in_srv() { ip netns exec srv "$@"; }
+
+# A TCP server in srv answering every connection with one line.
+srv_tcp() {	# PORT [v6]
+	local addr=TCP-LISTEN:$1,fork,reuseaddr
+	[ "${2:-}" = v6 ] && addr=TCP6-LISTEN:$1,fork,reuseaddr,ipv6only=1
+	in_srv socat "$addr" SYSTEM:'echo hello' >/dev/null 2>&1 &
+	SERVERS="${SERVERS:-} $!"
+}
+
+# A UDP echo server in srv.
+srv_udp() {	# PORT [v6]
+	local addr=UDP-LISTEN:$1,fork,reuseaddr
+	[ "${2:-}" = v6 ] && addr=UDP6-LISTEN:$1,fork,reuseaddr,ipv6only=1
+	in_srv socat "$addr" EXEC:cat >/dev/null 2>&1 &
+	SERVERS="${SERVERS:-} $!"
+}
+
+wait_port() {	# NS PORT [tcp|udp]
+	local i
+	for i in $(seq 1 50); do
+		ip netns exec "$1" ss -Hln"${3:-t}" "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The verdict listener in ns cli; its events go to $T/events.
+listener_start() {	# [pm-listener listen options]
+	rm -f "$T/ready"
+	: >"$T/events"
+	in_cli "$PM_LISTENER" listen --out "$T/events" --ready "$T/ready" "$@" &
+	LISTENER=$!
+	local i
+	for i in $(seq 1 100); do
+		[ -e "$T/ready" ] && return 0
+		kill -0 "$LISTENER" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+listener_stop() {	# [signal]
+	[ -n "${LISTENER:-}" ] || return 0
+	kill "-${1:-TERM}" "$LISTENER" 2>/dev/null
+	wait "$LISTENER" 2>/dev/null
+	LISTENER=
+}
+
+events() {	# [grep pattern]: the events so far
+	grep -E "^event.*${1:-}" "$T/events"
+}
+
+events_count() {	# [grep pattern]
+	events "${1:-}" | wc -l
+}
+
+# One field of the last event matching a pattern.
+event_field() {	# FIELD [pattern]
+	events "${2:-}" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+stat_of() {	# NAME [ns]
+	ip netns exec "${2:-cli}" "$PM_LISTENER" stats "$1"
+}
+
+# The conntrack mark of the cli-side entry to a destination port.
+ct_mark() {	# PROTO DPORT [ipv4|ipv6]
+	in_cli conntrack -L -p "$1" --dport "$2" -f "${3:-ipv4}" 2>/dev/null |
+		sed -n 's/.* mark=\([0-9]*\).*/\1/p' | head -n 1
+}
+
+wait_until() {	# TIMEOUT_S command...: poll until it succeeds
+	local limit=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < limit; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Milliseconds since the epoch, for "fails at once, not by timeout".
+now_ms() { date +%s%3N; }
+
+cleanup() {
+	listener_stop KILL
+	# shellcheck disable=SC2086
+	[ -n "${SERVERS:-}" ] && kill $SERVERS 2>/dev/null
+	net_teardown
+	rm -rf "$T"
+}

@@ -1,0 +1,32 @@
+#!/bin/bash
+# The harness's own self-test, run on the host: a run must fail when the
+# guest command fails, and when the guest kernel warns even though the
+# command passed; a clean passing run must pass.
+# usage: selftest.sh KERNEL
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$repo/tests/lib/tap.sh"
+kernel=$1
+kver=$kernel
+[ -d "$kernel" ] && kver=$(cat "$kernel/include/config/kernel.release")
+out=${PM_BUILD:-$repo/build}/vm/selftest-$kver
+warn_ko=${PM_BUILD:-$repo/build}/kmod/$kver/tests/vm/selftest/pm_selftest_warn.ko
+
+cd "$repo"
+"$here/run-vm.sh" -q -k "$kernel" -t 120 -o "$out-pass" -- sh -c 'echo fine'
+rc=$?
+tap_is "a passing guest passes" "$rc" 0
+tap_is "its output comes back" "$(cat "$out-pass/output" 2>/dev/null)" "fine"
+
+"$here/run-vm.sh" -q -k "$kernel" -t 120 -o "$out-fail" -- sh -c 'exit 1'
+tap_is "a guest script that exits 1 fails the run" "$?" 1
+
+"$here/run-vm.sh" -q -k "$kernel" -t 120 -o "$out-warn" -- \
+	sh -c "insmod $warn_ko && rmmod pm_selftest_warn" 2>/dev/null
+tap_is "a guest kernel WARN fails the run, though the script passed" "$?" 126
+tap_ok "the WARN is in the console log" grep -q "this warning is deliberate" "$out-warn/console.log"
+
+"$here/run-vm.sh" -q -k "$kernel" -t 15 -o "$out-hang" -- sleep 60 2>/dev/null
+tap_is "a guest that hangs is stopped by the time limit" "$?" 124
+tap_done
