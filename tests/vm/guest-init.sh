@@ -29,6 +29,7 @@ mount -t tmpfs tmpfs $r/dev/shm
 mount -t tmpfs -o mode=755 run $r/run
 mount -t tmpfs -o mode=1777 tmp $r/tmp
 mount -t debugfs debugfs $r/sys/kernel/debug 2>/dev/null
+mount -t cgroup2 cgroup2 $r/sys/fs/cgroup 2>/dev/null
 mkdir -p $r/pmshare
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 pmshare $r/pmshare ||
 	{ echo "init: cannot mount the share"; poweroff -f; }
@@ -38,6 +39,8 @@ echo /sbin/modprobe >/proc/sys/kernel/modprobe
 hostname pmtest
 chroot $r /bin/ip link set lo up
 
+# run-vm.sh retries a boot that fails before this line, never after it
+echo "pm-guest: command starts" >/dev/console
 chroot $r /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	HOME=/root TERM=dumb /bin/sh /pmshare/guest.sh >$r/pmshare/output 2>&1 </dev/null
 st=$?

@@ -7,6 +7,7 @@
 PM_KO=${PM_KO:-build/kmod/$(uname -r)/kmod/portmaster.ko}
 PM_LISTENER=${PM_LISTENER:-$PWD/build/bin/pm-listener}
 T=$(mktemp -d /tmp/pmtest.XXXXXX)
+chmod 777 "$T"	# the unprivileged clients write here too
 
 # The module's dependencies come from the kernel's own tree; the module
 # itself from the build tree.
@@ -140,4 +141,30 @@ cleanup() {
 	[ -n "${SERVERS:-}" ] && kill $SERVERS 2>/dev/null
 	net_teardown
 	rm -rf "$T"
+}
+
+# Run as an unprivileged user of our own (no passwd entry needed), so that
+# the owner the module reports is not simply root.
+TEST_UID=1234
+TEST_GID=2345
+in_cli_user() {
+	ip netns exec cli setpriv --reuid=$TEST_UID --regid=$TEST_GID \
+		--clear-groups --inh-caps=-all "$@"
+}
+
+# Unprivileged ping uses ICMP datagram sockets, allowed per namespace.
+allow_user_ping() {	# NS
+	ip netns exec "$1" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+}
+
+# The inodes of a process's sockets.
+socket_inodes() {	# PID
+	ls -l "/proc/$1/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\].*/\1/p'
+}
+
+# A field of a "ss -e" line: the listening socket's inode, say.
+ss_inode() {	# NS ss-filter...
+	local ns=$1
+	shift
+	ip netns exec "$ns" ss -Hlne "$@" | sed -n 's/.* ino:\([0-9]*\).*/\1/p' | head -n 1
 }

@@ -107,19 +107,29 @@ accel=$("$here/accel.sh")
 cpu="-cpu max"
 [ "$accel" = kvm ] && cpu="-cpu host"
 
-set +e
-timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-	-accel "$accel" $cpu -m "$mem" -smp 2 \
-	-display none -monitor none -serial "file:$outdir/console.log" \
-	-no-reboot -nic none \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
-	-virtfs local,path="$outdir",mount_tag=pmshare,security_model=none,multidevs=remap \
-	-kernel "$image" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 mitigations=off 8250.nr_uarts=1 rdinit=/init" \
-	</dev/null >"$outdir/qemu.log" 2>&1
-qrc=$?
-set -e
+# A boot can fail before the command starts (software emulation of the
+# kernel patching its own text is not perfectly reliable): that says
+# nothing about the code under test, so such a boot is tried once more.
+# Anything after the command started counts.
+for attempt in 1 2; do
+	rm -f "$outdir/status" "$outdir/output" "$outdir/dmesg"
+	set +e
+	timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
+		-accel "$accel" $cpu -m "$mem" -smp 2 \
+		-display none -monitor none -serial "file:$outdir/console.log" \
+		-no-reboot -nic none \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
+		-virtfs local,path="$outdir",mount_tag=pmshare,security_model=none,multidevs=remap \
+		-kernel "$image" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 mitigations=off 8250.nr_uarts=1 rdinit=/init" \
+		</dev/null >"$outdir/qemu.log" 2>&1
+	qrc=$?
+	set -e
+	grep -q "pm-guest: command starts" "$outdir/console.log" && break
+	[ "$attempt" = 1 ] && cp "$outdir/console.log" "$outdir/console-failed-boot.log" &&
+		echo "run-vm: $kver: the boot failed before the command started; trying once more" >&2
+done
 
 [ "$quiet" = 1 ] || cat "$outdir/output" 2>/dev/null || true
 
