@@ -12,9 +12,28 @@
 #include <linux/in.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_zones.h>
 #include <linux/portmaster.h>
 
 #include "flow.h"
+#include "pending.h"
+
+/* The key of the flow a conntrack entry belongs to (see pending.h). */
+void pm_flow_key_from_ct(const struct nf_conn *ct, struct pm_flow_key *key)
+{
+	const struct nf_conntrack_tuple *t =
+		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+
+	memset(key, 0, sizeof(*key));
+	key->src = t->src.u3;
+	key->dst = t->dst.u3;
+	key->sport = t->src.u.all;
+	key->dport = t->dst.u.all;
+	key->zone = nf_ct_zone_id(nf_ct_zone(ct), IP_CT_DIR_ORIGINAL);
+	key->l3num = t->src.l3num;
+	key->protonum = t->dst.protonum;
+}
 
 bool pm_proto_has_ports(u8 protocol)
 {

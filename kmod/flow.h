@@ -27,6 +27,10 @@ struct pm_flow_info {
 	u32 ct_id;
 };
 
+struct nf_conn;
+struct pm_flow_key;
+
+void pm_flow_key_from_ct(const struct nf_conn *ct, struct pm_flow_key *key);
 int pm_flow_parse(const struct sk_buff *skb, u8 nfproto,
 		  struct pm_flow_info *info);
 void pm_flow_reverse(struct pm_flow_info *info);

@@ -64,6 +64,7 @@ static struct pm_flow *pm_flow_new(struct pm_net *pn, struct sk_buff *skb,
 				   const struct nf_hook_state *state,
 				   struct nf_conn *ct,
 				   enum ip_conntrack_info ctinfo,
+				   const struct pm_flow_key *key,
 				   const struct pm_listener *l,
 				   struct sk_buff **event, u64 **id_slot)
 {
@@ -86,7 +87,7 @@ static struct pm_flow *pm_flow_new(struct pm_net *pn, struct sk_buff *skb,
 	f->info.direction = out != reply ? PM_DIR_OUT : PM_DIR_IN;
 	f->info.ifindex = dev ? dev->ifindex : 0;
 	f->info.ct_id = nf_ct_get_id(ct);
-	f->key = ct;
+	f->key = *key;
 
 	pm_flow_owner(f, skb, state);
 	if (out && !reply && pm_owner_in_sender_context()) {
@@ -112,6 +113,7 @@ static unsigned int pm_intercept(struct pm_net *pn, struct sk_buff *skb,
 {
 	struct pm_table *t = &pn->table;
 	const struct pm_listener *l;
+	struct pm_flow_key key;
 	struct sk_buff *event = NULL;
 	struct pm_flow *f, *other;
 	u64 *id_slot;
@@ -131,10 +133,11 @@ static unsigned int pm_intercept(struct pm_net *pn, struct sk_buff *skb,
 		return pm_policy_verdict(pn);
 	}
 	pm_config_limits(pn, &lim);
+	pm_flow_key_from_ct(ct, &key);
 
 	/* A later packet of a pending flow waits with it. */
 	spin_lock_bh(&t->lock);
-	f = pm_table_find_key(t, ct);
+	f = pm_table_find_key(t, &key);
 	if (f) {
 		err = pm_flow_hold(t, f, p, &lim);
 		spin_unlock_bh(&t->lock);
@@ -151,14 +154,14 @@ static unsigned int pm_intercept(struct pm_net *pn, struct sk_buff *skb,
 		goto refuse;
 	}
 	portid = l->portid;
-	f = pm_flow_new(pn, skb, state, ct, ctinfo, l, &event, &id_slot);
+	f = pm_flow_new(pn, skb, state, ct, ctinfo, &key, l, &event, &id_slot);
 	if (!f) {
 		err = -ENOMEM;
 		goto refuse;
 	}
 
 	spin_lock_bh(&t->lock);
-	other = pm_table_find_key(t, ct);	/* another CPU was quicker */
+	other = pm_table_find_key(t, &key);	/* another CPU was quicker */
 	if (other) {
 		err = pm_flow_hold(t, other, p, &lim);
 		spin_unlock_bh(&t->lock);

@@ -6,6 +6,7 @@
  * whoever took its flow out of the table.
  */
 #include <linux/atomic.h>
+#include <linux/jhash.h>
 #include <linux/jiffies.h>
 #include <linux/slab.h>
 
@@ -31,13 +32,20 @@ void pm_table_init(struct pm_table *t)
 	t->closed = false;
 }
 
-struct pm_flow *pm_table_find_key(struct pm_table *t, const void *key)
+static u32 pm_key_hash(const struct pm_flow_key *key)
+{
+	BUILD_BUG_ON(sizeof(*key) % sizeof(u32));
+	return jhash2((const u32 *)key, sizeof(*key) / sizeof(u32), 0);
+}
+
+struct pm_flow *pm_table_find_key(struct pm_table *t,
+				  const struct pm_flow_key *key)
 {
 	struct pm_flow *f;
 
 	lockdep_assert_held(&t->lock);
-	hash_for_each_possible(t->by_key, f, key_node, (unsigned long)key)
-		if (f->key == key)
+	hash_for_each_possible(t->by_key, f, key_node, pm_key_hash(key))
+		if (!memcmp(&f->key, key, sizeof(*key)))
 			return f;
 	return NULL;
 }
@@ -73,7 +81,7 @@ int pm_table_add(struct pm_table *t, struct pm_flow *f,
 	f->id = ++t->next_id;
 	f->created = now;
 	f->deadline = now + l->timeout;
-	hash_add(t->by_key, &f->key_node, (unsigned long)f->key);
+	hash_add(t->by_key, &f->key_node, pm_key_hash(&f->key));
 	hash_add(t->by_id, &f->id_node, f->id);
 	list_add_tail(&f->age_node, &t->by_age);
 	t->flows++;

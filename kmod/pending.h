@@ -18,12 +18,28 @@ struct pm_packet {
 	struct nf_hook_state state;
 };
 
+/*
+ * What makes packets one flow: the original tuple of their conntrack
+ * entry and its zone.  Not the entry itself: until the first packet is
+ * confirmed, each later packet of the flow gets an unconfirmed entry of
+ * its own.  Built zeroed, so it compares and hashes as plain memory.
+ */
+struct pm_flow_key {
+	union nf_inet_addr src;
+	union nf_inet_addr dst;
+	__be16 sport;		/* or the ICMP id */
+	__be16 dport;		/* or the ICMP type and code */
+	u16 zone;
+	u8 l3num;
+	u8 protonum;
+};
+
 /* A flow waiting for its verdict.  Ids grow in the order flows are added. */
 struct pm_flow {
 	struct hlist_node key_node;
 	struct hlist_node id_node;
 	struct list_head age_node;	/* in the table, or on a taken list */
-	const void *key;	/* the conntrack entry; held packets pin it */
+	struct pm_flow_key key;
 	u64 id;
 	unsigned long created;	/* jiffies */
 	unsigned long deadline;
@@ -62,7 +78,8 @@ struct pm_limits {
 };
 
 void pm_table_init(struct pm_table *t);
-struct pm_flow *pm_table_find_key(struct pm_table *t, const void *key);
+struct pm_flow *pm_table_find_key(struct pm_table *t,
+				  const struct pm_flow_key *key);
 struct pm_flow *pm_table_find_id(struct pm_table *t, u64 id);
 int pm_table_add(struct pm_table *t, struct pm_flow *f,
 		 const struct pm_limits *l, unsigned long now);

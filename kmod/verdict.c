@@ -154,10 +154,48 @@ static void pm_continue(struct pm_net *pn, struct sk_buff *skb,
 		state->okfn(state->net, state->sk, skb);
 }
 
+/*
+ * A later packet of a held flow got an unconfirmed entry of its own.  Once
+ * the first packet has confirmed the connection, the later one joins it,
+ * as it would have had it arrived then: otherwise it would clash with the
+ * confirmed entry and, for protocols that do not merge clashes (ICMP,
+ * TCP), be dropped at confirmation.
+ */
+static struct nf_conn *pm_join_confirmed(struct sk_buff *skb,
+					 struct nf_conn *ct,
+					 enum ip_conntrack_info ctinfo)
+{
+	const struct nf_conntrack_tuple_hash *h;
+	struct nf_conn *winner;
+
+	if (nf_ct_is_confirmed(ct))
+		return ct;
+	h = nf_conntrack_find_get(nf_ct_net(ct), nf_ct_zone(ct),
+				  &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple);
+	if (!h)
+		return ct;
+	winner = nf_ct_tuplehash_to_ctrack(h);
+	if (NF_CT_DIRECTION(h) != IP_CT_DIR_ORIGINAL) {
+		nf_ct_put(winner);
+		return ct;
+	}
+	nf_ct_put(ct);
+	nf_ct_set(skb, winner, ctinfo);	/* the lookup's reference moves here */
+	return winner;
+}
+
 static void pm_packet_act(struct pm_net *pn, struct pm_packet *p,
 			  const struct pm_verdict *v, bool first)
 {
 	struct sk_buff *skb = p->skb;
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct;
+
+	ct = nf_ct_get(skb, &ctinfo);
+	if (ct && !first && v->action == PM_ACTION_ACCEPT)
+		ct = pm_join_confirmed(skb, ct, ctinfo);
+	if (v->permanent && ct)
+		pm_ct_set_mark(ct, v->mark);
 
 	switch (v->action) {
 	case PM_ACTION_ACCEPT:
@@ -199,9 +237,6 @@ void pm_resolve_flow(struct pm_net *pn, struct pm_flow *f,
 {
 	struct pm_packet *p, *tmp;
 	bool first = true;
-
-	if (v->permanent)
-		pm_ct_set_mark((struct nf_conn *)f->key, v->mark);
 
 	rcu_read_lock();
 	local_bh_disable();

@@ -59,13 +59,35 @@ static void pending_exit(struct kunit *test)
 	pm_pending_exit();
 }
 
-static struct pm_flow *new_flow(struct kunit *test, unsigned long key)
+/* Flow keys that differ only in a port, as two connections' would. */
+static struct pm_flow_key key_of(unsigned int port)
+{
+	struct pm_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.src.ip = htonl(0x0a000001);
+	k.dst.ip = htonl(0x0a000002);
+	k.sport = htons(port);
+	k.dport = htons(443);
+	k.l3num = NFPROTO_IPV4;
+	k.protonum = IPPROTO_TCP;
+	return k;
+}
+
+static struct pm_flow *new_flow(struct kunit *test, unsigned int port)
 {
 	struct pm_flow *f = pm_flow_alloc(GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, f);
-	f->key = (const void *)key;
+	f->key = key_of(port);
 	return f;
+}
+
+static struct pm_flow *find_port(struct pending_ctx *ctx, unsigned int port)
+{
+	struct pm_flow_key k = key_of(port);
+
+	return pm_table_find_key(&ctx->t, &k);
 }
 
 static struct pm_packet *new_packet(struct kunit *test, unsigned int size,
@@ -110,15 +132,22 @@ static void pending_find(struct kunit *test)
 	KUNIT_EXPECT_GT(test, b->id, a->id);	/* ids grow with age */
 
 	spin_lock_bh(&ctx->t.lock);
-	KUNIT_EXPECT_PTR_EQ(test, pm_table_find_key(&ctx->t, (void *)0x1000), a);
-	KUNIT_EXPECT_PTR_EQ(test, pm_table_find_key(&ctx->t, (void *)0x2000), b);
-	KUNIT_EXPECT_NULL(test, pm_table_find_key(&ctx->t, (void *)0x3000));
+	KUNIT_EXPECT_PTR_EQ(test, find_port(ctx, 0x1000), a);
+	KUNIT_EXPECT_PTR_EQ(test, find_port(ctx, 0x2000), b);
+	KUNIT_EXPECT_NULL(test, find_port(ctx, 0x3000));
 	KUNIT_EXPECT_PTR_EQ(test, pm_table_find_id(&ctx->t, a->id), a);
+	/* the zone is part of the key */
+	{
+		struct pm_flow_key k = key_of(0x1000);
+
+		k.zone = 7;
+		KUNIT_EXPECT_NULL(test, pm_table_find_key(&ctx->t, &k));
+	}
 	KUNIT_EXPECT_PTR_EQ(test, pm_table_find_id(&ctx->t, b->id), b);
 	KUNIT_EXPECT_NULL(test, pm_table_find_id(&ctx->t, b->id + 1));
 
 	pm_table_del(&ctx->t, a);
-	KUNIT_EXPECT_NULL(test, pm_table_find_key(&ctx->t, (void *)0x1000));
+	KUNIT_EXPECT_NULL(test, find_port(ctx, 0x1000));
 	KUNIT_EXPECT_NULL(test, pm_table_find_id(&ctx->t, a->id));
 	KUNIT_EXPECT_EQ(test, ctx->t.flows, 1u);
 	spin_unlock_bh(&ctx->t.lock);

@@ -19,6 +19,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +239,13 @@ static int on_event(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+static int skip_event(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_SKIP;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -302,7 +311,16 @@ static int cmd_listen(int argc, char **argv)
 		if (r)
 			fclose(r);
 	}
+	/*
+	 * libnl retries a receive interrupted by a signal, so wait in poll(),
+	 * which a signal does interrupt, and read without blocking.
+	 */
+	nl_socket_set_nonblocking(sk);
 	while (!stop) {
+		struct pollfd pfd = { .fd = nl_socket_get_fd(sk), .events = POLLIN };
+
+		if (poll(&pfd, 1, -1) < 0)
+			continue;
 		err = nl_recvmsgs_default(sk);
 		if (err < 0 && err != -NLE_INTR && err != -NLE_AGAIN) {
 			fprintf(opt.out, "recv-error %s\n", nl_geterror(err));
@@ -312,10 +330,12 @@ static int cmd_listen(int argc, char **argv)
 		}
 	}
 	if (opt.unregister) {
-		err = request(ctl, new_msg(PM_CMD_UNREGISTER, NLM_F_ACK));
-		/* UNREGISTER must come from the listener's own socket */
+		/* from the listener's own socket, ignoring events still queued */
+		fcntl(nl_socket_get_fd(sk), F_SETFL, 0);
+		nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, skip_event, NULL);
+		err = request(sk, new_msg(PM_CMD_UNREGISTER, NLM_F_ACK));
 		if (err)
-			err = request(sk, new_msg(PM_CMD_UNREGISTER, NLM_F_ACK));
+			fprintf(stderr, "pm-listener: unregister: %s\n", nl_geterror(err));
 	}
 	nl_socket_free(sk);
 	return 0;

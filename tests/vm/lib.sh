@@ -81,7 +81,8 @@ wait_port() {	# NS PORT [tcp|udp]
 listener_start() {	# [pm-listener listen options]
 	rm -f "$T/ready"
 	: >"$T/events"
-	in_cli "$PM_LISTENER" listen --out "$T/events" --ready "$T/ready" "$@" &
+	# not through a function: $! must be the listener itself
+	ip netns exec cli "$PM_LISTENER" listen --out "$T/events" --ready "$T/ready" "$@" &
 	LISTENER=$!
 	local i
 	for i in $(seq 1 100); do
@@ -137,6 +138,7 @@ now_ms() { date +%s%3N; }
 
 cleanup() {
 	listener_stop KILL
+	pkill -KILL -f "$PM_LISTENER listen" 2>/dev/null
 	# shellcheck disable=SC2086
 	[ -n "${SERVERS:-}" ] && kill $SERVERS 2>/dev/null
 	net_teardown
@@ -166,5 +168,5 @@ socket_inodes() {	# PID
 ss_inode() {	# NS ss-filter...
 	local ns=$1
 	shift
-	ip netns exec "$ns" ss -Hlne "$@" | sed -n 's/.* ino:\([0-9]*\).*/\1/p' | head -n 1
+	ip netns exec "$ns" ss -Hlne "$@" 2>/dev/null | sed -n 's/.* ino:\([0-9]*\).*/\1/p' | head -n 1
 }
