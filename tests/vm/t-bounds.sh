@@ -1,0 +1,140 @@
+# Bounds and failures, each with its counter: the verdict timeout, the
+# pending table and per-flow queue limits, the fail policy (open and
+# closed), no listener, a clean goodbye, a listener killed with SIGKILL,
+# and a second listener refused while the first lives.
+. tests/vm/lib.sh
+trap cleanup EXIT
+
+pm_load || { tap_fail "module loads"; tap_done; exit 1; }
+net_setup
+srv_tcp 8201
+for p in 6202 6203 6204; do
+	in_srv socat -u UDP-RECV:$p OPEN:"$T/udp$p",creat,append >/dev/null 2>&1 &
+	SERVERS="$SERVERS $!"
+done
+wait_port srv 8201 t
+wait_port srv 6204 u
+lines() { cat "$1" 2>/dev/null | wc -l; }
+cfg() { in_cli "$PM_LISTENER" config "$@" >/dev/null; }
+
+# No listener yet: the module stays out of the way.
+out=$(in_cli socat -T 3 - TCP:10.0.0.2:8201 </dev/null 2>&1)
+tap_is "no listener: traffic passes" "$out" hello
+tap_is "no listener: nothing intercepted" "$(stat_of intercepted)" 0
+tap_is "no listener: no mark" "$(ct_mark tcp 8201)" 0
+tap_is "no listener: state none" "$(stat_of listener_state)" 0
+
+# A listener that never answers.
+listener_start || tap_fail "listener registers"
+tap_is "a second listener gets EBUSY while the first lives" \
+	"$(in_cli "$PM_LISTENER" register >/dev/null 2>&1; echo $?)" 16
+
+no_pending() { wait_until 10 sh -c "[ \$(ip netns exec cli '$PM_LISTENER' stats pending) = 0 ]"; }
+
+# Verdict timeout, fail open: the packet goes on, unmarked, after the
+# timeout.  (The flow stays undecided: its next packet would wait again.)
+cfg policy=open timeout=700
+t0=$(now_ms)
+in_cli sh -c 'echo late | socat -u - UDP:10.0.0.2:6202,sourceport=40201'
+wait_until 3 sh -c "[ \$(cat '$T/udp6202' 2>/dev/null | wc -l) -ge 1 ]"
+dt=$(($(now_ms) - t0))
+tap_is "timeout, open: the datagram arrives" "$(cat "$T/udp6202")" late
+[ $dt -ge 600 ] && [ $dt -lt 2500 ] && tap_pass "timeout, open: after the timeout ($dt ms)" ||
+	tap_fail "timeout, open: after the timeout" "$dt ms"
+tap_is "timeout counted" "$(stat_of timeouts)" 1
+m=$(in_cli conntrack -L -p udp --sport 40201 2>/dev/null | sed -n 's/.* mark=\([0-9]*\).*/\1/p')
+tap_is "timeout, open: no mark kept" "$m" 0
+no_pending
+
+# Verdict timeout, fail closed: the datagram is dropped.
+cfg policy=closed timeout=500
+drops=$(stat_of policy_drop)
+in_cli sh -c 'echo lost | socat -u - UDP:10.0.0.2:6202,sourceport=40202'
+sleep 1.5
+tap_is "timeout, closed: the datagram never arrives" "$(lines "$T/udp6202")" 1
+tap_is "timeout, closed: counted as a policy drop" "$(stat_of policy_drop)" $((drops + 1))
+tap_is "timeouts counted" "$(stat_of timeouts)" 2
+no_pending
+
+# The pending table is bounded: beyond max_pending, the fail policy.
+cfg policy=open timeout=4000 pending=2
+for port in 41001 41002 41003 41004 41005; do
+	in_cli sh -c "echo $port | socat -u - UDP:10.0.0.2:6203,sourceport=$port"
+done
+tap_is "max_pending: two flows wait" "$(in_cli "$PM_LISTENER" flows | grep -c dport=6203)" 2
+tap_is "max_pending: the other three are refused" "$(stat_of table_full)" 3
+wait_until 2 sh -c "[ \$(cat '$T/udp6203' | wc -l) -ge 3 ]"
+tap_is "max_pending, open: the refused three pass at once" "$(lines "$T/udp6203")" 3
+wait_until 6 sh -c "[ \$(cat '$T/udp6203' | wc -l) -ge 5 ]"
+tap_is "max_pending: the waiting two pass at their timeout" "$(lines "$T/udp6203")" 5
+no_pending
+
+# A flow's queue is bounded: beyond max_held, the fail policy.
+cfg policy=closed timeout=2000 pending=64 held=2
+for i in 1 2 3 4 5; do
+	in_cli sh -c "echo $i | socat -u - UDP:10.0.0.2:6204,sourceport=42000"
+done
+tap_is "max_held: two packets wait" "$(in_cli "$PM_LISTENER" flows | sed -n 's/.*dport=6204.* held=\([0-9]*\).*/\1/p')" 2
+tap_is "max_held: three are refused" "$(stat_of queue_full)" 3
+sleep 0.3
+tap_is "max_held, closed: the refused ones are dropped" "$(lines "$T/udp6204")" 0
+no_pending
+cfg policy=open timeout=10000 held=32
+
+# A clean goodbye: pending flows pass at once, new flows pass untouched.
+in_cli socat -T 8 - TCP:10.0.0.2:8201,sourceport=40202 </dev/null >"$T/goodbye.out" 2>&1 &
+client=$!
+wait_until 3 sh -c "in_cli() { ip netns exec cli \"\$@\"; }; ip netns exec cli '$PM_LISTENER' flows | grep -q 40202"
+t0=$(now_ms)
+listener_stop TERM
+wait $client
+dt=$(($(now_ms) - t0))
+tap_is "clean goodbye: the pending connection completes" "$(cat "$T/goodbye.out")" hello
+[ $dt -lt 2000 ] && tap_pass "clean goodbye: at once ($dt ms)" || tap_fail "clean goodbye: at once" "$dt ms"
+tap_is "clean goodbye: state none" "$(stat_of listener_state)" 0
+n=$(stat_of intercepted)
+out=$(in_cli socat -T 3 - TCP:10.0.0.2:8201 </dev/null 2>&1)
+tap_is "clean goodbye: new flows pass" "$out" hello
+tap_is "clean goodbye: and are not intercepted" "$(stat_of intercepted)" "$n"
+
+# A listener that dies registered (SIGKILL), fail closed.
+listener_start || tap_fail "a listener registers again"
+cfg policy=closed timeout=20000
+in_cli socat - TCP:10.0.0.2:8201,sourceport=40203,connect-timeout=4 </dev/null >"$T/killed.out" 2>&1 &
+client=$!
+wait_until 3 sh -c "ip netns exec cli '$PM_LISTENER' flows | grep -q 40203"
+listener_stop KILL
+tap_is "SIGKILL: the listener is counted lost" "$(stat_of listener_lost)" 1
+tap_is "SIGKILL: state lost" "$(stat_of listener_state)" 2
+tap_is "SIGKILL: nothing is left pending" "$(stat_of pending)" 0
+wait $client
+grep -q "timed out" "$T/killed.out" && tap_pass "SIGKILL, closed: the pending connection was dropped" ||
+	tap_fail "SIGKILL, closed: the pending connection was dropped" "$(cat "$T/killed.out")"
+out=$(in_cli socat - TCP:10.0.0.2:8201,connect-timeout=2 </dev/null 2>&1)
+[ -z "$(echo "$out" | grep hello)" ] && tap_pass "SIGKILL, closed: new flows are dropped" ||
+	tap_fail "SIGKILL, closed: new flows are dropped" "$out"
+cfg policy=open
+out=$(in_cli socat -T 3 - TCP:10.0.0.2:8201 </dev/null 2>&1)
+tap_is "SIGKILL, open: new flows pass" "$out" hello
+
+# A listener that dies registered, fail open: its pending flow goes on at once.
+listener_start || tap_fail "a listener registers after one died"
+tap_is "registered again: state active" "$(stat_of listener_state)" 1
+in_cli socat -T 8 - TCP:10.0.0.2:8201,sourceport=40204 </dev/null >"$T/killed2.out" 2>&1 &
+client=$!
+wait_until 3 sh -c "ip netns exec cli '$PM_LISTENER' flows | grep -q 40204"
+t0=$(now_ms)
+listener_stop KILL
+wait $client
+dt=$(($(now_ms) - t0))
+tap_is "SIGKILL, open: the pending connection completes" "$(cat "$T/killed2.out")" hello
+[ $dt -lt 2000 ] && tap_pass "SIGKILL, open: at once ($dt ms)" || tap_fail "SIGKILL, open: at once" "$dt ms"
+
+listener_start --answer 1710 || tap_fail "an answering listener registers"
+out=$(in_cli socat -T 3 - TCP:10.0.0.2:8201,sourceport=40205 </dev/null 2>&1)
+tap_is "a new listener decides again" "$out" hello
+m=$(in_cli conntrack -L -p tcp --sport 40205 2>/dev/null | sed -n 's/.* mark=\([0-9]*\).*/\1/p')
+tap_is "a new listener decides again: mark 1710" "$m" 1710
+listener_stop
+tap_ok "module unloads" pm_unload
+tap_done
