@@ -288,6 +288,12 @@ static int pm_netdev_event(struct notifier_block *nb, unsigned long event,
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 
+	/*
+	 * Unregistering the notifier replays a DOWN for every device: at
+	 * unload the held packets are resolved by policy instead (pre_exit).
+	 */
+	if (READ_ONCE(pm_unloading))
+		return NOTIFY_DONE;
 	if (event == NETDEV_DOWN || event == NETDEV_UNREGISTER)
 		pm_net_dev_down(dev);
 	return NOTIFY_DONE;
