@@ -9,7 +9,7 @@ SERIES := 6.1 6.12
 # The daemon's suites (cmocka, the fallback on this kernel, fuzzing) come
 # from daemon/daemon.mk.
 CHECK_STAGES_DAEMON := $(if $(wildcard $(TOP)/daemon/daemon.mk),user host fuzz)
-CHECK_STAGES = lint $(CHECK_STAGES_DAEMON) kunit $(addprefix vm-,$(SERIES))
+CHECK_STAGES = lint $(CHECK_STAGES_DAEMON) kunit $(addprefix vm-,$(SERIES)) vm-debug
 
 CC ?= gcc
 TOOL_CFLAGS := -O2 -g -Wall -Wextra -Werror -I$(TOP)/include/uapi
@@ -52,3 +52,13 @@ check-vm-$(1): tools
 	done
 endef
 $(foreach s,$(SERIES),$(eval $(call vm_stage,$(s))))
+
+# The debug kernel (KASAN, lockdep, atomic-sleep checks, kmemleak) with the
+# module loaded: the tests that hold, re-inject, time out and unload, in
+# one boot (its boot takes a minute and a half under emulation).
+VM_DEBUG_TESTS := t-held t-bounds t-unload t-netlink
+check-vm-debug: tools
+	@k=$$($(TOP)/scripts/build-kunit-kernel.sh) && \
+	$(TOP)/scripts/build-module.sh $$k >/dev/null && \
+	$(TOP)/scripts/run-suite.sh vm-debug $(TOP)/tests/vm/vm-suite.sh $$k tests/vm/debug.sh \
+		-m 2048 -t 1500 -- bash tests/vm/all.sh $(VM_DEBUG_TESTS)

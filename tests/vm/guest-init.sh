@@ -44,6 +44,12 @@ echo "pm-guest: command starts" >/dev/console
 chroot $r /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	HOME=/root TERM=dumb /bin/sh /pmshare/guest.sh >$r/pmshare/output 2>&1 </dev/null
 st=$?
+# A debug kernel looks for leaks once the command is done.
+if [ -w $r/sys/kernel/debug/kmemleak ]; then
+	echo scan >$r/sys/kernel/debug/kmemleak
+	echo scan >$r/sys/kernel/debug/kmemleak
+	cat $r/sys/kernel/debug/kmemleak >$r/pmshare/kmemleak
+fi
 echo "$st" >$r/pmshare/status
 dmesg >$r/pmshare/dmesg
 sync

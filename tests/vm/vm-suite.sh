@@ -2,15 +2,24 @@
 # Run one guest test file in a VM and print its TAP, renumbered, with one
 # more result of our own: that the kernel log stayed clean (no BUG,
 # WARNING, Oops, KASAN, lockdep or call trace) and the guest finished.
-# usage: vm-suite.sh KERNEL TESTFILE [run-vm.sh options]
+# A debug kernel's run also reports what kmemleak found.
+# usage: vm-suite.sh KERNEL TESTFILE [run-vm.sh options] [-- GUEST CMD...]
+#   (the guest command defaults to: bash TESTFILE)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 kernel=$1
 test=$2
 shift 2
+opts=()
+while [ $# -gt 0 ] && [ "$1" != -- ]; do
+	opts+=("$1")
+	shift
+done
+[ "${1:-}" = -- ] && shift
+[ $# -gt 0 ] || set -- bash "$test"
 name=$(basename "$test" .sh)
 out=${PM_BUILD:-$here/../../build}/vm/$name-$(basename "$kernel")
-"$here/run-vm.sh" -q -k "$kernel" -o "$out" "$@" -- bash "$test" >/dev/null 2>"$out.err"
+"$here/run-vm.sh" -q -k "$kernel" -o "$out" "${opts[@]}" -- "$@" >/dev/null 2>"$out.err"
 rc=$?
 n=0
 plan=
@@ -27,6 +36,15 @@ done < <(cat "$out/output" 2>/dev/null)
 if [ "$plan" != "$n" ]; then
 	n=$((n + 1))
 	echo "not ok $n - $name: the guest test ran to its end (plan '${plan}', $((n - 1)) results)"
+fi
+if [ -f "$out/kmemleak" ]; then
+	n=$((n + 1))
+	if grep -q '^unreferenced object' "$out/kmemleak"; then
+		echo "not ok $n - $name: kmemleak finds no leak"
+		head -n 60 "$out/kmemleak" | sed 's/^/# /'
+	else
+		echo "ok $n - $name: kmemleak finds no leak"
+	fi
 fi
 n=$((n + 1))
 case $rc in

@@ -1,0 +1,31 @@
+# Run several guest tests in one boot (for the debug kernel, whose boot is
+# slow), one after the other, their results prefixed with the test's name.
+# A test that stops before its plan counts as a failure.
+# usage (in the guest): bash tests/vm/all.sh t-NAME...
+n=0
+fails=0
+for t in "$@"; do
+	out=$(mktemp)
+	bash "tests/vm/$t.sh" >"$out" 2>&1
+	plan= count=0
+	while IFS= read -r line; do
+		if [[ $line =~ ^(not\ )?ok\ [0-9]+\ -\ (.*)$ ]]; then
+			n=$((n + 1))
+			count=$((count + 1))
+			[ -n "${BASH_REMATCH[1]}" ] && fails=$((fails + 1))
+			echo "${BASH_REMATCH[1]}ok $n - $t: ${BASH_REMATCH[2]}"
+		elif [[ $line =~ ^1\.\.([0-9]+)$ ]]; then
+			plan=${BASH_REMATCH[1]}
+		else
+			echo "$line"
+		fi
+	done <"$out"
+	rm -f "$out"
+	if [ "$plan" != "$count" ]; then
+		n=$((n + 1))
+		fails=$((fails + 1))
+		echo "not ok $n - $t: ran to its end (plan '$plan', $count results)"
+	fi
+done
+echo "1..$n"
+[ $fails = 0 ]
