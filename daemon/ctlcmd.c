@@ -123,6 +123,7 @@ static void flow_record(struct buf *b, const struct flow_entry *e, uint64_t now)
 	rec_u64(b, "mark", e->mark);
 	rec_u64(b, "rule", e->rule_id);
 	rec_u64(b, "age_ms", now - e->created_ms);
+	rec_u64(b, "packets", e->pkts);
 	if (e->state == FS_PENDING) {
 		rec_u64(b, "held", (uint64_t)e->nheld);
 		rec_u64(b, "expires_in", e->deadline_ms > now ? (e->deadline_ms - now + 999) / 1000 : 0);

@@ -33,6 +33,7 @@ int flowtab_init(struct flowtab *t)
 static void entry_free(struct flow_entry *e)
 {
 	free(e->info.owner.exe);
+	free(e->pkt);
 	free(e);
 }
 
@@ -156,7 +157,19 @@ static void answer(struct pmd *d, uint16_t q, uint64_t id, uint32_t mark)
 			(unsigned long long)id, q);
 }
 
-static void hold(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id)
+static bool is_block(uint32_t mark)
+{
+	return mark == PM_MARK_BLOCK || mark == PM_MARK_BLOCK_ALWAYS;
+}
+
+static void reject(struct pmd *d, const uint8_t *pkt, size_t len)
+{
+	if (pkt && len && d->be && d->be->reject)
+		d->be->reject(d, pkt, len);
+}
+
+static void hold(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id,
+		 const uint8_t *pkt, size_t len)
 {
 	if (e->nheld >= FLOW_MAX_HELD) {
 		/* The flow already waits with enough of its packets: drop this
@@ -168,6 +181,15 @@ static void hold(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id)
 	e->held_q[e->nheld] = q;
 	e->held_id[e->nheld] = id;
 	e->nheld++;
+	if (!e->pkt && pkt && len) {
+		size_t n = len > 256 ? 256 : len;
+
+		e->pkt = malloc(n);
+		if (e->pkt) {
+			memcpy(e->pkt, pkt, n);
+			e->pktlen = (uint16_t)n;
+		}
+	}
 }
 
 static uint32_t fit_mark(struct pmd *d, const struct flow_entry *e, uint32_t mark)
@@ -182,7 +204,12 @@ static void decide_held(struct pmd *d, struct flow_entry *e, uint32_t mark)
 	mark = fit_mark(d, e, mark);
 	for (int i = 0; i < e->nheld; i++)
 		answer(d, e->held_q[i], e->held_id[i], mark);
+	if (e->nheld && is_block(mark))
+		reject(d, e->pkt, e->pktlen);
 	e->nheld = 0;
+	free(e->pkt);
+	e->pkt = NULL;
+	e->pktlen = 0;
 	if (e->state == FS_PENDING)
 		d->ft.npending--;
 	e->state = FS_DECIDED;
@@ -191,7 +218,8 @@ static void decide_held(struct pmd *d, struct flow_entry *e, uint32_t mark)
 }
 
 /* Decides e from the rules; holds the packet when the answer is "ask". */
-static void decide(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id)
+static void decide(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id,
+		   const uint8_t *pkt, size_t len)
 {
 	uint64_t now = now_ms();
 	struct rule *r = ruleset_match(&d->rules, &e->info, now);
@@ -220,7 +248,7 @@ static void decide(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id)
 			e->sticky = false;
 			e->deadline_ms = now + (uint64_t)d->cfg.prompt_timeout_s * 1000;
 			d->st.prompts++;
-			hold(d, e, q, id);
+			hold(d, e, q, id, pkt, len);
 			return;
 		}
 	}
@@ -228,10 +256,21 @@ static void decide(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id)
 	e->mark = fit_mark(d, e, action_mark(a, permanent));
 	e->decided_ms = now;
 	answer(d, q, id, e->mark);
+	if (is_block(e->mark))
+		reject(d, pkt, len);
+}
+
+/* IPv6 neighbour discovery and multicast listener messages keep the link
+ * working; blocking them would cut the host off, whatever the rules say. */
+static bool is_link_control(const struct flow_info *fi)
+{
+	if (fi->key.proto != IPPROTO_ICMPV6)
+		return false;
+	return (fi->icmp_type >= 130 && fi->icmp_type <= 137) || fi->icmp_type == 143;
 }
 
 void engine_packet(struct pmd *d, struct flow_info *fi, bool parsed,
-		   uint16_t queue, uint64_t id)
+		   uint16_t queue, uint64_t id, const uint8_t *pkt, size_t pktlen)
 {
 	struct flow_entry *e;
 
@@ -241,7 +280,7 @@ void engine_packet(struct pmd *d, struct flow_info *fi, bool parsed,
 		answer(d, queue, id, PM_MARK_DROP);
 		goto out;
 	}
-	if (fi->icmp_error) {
+	if (fi->icmp_error || is_link_control(fi)) {
 		/* An ICMP error belongs to the flow it reports on (conntrack
 		 * relates it), including the one REJECT sends for a blocked
 		 * flow: let it through, for this packet only. */
@@ -252,19 +291,22 @@ void engine_packet(struct pmd *d, struct flow_info *fi, bool parsed,
 	e = flowtab_lookup(&d->ft, &fi->key);
 	if (e) {
 		touch(&d->ft, e);
+		e->pkts++;
 		e->info.ct_new = fi->ct_new;
 		if (e->state == FS_PENDING) {
-			hold(d, e, queue, id);
+			hold(d, e, queue, id, pkt, pktlen);
 			goto out;
 		}
 		if (e->sticky) {
 			answer(d, queue, id, e->mark);
+			if (is_block(e->mark))
+				reject(d, pkt, pktlen);
 			goto out;
 		}
 		/* Decided before, asked again: its connection was reset (a
 		 * rule change) or expired.  Decide again with what we know of
 		 * it: its direction and owner stay those of its first packet. */
-		decide(d, e, queue, id);
+		decide(d, e, queue, id, pkt, pktlen);
 		goto out;
 	}
 	attrib_lookup(d->attrib, fi, &d->st);
@@ -277,7 +319,8 @@ void engine_packet(struct pmd *d, struct flow_info *fi, bool parsed,
 	}
 	fi->owner.exe = NULL;	/* now owned by the entry */
 	e->created_ms = now_ms();
-	decide(d, e, queue, id);
+	e->pkts = 1;
+	decide(d, e, queue, id, pkt, pktlen);
 out:
 	if (d->be && d->be->flush)
 		d->be->flush(d);

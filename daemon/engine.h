@@ -31,6 +31,9 @@ struct flow_entry {
 	uint16_t held_q[FLOW_MAX_HELD];
 	uint64_t held_id[FLOW_MAX_HELD];
 	int nheld;
+	uint8_t *pkt;			/* headers of the first held packet */
+	uint16_t pktlen;
+	uint32_t pkts;			/* packets asked about this flow */
 	struct flow_entry *hnext;
 	struct flow_entry *prev, *next;	/* age order, newest at head */
 };
@@ -57,10 +60,11 @@ uint32_t action_mark(enum action a, bool permanent);
  * parsed by the caller (owner may be empty); queue and id name what to
  * answer.  Answers now through the backend or holds it for a prompt.
  * parsed=false means the packet could not be read: it gets a drop for
- * this packet only (1702), counted as unparsable.
+ * this packet only (1702), counted as unparsable.  pkt (may be NULL) is
+ * the packet's headers, kept while it is held, for a reject message.
  */
 void engine_packet(struct pmd *d, struct flow_info *fi, bool parsed,
-		   uint16_t queue, uint64_t id);
+		   uint16_t queue, uint64_t id, const uint8_t *pkt, size_t pktlen);
 /* pmctl verdict: decides a pending flow; -ENOENT when not pending. */
 int engine_verdict(struct pmd *d, uint64_t flow_id, enum action a, bool permanent);
 /* Timer: prompt timeouts and expired rules. */

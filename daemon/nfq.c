@@ -28,6 +28,7 @@
 #include "iptables.h"
 #include "log.h"
 #include "packet.h"
+#include "reject.h"
 #include "util.h"
 
 /* enum ip_conntrack_info, as NFQA_CT_INFO carries it */
@@ -49,6 +50,8 @@ struct nfq {
 	size_t vlen;
 	enum ipt_backend ipt;
 	bool have_v6, installed;
+	struct rejecter *rej;
+	uint64_t rejects, reject_errors;
 	uint64_t enobufs, send_errors;
 };
 
@@ -168,6 +171,8 @@ static int on_packet(const struct nlmsghdr *nlh, void *data)
 	struct nfqnl_msg_packet_hdr *ph;
 	struct flow_info fi;
 	uint8_t pkt_dir = (queue == PM_QUEUE_IN_V4 || queue == PM_QUEUE_IN_V6) ? PM_DIR_IN : PM_DIR_OUT;
+	const uint8_t *pkt = NULL;
+	size_t pktlen = 0;
 	bool parsed = false;
 	uint32_t id;
 
@@ -182,9 +187,9 @@ static int on_packet(const struct nlmsghdr *nlh, void *data)
 	id = ntohl(ph->packet_id);
 	memset(&fi, 0, sizeof(fi));
 	if (attr[NFQA_PAYLOAD]) {
-		parsed = packet_parse(mnl_attr_get_payload(attr[NFQA_PAYLOAD]),
-				      mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]),
-				      pkt_dir, &fi) == 0;
+		pkt = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		pktlen = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+		parsed = packet_parse(pkt, pktlen, pkt_dir, &fi) == 0;
 	}
 	fi.ct_new = true;
 	if (attr[NFQA_CT_INFO] && mnl_attr_get_payload_len(attr[NFQA_CT_INFO]) >= 4)
@@ -205,7 +210,7 @@ static int on_packet(const struct nlmsghdr *nlh, void *data)
 	if (attr[pkt_dir == PM_DIR_OUT ? NFQA_IFINDEX_OUTDEV : NFQA_IFINDEX_INDEV])
 		fi.ifindex = ntohl(mnl_attr_get_u32(
 			attr[pkt_dir == PM_DIR_OUT ? NFQA_IFINDEX_OUTDEV : NFQA_IFINDEX_INDEV]));
-	engine_packet(d, &fi, parsed, queue, id);
+	engine_packet(d, &fi, parsed, queue, id, pkt, pktlen);
 	return MNL_CB_OK;
 }
 
@@ -258,6 +263,7 @@ static void nfq_stop(struct pmd *d)
 			cfg_cmd(q, queues[i], NFQNL_CFG_CMD_UNBIND, 0);
 		mnl_socket_close(q->nl);
 	}
+	reject_close(q->rej);
 	free(q->rx);
 	free(q->vbuf);
 	free(q);
@@ -282,6 +288,7 @@ static int nfq_start(struct pmd *d, char *err, size_t errlen)
 	}
 	if (ipt_resolve_backend(d->cfg.iptables, &q->ipt, err, errlen) < 0)
 		goto fail;
+	q->rej = reject_open();
 	q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!q->nl || mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		snprintf(err, errlen, "netlink socket: %s", strerror(errno));
@@ -325,6 +332,20 @@ static int nfq_reset(struct pmd *d)
 	return n;
 }
 
+static void nfq_reject(struct pmd *d, const uint8_t *pkt, size_t len)
+{
+	struct nfq *q = d->be_priv;
+
+	/* The verdict must reach the kernel first: the blocked packet's
+	 * conntrack entry goes with it, and our error must not be related
+	 * to that entry. */
+	nfq_flush(d);
+	if (q->rej && reject_send(q->rej, pkt, len) == 0)
+		q->rejects++;
+	else
+		q->reject_errors++;
+}
+
 static void nfq_stats(struct pmd *d, struct buf *rec)
 {
 	struct nfq *q = d->be_priv;
@@ -335,6 +356,8 @@ static void nfq_stats(struct pmd *d, struct buf *rec)
 	rec_str(rec, "ipv6", q->have_v6 ? "yes" : "no");
 	rec_u64(rec, "overruns", q->enobufs);
 	rec_u64(rec, "errors", q->send_errors);
+	rec_u64(rec, "rejects_sent", q->rejects);
+	rec_u64(rec, "reject_errors", q->reject_errors);
 }
 
 const struct backend_ops nfq_backend = {
@@ -343,6 +366,7 @@ const struct backend_ops nfq_backend = {
 	.start = nfq_start,
 	.stop = nfq_stop,
 	.verdict = nfq_verdict,
+	.reject = nfq_reject,
 	.flush = nfq_flush,
 	.reset = nfq_reset,
 	.stats = nfq_stats,
