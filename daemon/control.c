@@ -30,6 +30,7 @@ struct client {
 	struct buf out;
 	size_t outoff;
 	bool closing;
+	bool discarding;	/* skipping the rest of an over-long line */
 };
 
 static int listen_fd = -1;
@@ -98,6 +99,16 @@ static void client_io(struct pmd *d, int fd, uint32_t events, void *arg)
 			}
 			c->inlen += (size_t)n;
 			c->in[c->inlen] = 0;
+			if (c->discarding) {
+				nl = memchr(c->in, '\n', c->inlen);
+				if (!nl) {
+					c->inlen = 0;
+					continue;
+				}
+				memmove(c->in, nl + 1, c->inlen - (size_t)(nl + 1 - c->in));
+				c->inlen -= (size_t)(nl + 1 - c->in);
+				c->discarding = false;
+			}
 			while ((nl = memchr(c->in, '\n', c->inlen))) {
 				size_t len = (size_t)(nl - c->in);
 
@@ -109,10 +120,12 @@ static void client_io(struct pmd *d, int fd, uint32_t events, void *arg)
 				c->inlen -= len + 1;
 			}
 			if (c->inlen >= sizeof(c->in) - 1) {
+				/* Answer once, then skip to the next newline: the
+				 * client may go on with well-formed requests. */
 				buf_addf(&c->out, "error usage request line too long (at most %d bytes)\n",
 					 PROTO_MAX_LINE - 1);
-				c->closing = true;
-				break;
+				c->inlen = 0;
+				c->discarding = true;
 			}
 			if (c->out.len > MAX_OUT) {
 				c->closing = true;

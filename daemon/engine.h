@@ -18,7 +18,7 @@
 #define FLOWTAB_BUCKETS 65536
 #define FLOWTAB_MAX 32768
 
-enum flow_state { FS_PENDING, FS_DECIDED };
+enum flow_state { FS_NEW, FS_PENDING, FS_DECIDED };
 
 struct flow_entry {
 	uint64_t id;

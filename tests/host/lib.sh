@@ -17,6 +17,9 @@ PMCTL=$BIN/pmctl
 C=pmt-c-$$
 S=pmt-s-$$
 WORK=$(mktemp -d /tmp/pmhost.XXXXXX)
+# Others must reach the socket's directory: the socket's own mode is
+# what the permission tests are about.
+chmod 755 "$WORK"
 SOCK=$WORK/control.sock
 CONF=$WORK/etc
 DAEMON_PID=
@@ -82,8 +85,9 @@ start_servers() {
 	(cd "$WORK/www" && ins python3 -m http.server --bind :: 80 >/dev/null 2>&1) &
 	PIDS+=($!)
 	for p in 8080 8081 8082 8090; do
-		start_server tcp socat TCP6-LISTEN:$p,fork,reuseaddr,ipv6only=0 SYSTEM:'echo ok'
+		start_server tcp socat TCP6-LISTEN:$p,fork,reuseaddr,ipv6only=0,backlog=256 SYSTEM:'echo ok'
 	done
+	start_server tcp socat TCP6-LISTEN:8095,fork,reuseaddr,ipv6only=0 EXEC:cat
 	start_server udp socat UDP6-RECVFROM:7,fork,ipv6only=0 EXEC:cat
 	wait_port "$S" tcp 80 && wait_port "$S" tcp 8090 && wait_port "$S" udp 7
 }
