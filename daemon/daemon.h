@@ -42,6 +42,9 @@ struct pmd {
 typedef void (*watch_cb)(struct pmd *d, int fd, uint32_t events, void *arg);
 int pmd_watch(struct pmd *d, int fd, uint32_t events, watch_cb cb, void *arg);
 void pmd_unwatch(struct pmd *d, int fd);
+/* Runs the callback registered for fd. */
+void pmd_dispatch(struct pmd *d, int fd, uint32_t events);
+void pmd_watch_free(void);
 
 /* After any change of rules or default: persist and reset connections. */
 int pmd_rules_changed(struct pmd *d, bool persist, char *err, size_t errlen);

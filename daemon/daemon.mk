@@ -17,8 +17,8 @@ PMD_OBJDIR := $(BUILD)/obj/daemon
 PMD_BIN := $(BUILD)/bin
 
 # Everything but main.c, so that tests and fuzzers link the same code.
-PMD_LIB_SRCS := log.c util.c proto.c rules.c config.c packet.c spawn.c \
-	iptables.c reject.c engine.c attrib.c ct.c nfq.c kmod.c ctlcmd.c \
+PMD_LIB_SRCS := pmd.c log.c util.c proto.c rules.c config.c packet.c spawn.c \
+	iptables.c reject.c engine.c attrib.c ct.c nfq.c kmod.c kmod_msg.c ctlcmd.c \
 	control.c
 PMD_LIB_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMD_LIB_SRCS:.c=.o))
 PMCTL_SRCS := pmctl/pmctl.c pmctl/client.c pmctl/output.c pmctl/status.c \
