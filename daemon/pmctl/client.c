@@ -61,7 +61,7 @@ static int connect_daemon(struct pmctl *p)
 
 int pmctl_request(struct pmctl *p, const char *req, struct reply *r)
 {
-	struct buf in;
+	struct buf in, line_out;
 	size_t off = 0, reqlen = strlen(req);
 	char *line, *nl;
 	int fd, want = -1;
@@ -71,23 +71,31 @@ int pmctl_request(struct pmctl *p, const char *req, struct reply *r)
 		fprintf(p->err, "pmctl: request too long (at most %d bytes)\n", PROTO_MAX_LINE - 1);
 		return EXIT_ERR;
 	}
-	fd = connect_daemon(p);
-	if (fd < 0)
+	buf_init(&line_out);
+	buf_addf(&line_out, "%s\n", req);
+	if (line_out.oom) {
+		fprintf(p->err, "pmctl: out of memory\n");
 		return EXIT_ERR;
-	while (off <= reqlen) {
-		const char *src = off < reqlen ? req + off : "\n";
-		size_t len = off < reqlen ? reqlen - off : 1;
-		ssize_t n = send(fd, src, len, MSG_NOSIGNAL);
+	}
+	fd = connect_daemon(p);
+	if (fd < 0) {
+		buf_free(&line_out);
+		return EXIT_ERR;
+	}
+	while (off < line_out.len) {
+		ssize_t n = send(fd, line_out.p + off, line_out.len - off, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(p->err, "pmctl: sending to portmasterd: %s\n", strerror(errno));
 			close(fd);
+			buf_free(&line_out);
 			return EXIT_ERR;
 		}
 		off += (size_t)n;
 	}
+	buf_free(&line_out);
 	buf_init(&in);
 	/* Read until the header's count of records has arrived. */
 	for (;;) {

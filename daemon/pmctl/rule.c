@@ -73,8 +73,9 @@ static int rule_add(struct pmctl *p, int argc, char **argv)
 				buf_free(&b);
 				return usage_error(p, "rule add: %s needs a value", a);
 			}
-			if (strstr(b.p, a + 1)) {
-				/* " exe=" etc. already in the request */
+			{
+				/* " exe=" etc. already in the request?  Values are
+				 * percent-encoded, so no value contains " key=". */
 				char key[16];
 
 				snprintf(key, sizeof(key), " %s=", a + 2);
