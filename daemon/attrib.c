@@ -32,13 +32,24 @@ struct cache_slot {
 	int fd;
 };
 
+#define HOT_FDS 8
+
+/* A process that recently owned a socket, and the fd numbers its sockets
+ * had: a program that closes a socket and opens the next one gets the same
+ * number back, so one readlink usually finds the new socket. */
+struct hot {
+	pid_t pid;
+	int fds[HOT_FDS];
+	unsigned int nfd;
+};
+
 struct attrib {
 	char proc[64];
 	int diag_fd;
 	bool diag_broken;
 	uint32_t seq;
 	struct cache_slot cache[CACHE_SLOTS];
-	pid_t hot[HOT_PIDS];
+	struct hot hot[HOT_PIDS];
 	unsigned int hot_next;
 	uint64_t last_full_scan;
 };
@@ -345,12 +356,22 @@ stale:
 	return 0;
 }
 
-static void hot_add(struct attrib *a, pid_t pid)
+static void hot_add(struct attrib *a, pid_t pid, int fd)
 {
+	struct hot *h = NULL;
+
 	for (unsigned int i = 0; i < HOT_PIDS; i++)
-		if (a->hot[i] == pid)
+		if (a->hot[i].pid == pid)
+			h = &a->hot[i];
+	if (!h) {
+		h = &a->hot[a->hot_next++ % HOT_PIDS];
+		memset(h, 0, sizeof(*h));
+		h->pid = pid;
+	}
+	for (unsigned int i = 0; i < h->nfd && i < HOT_FDS; i++)
+		if (h->fds[i] == fd)
 			return;
-	a->hot[a->hot_next++ % HOT_PIDS] = pid;
+	h->fds[h->nfd++ % HOT_FDS] = fd;
 }
 
 static bool pid_uid_ok(struct attrib *a, pid_t pid, bool have_uid, uint32_t uid)
@@ -364,27 +385,57 @@ static bool pid_uid_ok(struct attrib *a, pid_t pid, bool have_uid, uint32_t uid)
 	return stat(p, &st) == 0 && st.st_uid == uid;
 }
 
-static pid_t find_pid(struct attrib *a, uint64_t inode, bool have_uid, uint32_t uid)
+/* Is fd of pid the socket with this inode?  One readlink. */
+static bool fd_is(struct attrib *a, pid_t pid, int fd, uint64_t inode)
 {
-	pid_t pid = cache_get(a, inode);
+	char lp[128], link[64], want[40];
+	ssize_t len;
+
+	snprintf(lp, sizeof(lp), "%s/%d/fd/%d", a->proc, (int)pid, fd);
+	len = readlink(lp, link, sizeof(link) - 1);
+	if (len < 0)
+		return false;
+	link[len] = 0;
+	snprintf(want, sizeof(want), "socket:[%llu]", (unsigned long long)inode);
+	return !strcmp(link, want);
+}
+
+static pid_t find_pid(struct attrib *a, uint64_t inode, bool have_uid, uint32_t uid, int *fdp)
+{
+	struct cache_slot *slot;
 	struct dirent *de;
 	uint64_t now;
+	pid_t pid;
 	DIR *dir;
 
+	pid = cache_get(a, inode);
 	if (pid)
-		return pid;
+		goto found;
 	/* Recent owners first: a process that opens one connection usually
-	 * opens the next. */
+	 * opens the next, often on the fd number of the last one. */
 	for (unsigned int i = 0; i < HOT_PIDS; i++) {
-		if (!a->hot[i] || !pid_uid_ok(a, a->hot[i], have_uid, uid))
+		struct hot *h = &a->hot[(a->hot_next - 1 - i) % HOT_PIDS];
+
+		for (unsigned int k = 0; h->pid && k < h->nfd && k < HOT_FDS; k++) {
+			if (fd_is(a, h->pid, h->fds[k], inode)) {
+				cache_put(a, inode, h->pid, h->fds[k]);
+				pid = h->pid;
+				goto found;
+			}
+		}
+	}
+	for (unsigned int i = 0; i < HOT_PIDS; i++) {
+		struct hot *h = &a->hot[i];
+
+		if (!h->pid || !pid_uid_ok(a, h->pid, have_uid, uid))
 			continue;
-		if (procfd_scan(a->proc, a->hot[i], cache_put, a) < 0) {
-			a->hot[i] = 0;
+		if (procfd_scan(a->proc, h->pid, cache_put, a) < 0) {
+			memset(h, 0, sizeof(*h));
 			continue;
 		}
 		pid = cache_get(a, inode);
 		if (pid)
-			return pid;
+			goto found;
 	}
 	now = now_ms();
 	if (a->last_full_scan && now - a->last_full_scan < FULL_SCAN_INTERVAL_MS)
@@ -407,7 +458,13 @@ static pid_t find_pid(struct attrib *a, uint64_t inode, bool have_uid, uint32_t 
 		procfd_scan(a->proc, (pid_t)p, cache_put, a);
 	}
 	closedir(dir);
-	return cache_get(a, inode);
+	pid = cache_get(a, inode);
+	if (!pid)
+		return 0;
+found:
+	slot = &a->cache[inode % CACHE_SLOTS];
+	*fdp = slot->fd;
+	return pid;
 }
 
 static char *read_exe(struct attrib *a, pid_t pid)
@@ -426,11 +483,12 @@ static char *read_exe(struct attrib *a, pid_t pid)
 int attrib_pid_from_inode(struct attrib *a, uint64_t inode, uint32_t uid_hint,
 			  bool have_uid, int32_t *pid, char **exe)
 {
-	pid_t p = find_pid(a, inode, have_uid, uid_hint);
+	int fd = -1;
+	pid_t p = find_pid(a, inode, have_uid, uid_hint, &fd);
 
 	if (!p)
 		return -ENOENT;
-	hot_add(a, p);
+	hot_add(a, p, fd);
 	*pid = p;
 	if (exe && !*exe)
 		*exe = read_exe(a, p);

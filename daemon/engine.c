@@ -289,6 +289,13 @@ void engine_packet(struct pmd *d, struct flow_info *fi, bool parsed,
 		goto out;
 	}
 	e = flowtab_lookup(&d->ft, &fi->key);
+	if (e && e->state != FS_PENDING && fi->tcp_syn) {
+		/* A new connection that reuses the addresses and ports of an
+		 * old one: it may be another process's; start afresh. */
+		unlink_entry(&d->ft, e);
+		entry_free(e);
+		e = NULL;
+	}
 	if (e) {
 		touch(&d->ft, e);
 		e->pkts++;

@@ -32,6 +32,7 @@ struct flow_info {
 	bool has_ports;
 	bool icmp_error;	/* ICMP error: belongs to another flow */
 	bool ct_new;		/* this packet creates its conntrack entry */
+	bool tcp_syn;		/* a SYN without ACK: a new connection */
 	uint32_t ifindex;
 	uint64_t ct_id;
 	struct owner owner;

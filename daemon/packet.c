@@ -37,6 +37,7 @@ static int parse_l4(const uint8_t *l4, size_t len, uint8_t proto, bool first_fra
 		/* SYN-ACK: a reply to a flow opened from the other side */
 		if ((l4[13] & 0x12) == 0x12)
 			*flip = 1;
+		f->tcp_syn = (l4[13] & 0x12) == 0x02;
 		return 0;
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
