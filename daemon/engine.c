@@ -217,6 +217,20 @@ static void decide_held(struct pmd *d, struct flow_entry *e, uint32_t mark)
 	e->decided_ms = now_ms();
 }
 
+/* Outbound DNS not sent to our own resolver: with reroute_dns on, an
+ * allowed query gets 1799 and the seed's NAT rule sends it there. */
+static bool is_stray_dns(const struct pmd *d, const struct flow_info *f)
+{
+	const struct endpoint *ns = f->key.family == AF_INET6 ? &d->cfg.nameserver6 :
+				    &d->cfg.nameserver;
+	size_t alen = f->key.family == AF_INET6 ? 16 : 4;
+
+	if (!d->cfg.reroute_dns || !ns->set || f->dir != PM_DIR_OUT ||
+	    f->key.proto != IPPROTO_UDP || f->key.rport != 53)
+		return false;
+	return memcmp(f->key.raddr, ns->addr, alen) != 0;
+}
+
 /* Decides e from the rules; holds the packet when the answer is "ask". */
 static void decide(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id,
 		   const uint8_t *pkt, size_t len)
@@ -254,6 +268,8 @@ static void decide(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id,
 	}
 	e->state = FS_DECIDED;
 	e->mark = fit_mark(d, e, action_mark(a, permanent));
+	if (e->mark == PM_MARK_ACCEPT_ALWAYS && is_stray_dns(d, &e->info))
+		e->mark = PM_MARK_REROUTE_DNS;
 	e->decided_ms = now;
 	answer(d, q, id, e->mark);
 	if (is_block(e->mark))

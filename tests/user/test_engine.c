@@ -222,6 +222,30 @@ static void test_table_bound(void **state)
 	fake_teardown(&d);
 }
 
+static void test_reroute_dns(void **state)
+{
+	struct pmd d;
+	struct flow_info f = tcp_out(40050, 53);
+
+	(void)state;
+	fake_setup(&d);
+	f.key.proto = IPPROTO_UDP;
+	engine_packet(&d, &f, true, 17040, 1, NULL, 0);
+	assert_int_equal(fake_v[0].mark, PM_MARK_ACCEPT_ALWAYS);
+	d.cfg.reroute_dns = true;
+	f = tcp_out(40051, 53);
+	f.key.proto = IPPROTO_UDP;
+	engine_packet(&d, &f, true, 17040, 2, NULL, 0);
+	assert_int_equal(fake_v[1].mark, PM_MARK_REROUTE_DNS);
+	/* already addressed to our resolver: left alone */
+	f = tcp_out(40052, 53);
+	f.key.proto = IPPROTO_UDP;
+	inet_pton(AF_INET, "127.0.0.1", f.key.raddr);
+	engine_packet(&d, &f, true, 17040, 3, NULL, 0);
+	assert_int_equal(fake_v[2].mark, PM_MARK_ACCEPT_ALWAYS);
+	fake_teardown(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_unparsable_and_icmp_errors),
 		cmocka_unit_test(test_seen_again_after_reset),
 		cmocka_unit_test(test_table_bound),
+		cmocka_unit_test(test_reroute_dns),
 	};
 
 	return RUN("engine", tests);
