@@ -13,7 +13,7 @@ LIBS="libnl-3-dev libnl-genl-3-dev libcmocka-dev libnetfilter-queue-dev
 	libmnl-dev"
 NET="iptables nftables conntrack iproute2 iperf3 socat curl iputils-ping
 	netcat-openbsd procps psmisc opensnitch bc"
-TOOLS="sparse dkms clang libclang-rt-14-dev systemd man-db"
+TOOLS="sparse dkms clang libclang-rt-14-dev systemd man-db bash-completion"
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 

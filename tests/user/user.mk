@@ -21,3 +21,5 @@ check-user: daemon
 	@for s in $(PMU_SUITES); do \
 		CMOCKA_MESSAGE_OUTPUT=TAP $(TOP)/scripts/run-suite.sh user-$$s $(PMU_DIR)/test_$$s; \
 	done
+	@$(TOP)/scripts/run-suite.sh user-completion $(TOP)/tests/user/completion.sh
+	@$(TOP)/scripts/run-suite.sh user-docs $(TOP)/tests/user/docs.sh
