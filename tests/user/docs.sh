@@ -12,7 +12,7 @@ for p in portmasterd pmctl; do
 done
 missing=
 for c in status list pending verdict "rule add" "rule list" "rule del" default; do
-	grep -qE "^\.BI? .*[ \"]${c%% *}" "$here/man/pmctl.8" || missing="$missing $c"
+	grep -qE "^\.BI? (.*[ \"])?\"?${c%% *}( |\$)" "$here/man/pmctl.8" || missing="$missing $c"
 	grep -q "\"${c%% *}\"" "$here/daemon/pmctl/pmctl.c" || missing="$missing (code:$c)"
 done
 tap_is "every pmctl command is in the code's table and in pmctl(8)" "$missing" ""
