@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include "ctlcmd.h"
 #include "daemon.h"
 #include "log.h"
@@ -140,6 +141,7 @@ static void cmd_status(struct pmd *d, struct buf *out)
 	buf_init(&b);
 	rec_str(&b, "mode", d->be ? d->be->name : "none");
 	rec_str(&b, "version", PM_VERSION);
+	rec_u64(&b, "pid", (uint64_t)getpid());
 	rec_u64(&b, "uptime", (now_ms() - d->started_ms) / 1000);
 	rec_str(&b, "default", action_name(d->def));
 	rec_u64(&b, "rules", d->rules.n);

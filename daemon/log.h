@@ -3,10 +3,14 @@
 #define PM_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum log_level { LOG_ERR_ = 0, LOG_WARN_ = 1, LOG_INFO_ = 2, LOG_DEBUG_ = 3 };
 
 extern int log_verbosity;
+
+/* Once detached from the terminal, messages go to syslog (daemon). */
+void log_to_syslog(void);
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -75,9 +75,11 @@ static void tell_parent(int *fd, char status)
 	if (status == 0) {
 		int null = open("/dev/null", O_RDWR);
 
+		log_to_syslog();
 		if (null >= 0) {
 			dup2(null, 0);
 			dup2(null, 1);
+			dup2(null, 2);
 			close(null);
 		}
 	}

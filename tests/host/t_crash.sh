@@ -48,4 +48,19 @@ t_crash() {
 	out=$(inc curl -sS -m 5 http://10.77.0.2/ 2>&1)
 	tap_is "after the restart new connections work again" "$out" "hello"
 	stop_daemon TERM
+
+	# Without --foreground: the parent returns once the daemon is ready.
+	ip netns exec "$C" "$PMD" --config "$CONF" --socket "$SOCK" >/dev/null 2>&1
+	rc=$?
+	local pid
+	pid=$(stat_of pid)
+	if [ "$rc" = 0 ] && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		tap_pass "without --foreground the daemon detaches once ready (pid $pid)"
+		kill -TERM "$pid"
+		for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		tap_is "the detached daemon removes its rules at SIGTERM too" \
+			"$(pm_save iptables-nft-save | grep -c C17)" "0"
+	else
+		tap_fail "without --foreground the daemon detaches once ready" "exit $rc, pid '$pid'"
+	fi
 }

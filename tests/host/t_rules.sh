@@ -34,6 +34,11 @@ t_rules() {
 			tap_fail "$be: daemon says which backend it uses"
 		check_save $be v4
 		check_save $be v6
+		inc conntrack -F >/dev/null 2>&1
+		tap_is "$be: traffic flows through the fallback" \
+			"$(inc curl -sS -m 5 http://10.77.0.2/ 2>&1)$(inc curl -sS -g -m 5 'http://[fd77::2]/' 2>&1)" "hellohello"
+		tap_is "$be: and is marked 1710 on conntrack" \
+			"$(inc conntrack -L -p tcp --dport 80 2>/dev/null | grep -o 'mark=[0-9]*' | sort -u)" "mark=1710"
 		stop_daemon TERM
 		no_pm_rules $be
 	done
