@@ -33,7 +33,7 @@ struct backend_ops {
 	int (*verdict)(struct pmd *d, uint16_t queue, uint64_t id, uint32_t mark);
 	/* Tells the sender of a blocked packet (headers first) that it was
 	 * refused, when the mode must do that itself; may be NULL. */
-	void (*reject)(struct pmd *d, const uint8_t *pkt, size_t len);
+	void (*reject)(struct pmd *d, const uint8_t *pkt, size_t len, uint32_t ifindex);
 	/* Called once a batch of verdicts is queued, to flush them. */
 	void (*flush)(struct pmd *d);
 	/* Makes every decided connection be decided again; returns how many. */

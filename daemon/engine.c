@@ -162,10 +162,10 @@ static bool is_block(uint32_t mark)
 	return mark == PM_MARK_BLOCK || mark == PM_MARK_BLOCK_ALWAYS;
 }
 
-static void reject(struct pmd *d, const uint8_t *pkt, size_t len)
+static void reject(struct pmd *d, const struct flow_entry *e, const uint8_t *pkt, size_t len)
 {
 	if (pkt && len && d->be && d->be->reject)
-		d->be->reject(d, pkt, len);
+		d->be->reject(d, pkt, len, e->info.ifindex);
 }
 
 static void hold(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id,
@@ -205,7 +205,7 @@ static void decide_held(struct pmd *d, struct flow_entry *e, uint32_t mark)
 	for (int i = 0; i < e->nheld; i++)
 		answer(d, e->held_q[i], e->held_id[i], mark);
 	if (e->nheld && is_block(mark))
-		reject(d, e->pkt, e->pktlen);
+		reject(d, e, e->pkt, e->pktlen);
 	e->nheld = 0;
 	free(e->pkt);
 	e->pkt = NULL;
@@ -273,7 +273,7 @@ static void decide(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id,
 	e->decided_ms = now;
 	answer(d, q, id, e->mark);
 	if (is_block(e->mark))
-		reject(d, pkt, len);
+		reject(d, e, pkt, len);
 }
 
 /* IPv6 neighbour discovery and multicast listener messages keep the link
@@ -323,7 +323,7 @@ void engine_packet(struct pmd *d, struct flow_info *fi, bool parsed,
 		if (e->sticky) {
 			answer(d, queue, id, e->mark);
 			if (is_block(e->mark))
-				reject(d, pkt, pktlen);
+				reject(d, e, pkt, pktlen);
 			goto out;
 		}
 		/* Decided before, asked again: its connection was reset (a

@@ -227,6 +227,13 @@ static int kmod_start(struct pmd *d, char *err, size_t errlen)
 	k->cmd = genl_socket(&fam2, err, errlen);
 	if (!k->cmd)
 		goto fail;
+	{
+		/* stats and reset are asked from the event loop: a module that
+		 * does not answer must not stall it */
+		struct timeval tv = { .tv_sec = 1 };
+
+		setsockopt(nl_socket_get_fd(k->cmd), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
 	/* A large buffer so that bursts of new flows fit; ENOBUFS stays on
 	 * (no NETLINK_NO_ENOBUFS) so that we learn of an overrun. */
 	nl_socket_set_buffer_size(k->ev, KMOD_RCVBUF, 0);

@@ -332,7 +332,7 @@ static int nfq_reset(struct pmd *d)
 	return n;
 }
 
-static void nfq_reject(struct pmd *d, const uint8_t *pkt, size_t len)
+static void nfq_reject(struct pmd *d, const uint8_t *pkt, size_t len, uint32_t ifindex)
 {
 	struct nfq *q = d->be_priv;
 
@@ -340,7 +340,7 @@ static void nfq_reject(struct pmd *d, const uint8_t *pkt, size_t len)
 	 * conntrack entry goes with it, and our error must not be related
 	 * to that entry. */
 	nfq_flush(d);
-	if (q->rej && reject_send(q->rej, pkt, len) == 0)
+	if (q->rej && reject_send(q->rej, pkt, len, ifindex) == 0)
 		q->rejects++;
 	else
 		q->reject_errors++;

@@ -121,7 +121,7 @@ int reject_build(const uint8_t *pkt, size_t len, uint8_t *out, size_t outlen,
 	return (int)(8 + quote);
 }
 
-int reject_send(struct rejecter *r, const uint8_t *pkt, size_t len)
+int reject_send(struct rejecter *r, const uint8_t *pkt, size_t len, uint32_t ifindex)
 {
 	uint8_t msg[8 + QUOTE_MAX], dst[16];
 	int family, n = reject_build(pkt, len, msg, sizeof(msg), &family, dst);
@@ -142,6 +142,8 @@ int reject_send(struct rejecter *r, const uint8_t *pkt, size_t len)
 		if (r->fd6 < 0)
 			return -EBADF;
 		memcpy(&sin6.sin6_addr, dst, 16);
+		if (IN6_IS_ADDR_LINKLOCAL(&sin6.sin6_addr) || IN6_IS_ADDR_MC_LINKLOCAL(&sin6.sin6_addr))
+			sin6.sin6_scope_id = ifindex;
 		s = sendto(r->fd6, msg, (size_t)n, 0, (struct sockaddr *)&sin6, sizeof(sin6));
 	}
 	return s < 0 ? -errno : 0;

@@ -20,8 +20,9 @@ struct rejecter;
 struct rejecter *reject_open(void);
 void reject_close(struct rejecter *r);
 /* Builds the error for the packet (IPv4 or IPv6 header first) and sends
- * it to the packet's source.  Returns 0 or a negative errno. */
-int reject_send(struct rejecter *r, const uint8_t *pkt, size_t len);
+ * it to the packet's source (ifindex: the interface, for link-local
+ * addresses).  Returns 0 or a negative errno. */
+int reject_send(struct rejecter *r, const uint8_t *pkt, size_t len, uint32_t ifindex);
 /* Exposed for the tests: the ICMP message (header and quote) for pkt. */
 int reject_build(const uint8_t *pkt, size_t len, uint8_t *out, size_t outlen,
 		 int *family, uint8_t dst[16]);

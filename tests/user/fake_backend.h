@@ -29,9 +29,9 @@ static int fake_reset_fn(struct pmd *d)
 	return 3;
 }
 
-static void fake_reject_fn(struct pmd *d, const uint8_t *pkt, size_t len)
+static void fake_reject_fn(struct pmd *d, const uint8_t *pkt, size_t len, uint32_t ifindex)
 {
-	(void)d; (void)pkt; (void)len;
+	(void)d; (void)pkt; (void)len; (void)ifindex;
 	fake_rejects++;
 }
 
