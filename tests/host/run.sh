@@ -26,12 +26,14 @@ fi
 . "$HERE/t_control.sh"
 . "$HERE/t_prompt.sh"
 . "$HERE/t_crash.sh"
+. "$HERE/t_dns.sh"
 
 t_rules
 t_traffic
 t_control
 t_prompt
 t_crash
+t_dns
 
 if [ "$TAP_FAILED" != 0 ]; then
 	tap_diag "daemon log:"
