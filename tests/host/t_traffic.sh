@@ -115,11 +115,11 @@ t_traffic() {
 	fi
 	# A once rule: this connection gets 1700 (not kept), then it is gone.
 	"$PMCTL" default block >/dev/null
-	"$PMCTL" rule add allow --port 8090 --once >/dev/null
-	out=$(inc curl -sS --http0.9 -m 3 http://10.77.0.2:8090/ 2>&1)
+	"$PMCTL" rule add allow --port 8080 --once >/dev/null
+	out=$(inc curl -sS --http0.9 -m 3 http://10.77.0.2:8080/ 2>&1)
 	tap_is "once rule lets its one connection through" "$out" "ok"
-	tap_is "once rule: the connection was not marked on conntrack" "$(ct_mark_of tcp 8090)" "mark=0 "
-	r=$(curl_time http://10.77.0.2:8090/); rc=${r% *}
+	tap_is "once rule: the connection was not marked on conntrack" "$(ct_mark_of tcp 8080)" "mark=0 "
+	r=$(curl_time http://10.77.0.2:8080/); rc=${r% *}
 	tap_is "once rule is used up: the next connection meets the default (block)" "$rc" "7"
 	"$PMCTL" default allow >/dev/null
 	stop_daemon TERM
