@@ -273,7 +273,9 @@ static int reset_reply(struct nl_msg *msg, void *arg)
 static int kmod_reset(struct pmd *d)
 {
 	struct kmod *k = d->be_priv;
-	struct nl_msg *m = new_msg(k->family, PM_CMD_RESET, NLM_F_ACK);
+	/* No ACK asked: the reply is the answer, and waiting for an ACK
+	 * that came with it would stall the loop for the socket timeout. */
+	struct nl_msg *m = new_msg(k->family, PM_CMD_RESET, 0);
 	int count = 0, r;
 
 	if (!m)
@@ -284,8 +286,8 @@ static int kmod_reset(struct pmd *d)
 		return -EIO;
 	nl_socket_modify_cb(k->cmd, NL_CB_VALID, NL_CB_CUSTOM, reset_reply, &count);
 	r = nl_recvmsgs_default(k->cmd);
-	if (r >= 0)
-		nl_wait_for_ack(k->cmd);
+	if (r < 0)
+		pm_warn("module reset: %s", nl_geterror(r));
 	return r < 0 ? -EIO : count;
 }
 
