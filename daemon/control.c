@@ -20,7 +20,7 @@
 
 #define MAX_CLIENTS 64
 /* A client that does not read its replies is dropped past this. */
-#define MAX_OUT (64u << 20)
+#define MAX_OUT (16u << 20)
 
 struct client {
 	int fd;
@@ -109,7 +109,7 @@ static void client_io(struct pmd *d, int fd, uint32_t events, void *arg)
 				c->inlen -= (size_t)(nl + 1 - c->in);
 				c->discarding = false;
 			}
-			while ((nl = memchr(c->in, '\n', c->inlen))) {
+			while (!c->closing && (nl = memchr(c->in, '\n', c->inlen))) {
 				size_t len = (size_t)(nl - c->in);
 
 				*nl = 0;
@@ -118,6 +118,11 @@ static void client_io(struct pmd *d, int fd, uint32_t events, void *arg)
 				ctl_handle(d, &c->peer, c->in, &c->out);
 				memmove(c->in, nl + 1, c->inlen - len - 1);
 				c->inlen -= len + 1;
+				/* Checked per request: a client pipelining "list"
+				 * without reading must not grow the buffer without
+				 * bound. */
+				if (c->out.len > MAX_OUT)
+					c->closing = true;
 			}
 			if (c->inlen >= sizeof(c->in) - 1) {
 				/* Answer once, then skip to the next newline: the
