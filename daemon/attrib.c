@@ -22,8 +22,8 @@
 
 #define CACHE_SLOTS 16384
 #define HOT_PIDS 8
-/* A full /proc walk at most this often; between walks a socket whose
- * process is not among the recent owners stays unattributed. */
+/* After a /proc walk that found nothing, none for this long: a socket
+ * whose process is not among the recent owners stays unattributed. */
 #define FULL_SCAN_INTERVAL_MS 20
 
 struct cache_slot {
@@ -400,13 +400,63 @@ static bool fd_is(struct attrib *a, pid_t pid, int fd, uint64_t inode)
 	return !strcmp(link, want);
 }
 
+static int cmp_desc(const void *x, const void *y)
+{
+	pid_t a = *(const pid_t *)x, b = *(const pid_t *)y;
+
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/*
+ * Every process, newest (highest pid) first, until the socket is found:
+ * an unknown owner is most often a process that just started (a curl),
+ * so this usually stops after a few.  Every socket seen goes to the cache.
+ */
+static pid_t scan_all(struct attrib *a, uint64_t inode, bool have_uid, uint32_t uid)
+{
+	pid_t *pids = NULL, found = 0;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *dir = opendir(a->proc);
+
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir))) {
+		long p;
+		char *end;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		p = strtol(de->d_name, &end, 10);
+		if (*end || p <= 0 || p > INT32_MAX)
+			continue;
+		if (n == cap) {
+			pid_t *np = realloc(pids, (cap = cap ? cap * 2 : 256) * sizeof(*pids));
+
+			if (!np)
+				break;
+			pids = np;
+		}
+		pids[n++] = (pid_t)p;
+	}
+	closedir(dir);
+	if (n)
+		qsort(pids, n, sizeof(*pids), cmp_desc);
+	for (size_t i = 0; i < n && !found; i++) {
+		if (!pid_uid_ok(a, pids[i], have_uid, uid))
+			continue;
+		procfd_scan(a->proc, pids[i], cache_put, a);
+		found = cache_get(a, inode);
+	}
+	free(pids);
+	return found;
+}
+
 static pid_t find_pid(struct attrib *a, uint64_t inode, bool have_uid, uint32_t uid, int *fdp)
 {
 	struct cache_slot *slot;
-	struct dirent *de;
 	uint64_t now;
 	pid_t pid;
-	DIR *dir;
 
 	pid = cache_get(a, inode);
 	if (pid)
@@ -440,27 +490,12 @@ static pid_t find_pid(struct attrib *a, uint64_t inode, bool have_uid, uint32_t 
 	now = now_ms();
 	if (a->last_full_scan && now - a->last_full_scan < FULL_SCAN_INTERVAL_MS)
 		return 0;
-	a->last_full_scan = now;
-	dir = opendir(a->proc);
-	if (!dir)
+	pid = scan_all(a, inode, have_uid, uid);
+	if (!pid) {
+		/* Walked everything in vain: not again for a while. */
+		a->last_full_scan = now;
 		return 0;
-	while ((de = readdir(dir))) {
-		long p;
-		char *end;
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		p = strtol(de->d_name, &end, 10);
-		if (*end || p <= 0 || p > INT32_MAX)
-			continue;
-		if (!pid_uid_ok(a, (pid_t)p, have_uid, uid))
-			continue;
-		procfd_scan(a->proc, (pid_t)p, cache_put, a);
 	}
-	closedir(dir);
-	pid = cache_get(a, inode);
-	if (!pid)
-		return 0;
 found:
 	slot = &a->cache[inode % CACHE_SLOTS];
 	*fdp = slot->fd;
