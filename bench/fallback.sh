@@ -6,11 +6,15 @@
 #                so every flow is attributed before its verdict), default allow
 #   trivial      the seed's rules + a C program that marks everything 1710
 #   opensnitchd  Debian's opensnitch 1.5.8, default action allow, /proc monitor
-# and the ratio of each to no firewall.  Run as root: make -C .. bench-fallback
-# or bench/fallback.sh [SECONDS] [ROUNDS].
+# and the ratio of each to no firewall.  Run as root: make bench-fallback
+# [BENCH_SECONDS=4 BENCH_ROUNDS=3], or bench/fallback.sh [SECONDS] [ROUNDS].
+# The machine should be otherwise idle: other load (a qemu test run, say)
+# moves the ratios by a lot from one run to the next.
 set -u
 SECS=${1:-4}
 ROUNDS=${2:-3}
+[ -n "$SECS" ] || SECS=4
+[ -n "$ROUNDS" ] || ROUNDS=3
 INFLIGHT=${INFLIGHT:-4}
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)

@@ -5,6 +5,7 @@
 #   make check-host   the fallback for real on this kernel (tests/host)
 #   make check-fuzz   libFuzzer harnesses, a short run each (tests/fuzz)
 #   make run          start portmasterd in the foreground, best mode here
+#   make bench-fallback  conn/s and throughput vs no firewall and opensnitchd
 
 PM_CC ?= gcc
 PM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE \
@@ -28,7 +29,7 @@ PMCTL_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMCTL_SRCS:.c=.o)) \
 PMD_HDRS := $(wildcard $(TOP)/daemon/*.h $(TOP)/daemon/pmctl/*.h) \
 	$(TOP)/include/uapi/linux/portmaster.h
 
-.PHONY: daemon daemon-bins check-user check-host check-fuzz run
+.PHONY: daemon daemon-bins check-user check-host check-fuzz run bench-fallback
 
 daemon: deps
 	@$(MAKE) --no-print-directory daemon-bins
@@ -58,3 +59,6 @@ check-host: daemon
 
 run: daemon
 	@$(TOP)/daemon/run.sh $(PMD_BIN) $(TOP)/config
+
+bench-fallback: daemon
+	@$(TOP)/bench/fallback.sh $(BENCH_SECONDS) $(BENCH_ROUNDS)
