@@ -12,8 +12,8 @@ QEMU="qemu-system-x86 busybox-static"
 LIBS="libnl-3-dev libnl-genl-3-dev libcmocka-dev libnetfilter-queue-dev
 	libmnl-dev"
 NET="iptables nftables conntrack iproute2 iperf3 socat curl iputils-ping
-	netcat-openbsd procps psmisc"
-TOOLS="sparse dkms clang libclang-rt-14-dev systemd man-db"
+	netcat-openbsd procps psmisc opensnitch bc"
+TOOLS="sparse dkms clang libclang-rt-14-dev systemd man-db bash-completion"
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What a mode (fallback NFQUEUE, or the kernel module) provides to the
+ * shared engine: rules, prompts, attribution and the control socket are
+ * the same for both.
+ */
+#ifndef PM_BACKEND_H
+#define PM_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "proto.h"
+
+struct pmd;
+struct flow_entry;
+
+struct backend_ops {
+	const char *name;	/* "nfqueue" or "kmod" */
+	/*
+	 * Give "block" to a packet that creates its conntrack entry as 1701,
+	 * not 1711: REJECT drops that packet before conntrack confirms the
+	 * entry, so the mark could not stay anyway, and with 1711 saved the
+	 * ICMP error that REJECT sends back is related to the entry, gets
+	 * 1711 restored and is rejected itself: the socket would wait for
+	 * a timeout instead of failing at once.
+	 */
+	bool block_new_once;
+	/* Sets up interception; registers its fds with pmd_watch(). */
+	int (*start)(struct pmd *d, char *err, size_t errlen);
+	/* Undoes start: releases held packets and removes every rule. */
+	void (*stop)(struct pmd *d);
+	/* Gives one held packet (or kernel flow) its verdict mark. */
+	int (*verdict)(struct pmd *d, uint16_t queue, uint64_t id, uint32_t mark);
+	/* Tells the sender of a blocked packet (headers first) that it was
+	 * refused, when the mode must do that itself; may be NULL. */
+	void (*reject)(struct pmd *d, const uint8_t *pkt, size_t len, uint32_t ifindex);
+	/* Called once a batch of verdicts is queued, to flush them. */
+	void (*flush)(struct pmd *d);
+	/* Makes every decided connection be decided again; returns how many. */
+	int (*reset)(struct pmd *d);
+	/* Adds mode-specific counters to a status record. */
+	void (*stats)(struct pmd *d, struct buf *rec);
+};
+
+extern const struct backend_ops nfq_backend;
+extern const struct backend_ops kmod_backend;
+
+/* Does the generic netlink family resolve (which loads the module)? */
+int kmod_available(void);
+
+#endif

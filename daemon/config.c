@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/* portmasterd.conf: KEY = VALUE lines, see portmasterd(8), CONFIGURATION. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "config.h"
+#include "proto.h"
+#include "util.h"
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->dir, sizeof(c->dir), "/etc/portmaster");
+	snprintf(c->socket_path, sizeof(c->socket_path), "/run/portmaster/control.sock");
+	c->mode = MODE_AUTO;
+	c->iptables = IPT_AUTO;
+	c->def = ACT_ALLOW;
+	c->prompt_fallback = ACT_BLOCK;
+	c->prompt_timeout_s = 60;
+	c->max_pending = 1024;
+	c->nameserver.set = true;
+	c->nameserver.family = AF_INET;
+	c->nameserver.addr[0] = 127;
+	c->nameserver.addr[3] = 1;
+	c->nameserver.port = 53;
+	c->nameserver6.set = true;
+	c->nameserver6.family = AF_INET6;
+	c->nameserver6.addr[15] = 1;
+	c->nameserver6.port = 53;
+}
+
+const char *mode_name(enum pm_mode m)
+{
+	return m == MODE_KMOD ? "kmod" : m == MODE_NFQUEUE ? "nfqueue" : "auto";
+}
+
+static int parse_endpoint(const char *v, uint8_t want, struct endpoint *e)
+{
+	if (!*v || !strcmp(v, "none")) {
+		memset(e, 0, sizeof(*e));
+		return 0;
+	}
+	if (parse_hostport(v, &e->family, e->addr, &e->port) < 0 || e->family != want)
+		return -1;
+	e->set = true;
+	return 0;
+}
+
+static int set_key(struct config *c, const char *k, const char *v, char *msg, size_t len)
+{
+	if (!strcmp(k, "mode")) {
+		if (!strcmp(v, "auto"))
+			c->mode = MODE_AUTO;
+		else if (!strcmp(v, "kmod"))
+			c->mode = MODE_KMOD;
+		else if (!strcmp(v, "nfqueue"))
+			c->mode = MODE_NFQUEUE;
+		else
+			goto bad;
+	} else if (!strcmp(k, "iptables")) {
+		if (!strcmp(v, "auto"))
+			c->iptables = IPT_AUTO;
+		else if (!strcmp(v, "legacy"))
+			c->iptables = IPT_LEGACY;
+		else if (!strcmp(v, "nft"))
+			c->iptables = IPT_NFT;
+		else
+			goto bad;
+	} else if (!strcmp(k, "default")) {
+		if (action_parse(v, &c->def) < 0)
+			goto bad;
+	} else if (!strcmp(k, "prompt_fallback")) {
+		if (action_parse(v, &c->prompt_fallback) < 0 || c->prompt_fallback == ACT_ASK)
+			goto bad;
+	} else if (!strcmp(k, "prompt_timeout")) {
+		uint64_t s;
+
+		if (parse_duration(v, &s) < 0 || s > 86400)
+			goto bad;
+		c->prompt_timeout_s = (uint32_t)s;
+	} else if (!strcmp(k, "max_pending")) {
+		if (parse_u32(v, 65536, &c->max_pending) < 0 || !c->max_pending)
+			goto bad;
+	} else if (!strcmp(k, "reroute_dns")) {
+		if (!strcmp(v, "yes"))
+			c->reroute_dns = true;
+		else if (!strcmp(v, "no"))
+			c->reroute_dns = false;
+		else
+			goto bad;
+	} else if (!strcmp(k, "nameserver")) {
+		if (parse_endpoint(v, AF_INET, &c->nameserver) < 0)
+			goto bad;
+	} else if (!strcmp(k, "nameserver6")) {
+		if (parse_endpoint(v, AF_INET6, &c->nameserver6) < 0)
+			goto bad;
+	} else if (!strcmp(k, "tunnel")) {
+		if (parse_endpoint(v, AF_INET, &c->tunnel) < 0)
+			goto bad;
+	} else if (!strcmp(k, "tunnel6")) {
+		if (parse_endpoint(v, AF_INET6, &c->tunnel6) < 0)
+			goto bad;
+	} else if (!strcmp(k, "socket")) {
+		if (v[0] != '/' || xsnprintf(c->socket_path, sizeof(c->socket_path), "%s", v) < 0 ||
+		    strlen(v) >= 108)
+			goto bad;
+	} else {
+		snprintf(msg, len, "unknown key '%s'", k);
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(msg, len, "bad value '%s' for '%s'", v, k);
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = 0;
+	return s;
+}
+
+int config_load_mem(struct config *c, const char *name, const char *text,
+		    char *err, size_t errlen)
+{
+	unsigned int lineno = 0;
+	const char *p = text;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char line[1024], msg[512], *k, *v, *eq;
+
+		lineno++;
+		if (n >= sizeof(line)) {
+			snprintf(err, errlen, "%s:%u: line too long", name, lineno);
+			return -1;
+		}
+		memcpy(line, p, n);
+		line[n] = 0;
+		p += n + (nl ? 1 : 0);
+		k = trim(line);
+		if (!*k || *k == '#')
+			continue;
+		eq = strchr(k, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%u: expected KEY = VALUE", name, lineno);
+			return -1;
+		}
+		*eq = 0;
+		k = trim(k);
+		v = trim(eq + 1);
+		if (set_key(c, k, v, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "%s:%u: %s", name, lineno, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+	int r;
+
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < (1u << 20))
+		buf_add(&b, chunk, n);
+	if (ferror(f) || b.oom) {
+		snprintf(err, errlen, "%s: read error", path);
+		fclose(f);
+		buf_free(&b);
+		return -1;
+	}
+	fclose(f);
+	if (b.p && strlen(b.p) != b.len) {
+		snprintf(err, errlen, "%s: NUL byte in file", path);
+		buf_free(&b);
+		return -1;
+	}
+	r = config_load_mem(c, path, b.p ? b.p : "", err, errlen);
+	buf_free(&b);
+	return r;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PM_CONFIG_H
+#define PM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/limits.h>
+#include "rules.h"
+
+enum pm_mode { MODE_AUTO, MODE_KMOD, MODE_NFQUEUE };
+enum ipt_backend { IPT_AUTO, IPT_LEGACY, IPT_NFT };
+
+struct endpoint {
+	bool set;
+	uint8_t family;
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+struct config {
+	char dir[PATH_MAX];		/* --config */
+	char socket_path[PATH_MAX];
+	enum pm_mode mode;
+	enum ipt_backend iptables;
+	enum action def;		/* default action for unmatched flows */
+	enum action prompt_fallback;	/* when a prompt times out */
+	uint32_t prompt_timeout_s;
+	uint32_t max_pending;
+	bool reroute_dns;
+	struct endpoint nameserver, nameserver6, tunnel, tunnel6;
+};
+
+void config_defaults(struct config *c);
+/* Reads DIR/portmasterd.conf when it exists; errors as "FILE:LINE: msg". */
+int config_load(struct config *c, const char *path, char *err, size_t errlen);
+int config_load_mem(struct config *c, const char *name, const char *text,
+		    char *err, size_t errlen);
+const char *mode_name(enum pm_mode m);
+
+#endif

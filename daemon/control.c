@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The control socket server: non-blocking clients in the main loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "control.h"
+#include "ctlcmd.h"
+#include "daemon.h"
+#include "log.h"
+#include "util.h"
+
+#define MAX_CLIENTS 64
+/* A client that does not read its replies is dropped past this. */
+#define MAX_OUT (16u << 20)
+
+struct client {
+	int fd;
+	struct peer peer;
+	char in[PROTO_MAX_LINE + 1];
+	size_t inlen;
+	struct buf out;
+	size_t outoff;
+	bool closing;
+	bool discarding;	/* skipping the rest of an over-long line */
+};
+
+static int listen_fd = -1;
+static char sock_path[108];
+static struct client *clients[MAX_CLIENTS];
+
+static void client_free(struct pmd *d, struct client *c)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i] == c)
+			clients[i] = NULL;
+	pmd_unwatch(d, c->fd);
+	close(c->fd);
+	buf_free(&c->out);
+	free(c);
+}
+
+static void client_io(struct pmd *d, int fd, uint32_t events, void *arg);
+
+static void client_flush(struct pmd *d, struct client *c)
+{
+	while (c->outoff < c->out.len) {
+		ssize_t n = send(c->fd, c->out.p + c->outoff, c->out.len - c->outoff,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				pmd_watch(d, c->fd, EPOLLIN | EPOLLOUT, client_io, c);
+				return;
+			}
+			c->closing = true;
+			c->outoff = c->out.len;
+			break;
+		}
+		c->outoff += (size_t)n;
+	}
+	buf_free(&c->out);
+	c->outoff = 0;
+}
+
+static void client_io(struct pmd *d, int fd, uint32_t events, void *arg)
+{
+	struct client *c = arg;
+
+	(void)fd;
+	if (events & EPOLLOUT) {
+		client_flush(d, c);
+		if (c->outoff == 0 && !c->out.len)
+			pmd_watch(d, c->fd, EPOLLIN, client_io, c);
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		for (;;) {
+			ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen,
+					 MSG_DONTWAIT);
+			char *nl;
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && errno == EAGAIN)
+				break;
+			if (n <= 0) {
+				c->closing = true;
+				break;
+			}
+			c->inlen += (size_t)n;
+			c->in[c->inlen] = 0;
+			if (c->discarding) {
+				nl = memchr(c->in, '\n', c->inlen);
+				if (!nl) {
+					c->inlen = 0;
+					continue;
+				}
+				memmove(c->in, nl + 1, c->inlen - (size_t)(nl + 1 - c->in));
+				c->inlen -= (size_t)(nl + 1 - c->in);
+				c->discarding = false;
+			}
+			while (!c->closing && (nl = memchr(c->in, '\n', c->inlen))) {
+				size_t len = (size_t)(nl - c->in);
+
+				*nl = 0;
+				if (len && c->in[len - 1] == '\r')
+					c->in[len - 1] = 0;
+				ctl_handle(d, &c->peer, c->in, &c->out);
+				memmove(c->in, nl + 1, c->inlen - len - 1);
+				c->inlen -= len + 1;
+				/* Checked per request: a client pipelining "list"
+				 * without reading must not grow the buffer without
+				 * bound. */
+				if (c->out.len > MAX_OUT)
+					c->closing = true;
+			}
+			if (c->inlen >= sizeof(c->in) - 1) {
+				/* Answer once, then skip to the next newline: the
+				 * client may go on with well-formed requests. */
+				buf_addf(&c->out, "error usage request line too long (at most %d bytes)\n",
+					 PROTO_MAX_LINE - 1);
+				c->inlen = 0;
+				c->discarding = true;
+			}
+			if (c->out.len > MAX_OUT) {
+				c->closing = true;
+				break;
+			}
+		}
+		if (c->out.oom) {
+			buf_free(&c->out);
+			c->closing = true;
+		}
+		client_flush(d, c);
+	}
+	if (c->closing && c->outoff == 0)
+		client_free(d, c);
+}
+
+static void on_accept(struct pmd *d, int fd, uint32_t events, void *arg)
+{
+	(void)events;
+	(void)arg;
+	for (;;) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		struct client *c;
+		int slot = -1;
+
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				pm_warn("accept: %s", strerror(errno));
+			return;
+		}
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			if (!clients[i]) {
+				slot = i;
+				break;
+			}
+		if (slot < 0 || getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+			static const char busy[] = "error busy too many clients\n";
+
+			send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			close(cfd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(cfd);
+			continue;
+		}
+		c->fd = cfd;
+		c->peer.pid = cred.pid;
+		c->peer.uid = cred.uid;
+		c->peer.gid = cred.gid;
+		peer_check_admin(&c->peer, "/proc");
+		clients[slot] = c;
+		if (pmd_watch(d, cfd, EPOLLIN, client_io, c) < 0)
+			client_free(d, c);
+	}
+}
+
+static int mkdir_p(const char *dir)
+{
+	char tmp[PATH_MAX];
+	struct stat st;
+
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (xsnprintf(tmp, sizeof(tmp), "%s", dir) < 0)
+		return -ENAMETOOLONG;
+	if (strcmp(tmp, "/") && strcmp(tmp, ".")) {
+		char parent[PATH_MAX];
+
+		snprintf(parent, sizeof(parent), "%s", tmp);
+		mkdir_p(dirname(parent));
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int control_open(struct pmd *d, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[PATH_MAX];
+	struct group *g;
+	mode_t old;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: socket path too long", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((r = mkdir_p(dirname(dir))) < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(-r));
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	/* A socket file left by a crash is removed; a live daemon is not. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 || errno == EAGAIN) {
+		snprintf(err, errlen, "%s: another portmasterd is running", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	old = umask(0177);	/* no window in which others could connect */
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (r < 0) {
+		snprintf(err, errlen, "bind %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	g = getgrnam("portmaster");
+	if (g) {
+		if (chown(path, 0, g->gr_gid) < 0 || chmod(path, 0660) < 0)
+			pm_warn("%s: cannot give it to group portmaster: %s", path, strerror(errno));
+	} else {
+		pm_warn("no group 'portmaster': %s is for root only (mode 0600)", path);
+	}
+	if (listen(fd, 64) < 0 || pmd_watch(d, fd, EPOLLIN, on_accept, NULL) < 0) {
+		snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	listen_fd = fd;
+	snprintf(sock_path, sizeof(sock_path), "%s", path);
+	return 0;
+}
+
+void control_close(struct pmd *d)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i])
+			client_free(d, clients[i]);
+	if (listen_fd >= 0) {
+		pmd_unwatch(d, listen_fd);
+		close(listen_fd);
+		unlink(sock_path);
+		listen_fd = -1;
+	}
+}

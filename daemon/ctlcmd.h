@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PM_CTLCMD_H
+#define PM_CTLCMD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "proto.h"
+
+struct pmd;
+
+struct peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	bool admin;	/* uid 0 or CAP_NET_ADMIN: may change state */
+};
+
+/* Decides peer->admin from its credentials (SO_PEERCRED). */
+void peer_check_admin(struct peer *p, const char *proc_root);
+
+/* Handles one request line (without newline, modified in place) and
+ * appends the whole reply to out.  Never fails: errors are replies. */
+void ctl_handle(struct pmd *d, const struct peer *p, char *line, struct buf *out);
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PM_DAEMON_H
+#define PM_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "backend.h"
+#include "config.h"
+#include "engine.h"
+#include "rules.h"
+
+struct attrib;
+
+struct stats {
+	uint64_t packets;		/* queued packets or kernel events */
+	uint64_t verdicts[100];		/* by mark - 1700 */
+	uint64_t prompts, timeouts, unparsable, icmp_errors;
+	uint64_t held_overflow, pending_full;
+	uint64_t attrib_ok, attrib_fail, attrib_ns;
+	uint64_t overruns, resets, reset_entries;
+	uint64_t ctl_errors;
+};
+
+struct pmd {
+	struct config cfg;
+	char rules_path[PATH_MAX];
+	struct ruleset rules;
+	uint32_t next_rule_id;
+	enum action def;
+	const struct backend_ops *be;
+	void *be_priv;
+	struct flowtab ft;
+	struct stats st;
+	struct attrib *attrib;
+	uint64_t started_ms;
+	int epfd;
+	bool quit;
+	bool no_persist;	/* fuzzing and tests: never write files */
+};
+
+/* Event loop registration: cb(d, fd, events, arg) when fd is ready. */
+typedef void (*watch_cb)(struct pmd *d, int fd, uint32_t events, void *arg);
+int pmd_watch(struct pmd *d, int fd, uint32_t events, watch_cb cb, void *arg);
+void pmd_unwatch(struct pmd *d, int fd);
+/* Runs the callback registered for fd. */
+void pmd_dispatch(struct pmd *d, int fd, uint32_t events);
+void pmd_watch_free(void);
+
+/* After any change of rules or default: persist and reset connections. */
+int pmd_rules_changed(struct pmd *d, bool persist, char *err, size_t errlen);
+/* SIGHUP: reread the rules file; keep the current rules on error. */
+int pmd_reload(struct pmd *d, char *err, size_t errlen);
+
+#endif

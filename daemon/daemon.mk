@@ -1,0 +1,64 @@
+# portmasterd and pmctl (included by the top-level Makefile).
+#
+#   make daemon       build/bin/portmasterd, build/bin/pmctl
+#   make check-user   cmocka suites (tests/user)
+#   make check-host   the fallback for real on this kernel (tests/host)
+#   make check-fuzz   libFuzzer harnesses, a short run each (tests/fuzz)
+#   make run          start portmasterd in the foreground, best mode here
+#   make bench-fallback  conn/s and throughput vs no firewall and opensnitchd
+
+PM_CC ?= gcc
+PM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE \
+	-I$(TOP)/include/uapi -I$(TOP)/daemon -DPM_VERSION='"$(PM_VERSION)"'
+PM_PKGS := libnl-3.0 libnl-genl-3.0 libnetfilter_queue libmnl
+PM_PKG_CFLAGS = $(shell pkg-config --cflags $(PM_PKGS) 2>/dev/null)
+PM_PKG_LIBS = $(shell pkg-config --libs $(PM_PKGS) 2>/dev/null)
+
+PMD_OBJDIR := $(BUILD)/obj/daemon
+PMD_BIN := $(BUILD)/bin
+
+# Everything but main.c, so that tests and fuzzers link the same code.
+PMD_LIB_SRCS := pmd.c log.c util.c proto.c rules.c config.c packet.c spawn.c \
+	iptables.c reject.c engine.c attrib.c ct.c nfq.c kmod.c kmod_msg.c ctlcmd.c \
+	control.c
+PMD_LIB_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMD_LIB_SRCS:.c=.o))
+PMCTL_SRCS := pmctl/pmctl.c pmctl/client.c pmctl/output.c pmctl/status.c \
+	pmctl/list.c pmctl/verdict.c pmctl/rule.c pmctl/default.c
+PMCTL_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMCTL_SRCS:.c=.o)) \
+	$(PMD_OBJDIR)/proto.o $(PMD_OBJDIR)/util.o
+PMD_HDRS := $(wildcard $(TOP)/daemon/*.h $(TOP)/daemon/pmctl/*.h) \
+	$(TOP)/include/uapi/linux/portmaster.h
+
+.PHONY: daemon daemon-bins check-user check-host check-fuzz run bench-fallback
+
+daemon: deps
+	@$(MAKE) --no-print-directory daemon-bins
+
+daemon-bins: $(PMD_BIN)/portmasterd $(PMD_BIN)/pmctl
+
+$(PMD_OBJDIR)/%.o: $(TOP)/daemon/%.c $(PMD_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $(subst $(TOP)/,,$<)"
+	@$(PM_CC) $(PM_CFLAGS) $(PM_PKG_CFLAGS) -c -o $@ $<
+
+$(PMD_BIN)/portmasterd: $(PMD_OBJDIR)/main.o $(PMD_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $(subst $(TOP)/,,$@)"
+	@$(PM_CC) -o $@ $^ $(PM_PKG_LIBS)
+
+$(PMD_BIN)/pmctl: $(PMCTL_OBJS) $(PMD_OBJDIR)/pmctl/main.o
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $(subst $(TOP)/,,$@)"
+	@$(PM_CC) -o $@ $^
+
+-include $(TOP)/tests/user/user.mk
+-include $(TOP)/tests/fuzz/fuzz.mk
+
+check-host: daemon
+	@$(TOP)/scripts/run-suite.sh host-fallback $(TOP)/tests/host/run.sh $(PMD_BIN)
+
+run: daemon
+	@$(TOP)/daemon/run.sh $(PMD_BIN) $(TOP)/config
+
+bench-fallback: daemon
+	@$(TOP)/bench/fallback.sh $(BENCH_SECONDS) $(BENCH_ROUNDS)

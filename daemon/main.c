@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * portmasterd: the verdict authority of Portmaster for Linux.
+ *
+ * One thread, one epoll loop: the interception backend (NFQUEUE or the
+ * kernel module), the control socket, signals and a timer.  Nothing in it
+ * waits for a person: prompts are state in the flow table.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include "attrib.h"
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "util.h"
+
+#ifndef PM_VERSION
+#define PM_VERSION "unknown"
+#endif
+
+#define TICK_MS 100
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: portmasterd [--mode auto|kmod|nfqueue] [--config DIR] [--foreground]\n"
+		"                   [--iptables auto|legacy|nft] [--socket PATH] [--verbose]\n"
+		"       portmasterd --version | --help\n"
+		"See portmasterd(8).\n");
+}
+
+static int daemonize(int *ready_fd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		char c = 1;
+
+		close(p[1]);
+		/* The parent exits once the child is ready or has failed. */
+		if (read(p[0], &c, 1) != 1)
+			_exit(1);
+		_exit(c);
+	}
+	close(p[0]);
+	setsid();
+	*ready_fd = p[1];
+	return 0;
+}
+
+static void tell_parent(int *fd, char status)
+{
+	if (*fd < 0)
+		return;
+	if (write(*fd, &status, 1) < 0)
+		pm_warn("cannot report readiness: %s", strerror(errno));
+	close(*fd);
+	*fd = -1;
+	if (status == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		log_to_syslog();
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			close(null);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "iptables", required_argument, NULL, 'i' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct pmd d;
+	char err[2048], path[PATH_MAX];
+	const char *mode_arg = NULL, *ipt_arg = NULL, *sock_arg = NULL, *dir = "/etc/portmaster";
+	bool foreground = false;
+	int opt, sfd, tfd, ready_fd = -1, rc = 1;
+	sigset_t mask;
+	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000 },
+				  .it_value = { 0, TICK_MS * 1000000 } };
+
+	while ((opt = getopt_long(argc, argv, "m:c:fi:s:vVh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'm': mode_arg = optarg; break;
+		case 'c': dir = optarg; break;
+		case 'f': foreground = true; break;
+		case 'i': ipt_arg = optarg; break;
+		case 's': sock_arg = optarg; break;
+		case 'v': log_verbosity = LOG_DEBUG_; break;
+		case 'V': printf("portmasterd %s\n", PM_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "portmasterd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	config_defaults(&d.cfg);
+	if (xsnprintf(d.cfg.dir, sizeof(d.cfg.dir), "%s", dir) < 0 ||
+	    xsnprintf(path, sizeof(path), "%s/portmasterd.conf", dir) < 0 ||
+	    xsnprintf(d.rules_path, sizeof(d.rules_path), "%s/rules.conf", dir) < 0) {
+		fprintf(stderr, "portmasterd: --config path too long\n");
+		return 2;
+	}
+	if (config_load(&d.cfg, path, err, sizeof(err)) < 0) {
+		pm_err("%s", err);
+		return 1;
+	}
+	/* Command line wins over the file. */
+	{
+		char line[PATH_MAX + 32];
+
+		if (mode_arg) {
+			snprintf(line, sizeof(line), "mode = %s\n", mode_arg);
+			if (config_load_mem(&d.cfg, "--mode", line, err, sizeof(err)) < 0) {
+				fprintf(stderr, "portmasterd: --mode must be auto, kmod or nfqueue\n");
+				return 2;
+			}
+		}
+		if (ipt_arg) {
+			snprintf(line, sizeof(line), "iptables = %s\n", ipt_arg);
+			if (config_load_mem(&d.cfg, "--iptables", line, err, sizeof(err)) < 0) {
+				fprintf(stderr, "portmasterd: --iptables must be auto, legacy or nft\n");
+				return 2;
+			}
+		}
+		if (sock_arg) {
+			snprintf(line, sizeof(line), "socket = %s\n", sock_arg);
+			if (config_load_mem(&d.cfg, "--socket", line, err, sizeof(err)) < 0) {
+				fprintf(stderr, "portmasterd: --socket needs an absolute path under 108 bytes\n");
+				return 2;
+			}
+		}
+	}
+	d.next_rule_id = 1;
+	if (ruleset_load(&d.rules, d.rules_path, &d.next_rule_id, err, sizeof(err)) < 0) {
+		/* With no good rules at all we refuse rather than guess. */
+		pm_err("%s", err);
+		pm_err("refusing to start without valid rules; fix the file or move it away");
+		return 1;
+	}
+	d.def = d.rules.have_default ? d.rules.def : d.cfg.def;
+	if (geteuid() != 0)
+		pm_warn("not running as root: installing rules will most likely fail");
+	if (!foreground && daemonize(&ready_fd) < 0) {
+		pm_err("cannot go to the background: %s", strerror(errno));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	d.started_ms = now_ms();
+	d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d.epfd < 0 || flowtab_init(&d.ft) < 0) {
+		pm_err("setup: %s", strerror(errno));
+		goto out;
+	}
+	d.attrib = attrib_new("/proc");
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0 ||
+	    epoll_ctl(d.epfd, EPOLL_CTL_ADD, sfd,
+		      &(struct epoll_event){ .events = EPOLLIN, .data.fd = sfd }) < 0 ||
+	    epoll_ctl(d.epfd, EPOLL_CTL_ADD, tfd,
+		      &(struct epoll_event){ .events = EPOLLIN, .data.fd = tfd }) < 0) {
+		pm_err("signalfd/timerfd: %s", strerror(errno));
+		goto out;
+	}
+	if (control_open(&d, d.cfg.socket_path, err, sizeof(err)) < 0) {
+		pm_err("%s", err);
+		goto out;
+	}
+	switch (d.cfg.mode) {
+	case MODE_KMOD:
+		d.be = &kmod_backend;
+		break;
+	case MODE_NFQUEUE:
+		d.be = &nfq_backend;
+		break;
+	default:
+		d.be = kmod_available() ? &kmod_backend : &nfq_backend;
+		break;
+	}
+	pm_info("portmasterd %s starting in %s mode (%s%s); default action %s, %zu rules from %s",
+		PM_VERSION, d.be->name,
+		d.be == &kmod_backend ? "kernel module" : "fallback: iptables + NFQUEUE",
+		d.cfg.mode == MODE_AUTO ? ", chosen automatically" : "",
+		action_name(d.def), d.rules.n, d.rules_path);
+	if (d.be->start(&d, err, sizeof(err)) < 0) {
+		pm_err("%s mode: %s", d.be->name, err);
+		d.be = NULL;
+		goto out_ctl;
+	}
+	pm_info("control socket %s; try: pmctl status", d.cfg.socket_path);
+	tell_parent(&ready_fd, 0);
+	rc = 0;
+	while (!d.quit) {
+		struct epoll_event ev[32];
+		int n = epoll_wait(d.epfd, ev, 32, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			pm_err("epoll_wait: %s", strerror(errno));
+			rc = 1;
+			break;
+		}
+		for (int i = 0; i < n && !d.quit; i++) {
+			int fd = ev[i].data.fd;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						if (pmd_reload(&d, err, sizeof(err)) < 0)
+							pm_err("reload: %s; keeping the current rules", err);
+					} else {
+						pm_info("signal %u: exiting", si.ssi_signo);
+						d.quit = true;
+					}
+				}
+			} else if (fd == tfd) {
+				uint64_t exp;
+
+				if (read(tfd, &exp, sizeof(exp)) > 0)
+					engine_tick(&d);
+			} else {
+				pmd_dispatch(&d, fd, ev[i].events);
+			}
+		}
+	}
+	d.be->stop(&d);
+	d.be = NULL;
+out_ctl:
+	control_close(&d);
+out:
+	tell_parent(&ready_fd, 1);
+	attrib_free(d.attrib);
+	flowtab_free(&d.ft);
+	ruleset_clear(&d.rules);
+	pmd_watch_free();
+	return rc;
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Talking to portmasterd over its control socket. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "pmctl.h"
+
+#define MAX_REPLY (256u << 20)
+
+void req_arg(struct buf *b, const char *key, const char *val)
+{
+	buf_addf(b, " %s=", key);
+	pct_encode(b, val);
+}
+
+void reply_free(struct reply *r)
+{
+	free(r->raw);
+	free(r->rec);
+	memset(r, 0, sizeof(*r));
+}
+
+const char *rec_get(const struct record *r, const char *key)
+{
+	for (int i = 0; i < r->n; i++)
+		if (!strcmp(r->kv[i].key, key))
+			return r->kv[i].val;
+	return NULL;
+}
+
+static int connect_daemon(struct pmctl *p)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(p->socket) >= sizeof(sun.sun_path)) {
+		fprintf(p->err, "pmctl: socket path too long: %s\n", p->socket);
+		return -1;
+	}
+	strcpy(sun.sun_path, p->socket);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(p->err, "pmctl: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		int e = errno;
+
+		fprintf(p->err, "pmctl: cannot connect to %s: %s%s\n", p->socket, strerror(e),
+			e == EACCES ? " (root and members of group 'portmaster' only)" :
+			(e == ENOENT || e == ECONNREFUSED) ? " (is portmasterd running?)" : "");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int pmctl_request(struct pmctl *p, const char *req, struct reply *r)
+{
+	struct buf in, line_out;
+	size_t off = 0, reqlen = strlen(req);
+	char *line, *nl;
+	int fd, want = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (reqlen + 1 >= PROTO_MAX_LINE) {
+		fprintf(p->err, "pmctl: request too long (at most %d bytes)\n", PROTO_MAX_LINE - 1);
+		return EXIT_ERR;
+	}
+	buf_init(&line_out);
+	buf_addf(&line_out, "%s\n", req);
+	if (line_out.oom) {
+		fprintf(p->err, "pmctl: out of memory\n");
+		return EXIT_ERR;
+	}
+	fd = connect_daemon(p);
+	if (fd < 0) {
+		buf_free(&line_out);
+		return EXIT_ERR;
+	}
+	while (off < line_out.len) {
+		ssize_t n = send(fd, line_out.p + off, line_out.len - off, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(p->err, "pmctl: sending to portmasterd: %s\n", strerror(errno));
+			close(fd);
+			buf_free(&line_out);
+			return EXIT_ERR;
+		}
+		off += (size_t)n;
+	}
+	buf_free(&line_out);
+	buf_init(&in);
+	/* Read until the header's count of records has arrived. */
+	for (;;) {
+		char chunk[65536];
+		ssize_t n;
+		int lines = 0;
+
+		for (size_t i = 0; i < in.len; i++)
+			if (in.p[i] == '\n')
+				lines++;
+		if (lines >= 1) {
+			if (want < 0) {
+				if (!strncmp(in.p, "error ", 6)) {
+					want = 0;
+				} else if (sscanf(in.p, "ok %d", &want) != 1 || want < 0) {
+					fprintf(p->err, "pmctl: malformed reply from portmasterd\n");
+					goto fail;
+				}
+			}
+			if (lines >= want + 1)
+				break;
+		}
+		n = recv(fd, chunk, sizeof(chunk), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(p->err, "pmctl: portmasterd closed the connection%s%s\n",
+				n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+			goto fail;
+		}
+		buf_add(&in, chunk, (size_t)n);
+		if (in.oom || in.len > MAX_REPLY) {
+			fprintf(p->err, "pmctl: reply too large\n");
+			goto fail;
+		}
+	}
+	close(fd);
+	r->raw = in.p;
+	line = r->raw;
+	nl = strchr(line, '\n');
+	*nl = 0;
+	if (!strncmp(line, "error ", 6)) {
+		char *msg = line + 6, *sp = strchr(msg, ' ');
+
+		r->is_error = true;
+		if (sp)
+			*sp = 0;
+		snprintf(r->errcode, sizeof(r->errcode), "%s", msg);
+		snprintf(r->errmsg, sizeof(r->errmsg), "%s", sp ? sp + 1 : "");
+		return EXIT_OK;
+	}
+	r->rec = calloc((size_t)want + 1, sizeof(*r->rec));
+	if (!r->rec) {
+		fprintf(p->err, "pmctl: out of memory\n");
+		reply_free(r);
+		return EXIT_ERR;
+	}
+	for (int i = 0; i < want; i++) {
+		line = nl + 1;
+		nl = strchr(line, '\n');
+		*nl = 0;
+		r->rec[i].n = proto_parse_record(line, r->rec[i].kv, REC_MAX_KV);
+		if (r->rec[i].n < 0) {
+			fprintf(p->err, "pmctl: malformed record in reply\n");
+			reply_free(r);
+			return EXIT_ERR;
+		}
+	}
+	r->nrec = want;
+	return EXIT_OK;
+fail:
+	close(fd);
+	buf_free(&in);
+	return EXIT_ERR;
+}
+
+int pmctl_report_error(struct pmctl *p, const struct reply *r)
+{
+	fprintf(p->err, "pmctl: %s\n", r->errmsg[0] ? r->errmsg : r->errcode);
+	return !strcmp(r->errcode, "usage") ? EXIT_USAGE : EXIT_ERR;
+}

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0
+/* pmctl list (recent connections) and pmctl pending (open prompts). */
+#include "pmctl.h"
+
+static int flows(struct pmctl *p, int argc, const char *cmd, const char *const *cols)
+{
+	struct reply r;
+	int rc;
+
+	if (argc != 1)
+		return usage_error(p, "%s takes no arguments", cmd);
+	rc = pmctl_request(p, cmd, &r);
+	if (rc != EXIT_OK)
+		return rc;
+	if (r.is_error)
+		rc = pmctl_report_error(p, &r);
+	else
+		print_records(p, &r, cols, true);
+	reply_free(&r);
+	return rc;
+}
+
+int cmd_list(struct pmctl *p, int argc, char **argv)
+{
+	static const char *const cols[] = { "id", "dir", "proto", "src", "sport", "dst",
+					    "dport", "pid", "uid", "exe", "verdict", "packets", NULL };
+
+	(void)argv;
+	return flows(p, argc, "list", cols);
+}
+
+int cmd_pending(struct pmctl *p, int argc, char **argv)
+{
+	static const char *const cols[] = { "id", "dir", "proto", "src", "sport", "dst",
+					    "dport", "pid", "uid", "exe", "expires_in", NULL };
+
+	(void)argv;
+	return flows(p, argc, "pending", cols);
+}

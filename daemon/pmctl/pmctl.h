@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PMCTL_H
+#define PMCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "proto.h"
+
+/* Exit statuses: documented in pmctl(8). */
+#define EXIT_OK 0
+#define EXIT_ERR 1
+#define EXIT_USAGE 2
+
+enum out_format { OUT_TABLE, OUT_TSV, OUT_JSON };
+
+struct pmctl {
+	const char *socket;
+	enum out_format fmt;
+	FILE *out, *err;
+};
+
+#define REC_MAX_KV 64
+
+struct record {
+	int n;
+	struct proto_kv kv[REC_MAX_KV];
+};
+
+struct reply {
+	char *raw;		/* storage for the records */
+	int nrec;
+	struct record *rec;
+	char errcode[16];
+	char errmsg[512];
+	bool is_error;
+};
+
+/* Sends one request and reads its reply. EXIT_OK, or EXIT_ERR with a
+ * message printed to p->err. A daemon's "error" reply is EXIT_OK here
+ * with r->is_error set. */
+int pmctl_request(struct pmctl *p, const char *req, struct reply *r);
+void reply_free(struct reply *r);
+/* Reports a daemon error reply; returns the exit status for it. */
+int pmctl_report_error(struct pmctl *p, const struct reply *r);
+const char *rec_get(const struct record *r, const char *key);
+
+/* Output in the chosen format; cols lists the keys for table and TSV. */
+void print_records(struct pmctl *p, const struct reply *r, const char *const *cols,
+		   bool as_array);
+void print_kv(struct pmctl *p, const struct record *r);
+void print_empty_ok(struct pmctl *p);
+
+/* Request building: "cmd key=value..." with values percent-encoded. */
+void req_arg(struct buf *b, const char *key, const char *val);
+
+struct pmctl_cmd {
+	const char *name;
+	int (*fn)(struct pmctl *p, int argc, char **argv);
+	const char *usage;
+};
+
+int cmd_status(struct pmctl *p, int argc, char **argv);
+int cmd_list(struct pmctl *p, int argc, char **argv);
+int cmd_pending(struct pmctl *p, int argc, char **argv);
+int cmd_verdict(struct pmctl *p, int argc, char **argv);
+int cmd_rule(struct pmctl *p, int argc, char **argv);
+int cmd_default(struct pmctl *p, int argc, char **argv);
+
+int usage_error(struct pmctl *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The whole program, callable from the tests. */
+int pmctl_main(int argc, char **argv, FILE *out, FILE *err);
+
+#endif

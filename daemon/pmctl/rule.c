@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/* pmctl rule add|list|del */
+#include <string.h>
+#include "pmctl.h"
+#include "util.h"
+
+static const char *const rule_cols[] = { "id", "action", "scope", "expires_in", "exe", "uid",
+					 "dst", "port", "proto", "dir", "hits", NULL };
+
+static int simple(struct pmctl *p, struct buf *b, bool show_records)
+{
+	struct reply r;
+	int rc = b->oom ? EXIT_ERR : pmctl_request(p, b->p, &r);
+
+	buf_free(b);
+	if (rc != EXIT_OK)
+		return rc;
+	if (r.is_error)
+		rc = pmctl_report_error(p, &r);
+	else if (show_records)
+		print_records(p, &r, rule_cols, p->fmt == OUT_JSON ? false : true);
+	else
+		print_empty_ok(p);
+	reply_free(&r);
+	return rc;
+}
+
+static int rule_add(struct pmctl *p, int argc, char **argv)
+{
+	static const char *const valued[] = { "--exe", "--uid", "--dst", "--port", "--proto",
+					      "--dir" };
+	const char *scope = NULL, *dur = NULL;
+	struct buf b;
+
+	if (argc < 3)
+		return usage_error(p, "usage: pmctl rule add ACTION [--exe PATH] [--uid UID] "
+				   "[--dst ADDR[/LEN]] [--port PORT] [--proto tcp|udp|icmp] "
+				   "[--dir out|in] [--once|--for DURATION|--until-restart|--always]");
+	if (strcmp(argv[2], "allow") && strcmp(argv[2], "block") && strcmp(argv[2], "drop") &&
+	    strcmp(argv[2], "ask"))
+		return usage_error(p, "rule add: '%s' is not allow, block, drop or ask", argv[2]);
+	buf_init(&b);
+	buf_addf(&b, "rule-add");
+	req_arg(&b, "action", argv[2]);
+	for (int i = 3; i < argc; i++) {
+		const char *a = argv[i];
+		bool known = false;
+
+		if (!strcmp(a, "--once") || !strcmp(a, "--until-restart") || !strcmp(a, "--always") ||
+		    !strcmp(a, "--for")) {
+			if (scope) {
+				buf_free(&b);
+				return usage_error(p, "rule add: give only one of --once, --for, "
+						   "--until-restart, --always");
+			}
+			scope = a + 2;
+			if (!strcmp(a, "--for")) {
+				uint64_t s;
+
+				if (i + 1 >= argc || parse_duration(argv[i + 1], &s) < 0) {
+					buf_free(&b);
+					return usage_error(p, "rule add: --for needs a DURATION "
+							   "(e.g. 90, 30s, 15m, 2h, 1d)");
+				}
+				dur = argv[++i];
+			}
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
+			if (strcmp(a, valued[k]))
+				continue;
+			if (i + 1 >= argc || !argv[i + 1][0]) {
+				buf_free(&b);
+				return usage_error(p, "rule add: %s needs a value", a);
+			}
+			{
+				/* " exe=" etc. already in the request?  Values are
+				 * percent-encoded, so no value contains " key=". */
+				char key[16];
+
+				snprintf(key, sizeof(key), " %s=", a + 2);
+				if (strstr(b.p, key)) {
+					buf_free(&b);
+					return usage_error(p, "rule add: %s given twice", a);
+				}
+			}
+			req_arg(&b, a + 2, argv[++i]);
+			known = true;
+			break;
+		}
+		if (!known) {
+			buf_free(&b);
+			return usage_error(p, "rule add: unknown argument '%s'", a);
+		}
+	}
+	req_arg(&b, "scope", scope ? scope : "always");
+	if (dur)
+		req_arg(&b, "for", dur);
+	return simple(p, &b, true);
+}
+
+int cmd_rule(struct pmctl *p, int argc, char **argv)
+{
+	struct buf b;
+
+	if (argc < 2)
+		return usage_error(p, "usage: pmctl rule add|list|del ...");
+	if (!strcmp(argv[1], "add"))
+		return rule_add(p, argc, argv);
+	if (!strcmp(argv[1], "list")) {
+		struct reply r;
+		int rc;
+
+		if (argc != 2)
+			return usage_error(p, "rule list takes no arguments");
+		rc = pmctl_request(p, "rule-list", &r);
+		if (rc != EXIT_OK)
+			return rc;
+		if (r.is_error)
+			rc = pmctl_report_error(p, &r);
+		else
+			print_records(p, &r, rule_cols, true);
+		reply_free(&r);
+		return rc;
+	}
+	if (!strcmp(argv[1], "del")) {
+		uint32_t id;
+
+		if (argc != 3)
+			return usage_error(p, "usage: pmctl rule del ID");
+		if (parse_u32(argv[2], UINT32_MAX, &id) < 0)
+			return usage_error(p, "rule del: '%s' is not a rule id (see 'pmctl rule list')",
+					   argv[2]);
+		buf_init(&b);
+		buf_addf(&b, "rule-del");
+		req_arg(&b, "id", argv[2]);
+		return simple(p, &b, false);
+	}
+	return usage_error(p, "rule: unknown subcommand '%s' (add, list, del)", argv[1]);
+}

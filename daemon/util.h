@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PM_UTIL_H
+#define PM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Milliseconds on CLOCK_MONOTONIC: immune to wall clock changes. */
+uint64_t now_ms(void);
+
+/* Strict number parsing: the whole string, no sign, no overflow. */
+int parse_u64(const char *s, uint64_t max, uint64_t *out);
+int parse_u32(const char *s, uint32_t max, uint32_t *out);
+
+/* "90", "90s", "15m", "2h", "1d" -> seconds (1 ... 10 years). */
+int parse_duration(const char *s, uint64_t *secs);
+
+/* ADDR or ADDR/LEN, v4 or v6; the host bits beyond LEN must be zero. */
+int parse_prefix(const char *s, uint8_t *family, uint8_t addr[16], uint8_t *plen);
+/* ADDR:PORT or [ADDR6]:PORT or ADDR alone (port 0). */
+int parse_hostport(const char *s, uint8_t *family, uint8_t addr[16], uint16_t *port);
+
+/* Formats an address of the given family; buf of at least 46 bytes. */
+const char *addr_str(uint8_t family, const uint8_t addr[16], char *buf, size_t len);
+
+bool prefix_match(uint8_t family, const uint8_t *addr, const uint8_t *prefix, uint8_t plen);
+
+/* snprintf that reports truncation as an error instead of hiding it. */
+int xsnprintf(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/* libFuzzer: the control protocol as the daemon runs it.  The input is a
+ * stream of request lines from an admin peer; every reply must be well
+ * formed: "ok N" followed by N lines, or one "error CODE MESSAGE" line. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ctlcmd.h"
+#include "daemon.h"
+#include "engine.h"
+#include "proto.h"
+
+static int verdict_fn(struct pmd *d, uint16_t q, uint64_t id, uint32_t mark)
+{
+	(void)d; (void)q; (void)id; (void)mark;
+	return 0;
+}
+
+static int reset_fn(struct pmd *d)
+{
+	(void)d;
+	return 0;
+}
+
+static const struct backend_ops be = {
+	.name = "fuzz", .verdict = verdict_fn, .reset = reset_fn,
+};
+
+static void check_reply(const struct buf *b)
+{
+	const char *p = b->p;
+	int n;
+
+	if (!p)
+		abort();
+	if (!strncmp(p, "error ", 6)) {
+		if (strchr(p, '\n') != p + b->len - 1)
+			abort();
+		return;
+	}
+	if (sscanf(p, "ok %d", &n) != 1 || n < 0)
+		abort();
+	for (int i = 0; i <= n; i++) {
+		p = strchr(p, '\n');
+		if (!p)
+			abort();
+		p++;
+	}
+	if (*p)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct pmd d;
+	static bool ready;
+	struct peer peer = { .pid = 1, .uid = 0, .admin = true };
+	char *copy = malloc(size + 1), *line, *save = NULL;
+
+	if (!ready) {
+		config_defaults(&d.cfg);
+		flowtab_init(&d.ft);
+		snprintf(d.rules_path, sizeof(d.rules_path), "/nonexistent/rules.conf");
+		ready = true;
+	}
+	d.be = &be;
+	d.no_persist = true;
+	d.next_rule_id = 1;
+	d.def = ACT_ALLOW;
+	/* a pending flow for verdicts to find */
+	{
+		struct flow_info fi;
+
+		memset(&fi, 0, sizeof(fi));
+		fi.key.family = 2;
+		fi.key.proto = 6;
+		fi.key.lport = (uint16_t)(size & 0xffff);
+		d.def = ACT_ASK;
+		engine_packet(&d, &fi, true, 0, 1, NULL, 0);
+		d.def = ACT_ALLOW;
+	}
+	memcpy(copy, data, size);
+	copy[size] = 0;
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct buf out;
+
+		if (strlen(line) >= PROTO_MAX_LINE)
+			continue;	/* the socket layer refuses these first */
+		buf_init(&out);
+		ctl_handle(&d, &peer, line, &out);
+		check_reply(&out);
+		buf_free(&out);
+	}
+	free(copy);
+	ruleset_clear(&d.rules);
+	engine_release_all(&d);
+	flowtab_free(&d.ft);
+	flowtab_init(&d.ft);
+	return 0;
+}

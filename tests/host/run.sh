@@ -1,0 +1,42 @@
+#!/bin/bash
+# The fallback for real on this machine's kernel, in network namespaces:
+# rules as iptables-save shows them (both backends), allowed, blocked and
+# dropped flows with curl, socat and ping over IPv4 and IPv6, attribution,
+# conntrack reset, SIGKILL and restart, prompts, rule files, and the
+# control socket's permissions.  TAP on stdout.
+# usage: run.sh [BINDIR]
+set -u
+[ $# -ge 1 ] && BIN=$1
+. "$(dirname "$0")/lib.sh"
+
+reason=$(host_skip_reason)
+if [ -n "$reason" ]; then
+	tap_skip "fallback host tests" "$reason"
+	tap_done
+	exit 0
+fi
+if ! setup_netns || ! start_servers; then
+	tap_fail "set up namespaces, veth and servers"
+	tap_done
+	exit 1
+fi
+
+. "$HERE/t_rules.sh"
+. "$HERE/t_traffic.sh"
+. "$HERE/t_control.sh"
+. "$HERE/t_prompt.sh"
+. "$HERE/t_crash.sh"
+. "$HERE/t_dns.sh"
+
+t_rules
+t_traffic
+t_control
+t_prompt
+t_crash
+t_dns
+
+if [ "$TAP_FAILED" != 0 ]; then
+	tap_diag "daemon log:"
+	tail -n 60 "$WORK/pmd.log" | tap_diag "$(cat)"
+fi
+tap_done

@@ -1,0 +1,29 @@
+# Mark 1799: with reroute_dns on, DNS sent to another server is given 1799
+# and the seed's NAT rule sends it to the configured nameserver.
+
+t_dns() {
+	local out
+	mkdir -p "$CONF"
+	rm -f "$CONF/rules.conf"
+	printf 'reroute_dns = yes\nnameserver = 127.0.0.1:53\n' >"$CONF/portmasterd.conf"
+	# "DNS servers" that say who they are: ours here, another one there.
+	ip netns exec "$C" socat UDP4-RECVFROM:53,bind=127.0.0.1,fork SYSTEM:'echo local' >/dev/null 2>&1 &
+	PIDS+=($!)
+	ip netns exec "$S" socat UDP4-RECVFROM:53,fork SYSTEM:'echo remote' >/dev/null 2>&1 &
+	PIDS+=($!)
+	wait_port "$C" udp 53; wait_port "$S" udp 53
+	out=$(echo q | inc socat -t 2 - UDP4:10.77.0.2:53)
+	tap_is "without portmasterd the query reaches the other server" "$out" "remote"
+	if ! start_daemon; then
+		tap_fail "daemon starts with reroute_dns"
+		return
+	fi
+	out=$(echo q | inc socat -t 2 - UDP4:10.77.0.2:53)
+	tap_is "reroute_dns: a query to another server is answered by the nameserver" "$out" "local"
+	tap_is "reroute_dns: the flow carries mark 1799" \
+		"$(inc conntrack -L -p udp --orig-dst 10.77.0.2 --orig-port-dst 53 2>/dev/null | grep -o 'mark=[0-9]*')" "mark=1799"
+	out=$(echo q | inc socat -t 2 - UDP4:127.0.0.1:53)
+	tap_is "reroute_dns: a query to the nameserver itself is left alone" "$out" "local"
+	stop_daemon TERM
+	rm -f "$CONF/portmasterd.conf"
+}

@@ -1,0 +1,82 @@
+# Prompts: a flow waits (its packet held in the queue) until pmctl decides
+# it or the prompt times out, and never delays the flows rules decide.
+
+pending_id() { # dport: id of the pending flow to that port
+	"$PMCTL" -t pending | awk -F'\t' -v p="$1" '$7 == p { print $1; exit }'
+}
+
+wait_pending() { # dport
+	local id
+	for _ in $(seq 1 50); do
+		id=$(pending_id "$1")
+		[ -n "$id" ] && { echo "$id"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+t_prompt() {
+	local id out rc t0 ms ok pending
+	rm -f "$CONF/rules.conf"
+	mkdir -p "$CONF"
+	printf 'prompt_timeout = 5\nprompt_fallback = block\n' >"$CONF/portmasterd.conf"
+	if ! start_daemon; then
+		tap_fail "daemon starts for the prompt tests"
+		return
+	fi
+	"$PMCTL" default ask >/dev/null
+	"$PMCTL" rule add allow --port 8090 --until-restart >/dev/null
+
+	# One pending flow, and 100 rule-allowed connections at the same time.
+	ip netns exec "$C" curl -sS -m 20 http://10.77.0.2/ >"$WORK/prompted.out" 2>&1 &
+	local curl_pid=$!
+	if ! id=$(wait_pending 80); then
+		tap_fail "a new flow under default ask waits in pmctl pending"
+		return
+	fi
+	tap_pass "a new flow under default ask waits in pmctl pending (flow $id)"
+	out=$(inc python3 "$HERE/conns.py" 10.77.0.2 8090 100 3)
+	ok=${out% *}; ms=${out#* }
+	pending=$("$PMCTL" -t pending | wc -l)
+	tap_is "100 rule-allowed connections all succeed while the prompt is open" "$ok" "100"
+	if [ "$ms" -lt 1000 ]; then
+		tap_pass "and none waits for the prompt: all 100 done in $ms ms (< 1000)"
+	else
+		tap_fail "and none waits for the prompt" "100 connections took $ms ms"
+	fi
+	tap_is "the prompt is still pending meanwhile" "$pending" "1"
+	"$PMCTL" verdict "$id" accept >/dev/null
+	wait "$curl_pid"
+	tap_is "pmctl verdict accept releases the held packet: curl gets the page" \
+		"$(cat "$WORK/prompted.out")" "hello"
+	"$PMCTL" verdict "$id" accept >/dev/null 2>&1
+	tap_is "a second verdict for the same flow is refused (exit 1)" "$?" "1"
+
+	# Block from the prompt: the client learns at once.
+	ip netns exec "$C" curl -sS -m 20 http://10.77.0.2:8080/ >/dev/null 2>&1 &
+	curl_pid=$!
+	id=$(wait_pending 8080)
+	t0=$(now_ms)
+	"$PMCTL" verdict "$id" block >/dev/null
+	wait "$curl_pid"; rc=$?
+	ms=$(( $(now_ms) - t0 ))
+	if [ "$rc" = 7 ] && [ "$ms" -lt 1000 ]; then
+		tap_pass "pmctl verdict block: the waiting client fails at once ($ms ms)"
+	else
+		tap_fail "pmctl verdict block: the waiting client fails at once" "curl exit $rc after $ms ms"
+	fi
+
+	# Nobody answers: the timeout (5 s here) applies the fallback (block).
+	t0=$(now_ms)
+	inc curl -sS -m 20 http://10.77.0.2:8082/ >/dev/null 2>&1; rc=$?
+	ms=$(( $(now_ms) - t0 ))
+	if [ "$rc" = 7 ] && [ "$ms" -ge 4800 ] && [ "$ms" -lt 7000 ]; then
+		tap_pass "an unanswered prompt times out into the fallback action (block after $ms ms)"
+	else
+		tap_fail "an unanswered prompt times out into the fallback action" "curl exit $rc after $ms ms"
+	fi
+	tap_is "the timeout is counted" "$(stat_of timeouts)" "1"
+	"$PMCTL" default allow >/dev/null
+	stop_daemon TERM
+	rm -f "$CONF/portmasterd.conf" "$CONF/rules.conf"
+}

@@ -1,0 +1,26 @@
+#!/bin/bash
+# The man pages render without warnings and document what the code has.
+here=$(cd "$(dirname "$0")/../.." && pwd)
+. "$here/tests/lib/tap.sh"
+for p in portmasterd pmctl; do
+	if ! command -v man >/dev/null; then
+		tap_skip "$p(8) renders without warnings" "man is not installed"
+		continue
+	fi
+	w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$here/man/$p.8" 2>&1 >/dev/null)
+	tap_is "$p(8) renders without warnings" "$w" ""
+done
+missing=
+for c in status list pending verdict "rule add" "rule list" "rule del" default; do
+	grep -qE "^\.BI? (.*[ \"])?\"?${c%% *}( |\$)" "$here/man/pmctl.8" || missing="$missing $c"
+	grep -q "\"${c%% *}\"" "$here/daemon/pmctl/pmctl.c" || missing="$missing (code:$c)"
+done
+tap_is "every pmctl command is in the code's table and in pmctl(8)" "$missing" ""
+missing=
+for k in mode iptables default prompt_timeout prompt_fallback max_pending nameserver \
+	reroute_dns tunnel socket; do
+	grep -q "\"$k\"" "$here/daemon/config.c" && grep -q "^\.B.*$k" "$here/man/portmasterd.8" &&
+		grep -q "$k" "$here/config/portmasterd.conf" || missing="$missing $k"
+done
+tap_is "every configuration key is parsed, documented and in the default file" "$missing" ""
+tap_done

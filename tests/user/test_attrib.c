@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Attribution: /proc/net parsing (fixtures and live), sock_diag requests
+ * and replies (hand-built and live), /proc/PID/fd, and a whole lookup of
+ * one of our own sockets. */
+#include "test_common.h"
+#include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "attrib.h"
+#include "daemon.h"
+
+static void test_procnet_line(void **state)
+{
+	struct procnet_entry e;
+	uint8_t lo[4] = { 127, 0, 0, 1 };
+
+	(void)state;
+	assert_int_equal(procnet_parse_line("   1: 0100007F:9C40 0100007F:1F90 01 00000000:00000000 "
+					    "00:00000000 00000000  1000        0 23456 1 0", AF_INET, &e), 0);
+	assert_memory_equal(e.laddr, lo, 4);
+	assert_int_equal(e.lport, 40000);
+	assert_int_equal(e.rport, 8080);
+	assert_int_equal(e.uid, 1000);
+	assert_int_equal(e.inode, 23456);
+	assert_int_equal(e.state, 1);
+	assert_int_equal(procnet_parse_line("  sl  local_address rem_address   st", AF_INET, &e), -1);
+	assert_int_equal(procnet_parse_line("   1: 0100007G:9C40 0100007F:1F90 01 0 0 0 1 0 2", AF_INET, &e), -1);
+	assert_int_equal(procnet_parse_line("   1: 0100007F9C40 0100007F:1F90 01 0 0 0 1 0 2", AF_INET, &e), -1);
+	assert_int_equal(procnet_parse_line("", AF_INET, &e), -1);
+}
+
+static struct flow_key key4(const char *l, uint16_t lp, const char *r, uint16_t rp, uint8_t proto)
+{
+	struct flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = AF_INET;
+	k.proto = proto;
+	inet_pton(AF_INET, l, k.laddr);
+	inet_pton(AF_INET, r, k.raddr);
+	k.lport = lp;
+	k.rport = rp;
+	return k;
+}
+
+static void test_procnet_fixture(void **state)
+{
+	struct flow_key k;
+	uint32_t uid;
+	uint64_t inode;
+
+	(void)state;
+	/* exact 4-tuple */
+	k = key4("127.0.0.1", 40000, "127.0.0.1", 8080, IPPROTO_TCP);
+	assert_int_equal(procnet_find(FIXTURES "/proc_net_tcp", &k, &uid, &inode), 0);
+	assert_int_equal(inode, 23456);
+	assert_int_equal(uid, 1000);
+	/* inbound to a listener: the established child wins over the listener */
+	k = key4("127.0.0.1", 8080, "127.0.0.1", 40000, IPPROTO_TCP);
+	assert_int_equal(procnet_find(FIXTURES "/proc_net_tcp", &k, &uid, &inode), 0);
+	assert_int_equal(inode, 34567);
+	k = key4("127.0.0.1", 8080, "127.0.0.1", 40001, IPPROTO_TCP);
+	assert_int_equal(procnet_find(FIXTURES "/proc_net_tcp", &k, &uid, &inode), 0);
+	assert_int_equal(inode, 12345);
+	/* wildcard listener on 0.0.0.0:22 */
+	k = key4("10.1.1.1", 22, "10.9.9.9", 5555, IPPROTO_TCP);
+	assert_int_equal(procnet_find(FIXTURES "/proc_net_tcp", &k, &uid, &inode), 0);
+	assert_int_equal(inode, 45678);
+	k = key4("10.1.1.1", 23, "10.9.9.9", 5555, IPPROTO_TCP);
+	assert_int_equal(procnet_find(FIXTURES "/proc_net_tcp", &k, &uid, &inode), -ENOENT);
+	assert_int_equal(procnet_find(FIXTURES "/nonexistent", &k, &uid, &inode), -ENOENT);
+
+	memset(&k, 0, sizeof(k));
+	k.family = AF_INET6;
+	k.proto = IPPROTO_TCP;
+	inet_pton(AF_INET6, "fd00::1", k.laddr);
+	inet_pton(AF_INET6, "fd00::2", k.raddr);
+	k.lport = 50000;
+	k.rport = 80;
+	assert_int_equal(procnet_find(FIXTURES "/proc_net_tcp6", &k, &uid, &inode), 0);
+	assert_int_equal(inode, 888);
+	assert_int_equal(uid, 1001);
+}
+
+static void test_sockdiag_messages(void **state)
+{
+	struct flow_key k = key4("10.0.0.1", 40000, "10.0.0.2", 80, IPPROTO_TCP);
+	char buf[256];
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} *req = (void *)buf;
+	union {
+		char b[256];
+		struct nlmsghdr h;
+	} rep;
+	struct nlmsghdr *nlh = &rep.h;
+	uint32_t uid;
+	uint64_t inode;
+
+	(void)state;
+	assert_int_equal(sockdiag_build_req(&k, 7, buf, sizeof(buf)), (int)sizeof(*req));
+	assert_int_equal(req->r.sdiag_protocol, IPPROTO_TCP);
+	assert_int_equal(ntohs(req->r.id.idiag_sport), 40000);
+	assert_int_equal(ntohs(req->r.id.idiag_dport), 80);
+	/* UDP's lookup has source and destination swapped */
+	k.proto = IPPROTO_UDP;
+	assert_true(sockdiag_build_req(&k, 7, buf, sizeof(buf)) > 0);
+	assert_int_equal(ntohs(req->r.id.idiag_sport), 80);
+	k.proto = IPPROTO_ICMP;
+	assert_int_equal(sockdiag_build_req(&k, 7, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(sockdiag_build_req(&k, 7, buf, 8), -EINVAL);
+
+	memset(&rep, 0, sizeof(rep));
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(struct inet_diag_msg));
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_seq = 7;
+	((struct inet_diag_msg *)NLMSG_DATA(nlh))->idiag_uid = 1000;
+	((struct inet_diag_msg *)NLMSG_DATA(nlh))->idiag_inode = 4242;
+	assert_int_equal(sockdiag_parse_reply(rep.b, nlh->nlmsg_len, 7, &uid, &inode), 0);
+	assert_int_equal(uid, 1000);
+	assert_int_equal(inode, 4242);
+	/* another request's answer, a short message, an error */
+	assert_int_equal(sockdiag_parse_reply(rep.b, nlh->nlmsg_len, 8, &uid, &inode), -EBADMSG);
+	nlh->nlmsg_len = NLMSG_LENGTH(4);
+	assert_int_equal(sockdiag_parse_reply(rep.b, nlh->nlmsg_len, 7, &uid, &inode), -EBADMSG);
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(struct nlmsgerr));
+	((struct nlmsgerr *)NLMSG_DATA(nlh))->error = -ENOENT;
+	assert_int_equal(sockdiag_parse_reply(rep.b, nlh->nlmsg_len, 7, &uid, &inode), -ENOENT);
+	assert_int_equal(sockdiag_parse_reply(rep.b, 3, 7, &uid, &inode), -EBADMSG);
+}
+
+struct pair {
+	int srv, cli, acc;
+	uint16_t sport, cport;
+};
+
+static void tcp_pair(struct pair *p)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+
+	p->srv = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(p->srv, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(p->srv, 4), 0);
+	getsockname(p->srv, (struct sockaddr *)&a, &len);
+	p->sport = ntohs(a.sin_port);
+	p->cli = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(p->cli, (struct sockaddr *)&a, sizeof(a)), 0);
+	p->acc = accept(p->srv, NULL, NULL);
+	len = sizeof(a);
+	getsockname(p->cli, (struct sockaddr *)&a, &len);
+	p->cport = ntohs(a.sin_port);
+}
+
+static uint64_t inode_of(int fd)
+{
+	struct stat st;
+
+	fstat(fd, &st);
+	return st.st_ino;
+}
+
+static void test_sockdiag_live(void **state)
+{
+	int fd = sockdiag_open();
+	struct pair p;
+	struct flow_key k;
+	uint32_t uid;
+	uint64_t inode;
+
+	(void)state;
+	if (fd < 0)
+		skip();
+	tcp_pair(&p);
+	k = key4("127.0.0.1", p.cport, "127.0.0.1", p.sport, IPPROTO_TCP);
+	assert_int_equal(sockdiag_lookup(fd, &k, &uid, &inode), 0);
+	assert_int_equal(inode, inode_of(p.cli));
+	assert_int_equal(uid, getuid());
+	k = key4("127.0.0.1", p.sport, "127.0.0.1", p.cport, IPPROTO_TCP);
+	assert_int_equal(sockdiag_lookup(fd, &k, &uid, &inode), 0);
+	assert_int_equal(inode, inode_of(p.acc));
+	/* nobody there */
+	k = key4("127.0.0.1", 1, "127.0.0.1", 2, IPPROTO_TCP);
+	assert_int_equal(sockdiag_lookup(fd, &k, &uid, &inode), -ENOENT);
+	{
+		/* UDP: a bound socket receiving from anyone */
+		int u = socket(AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t len = sizeof(a);
+
+		bind(u, (struct sockaddr *)&a, sizeof(a));
+		getsockname(u, (struct sockaddr *)&a, &len);
+		k = key4("127.0.0.1", ntohs(a.sin_port), "127.0.0.1", 33333, IPPROTO_UDP);
+		assert_int_equal(sockdiag_lookup(fd, &k, &uid, &inode), 0);
+		assert_int_equal(inode, inode_of(u));
+		close(u);
+	}
+	/* the same through /proc/net */
+	k = key4("127.0.0.1", p.cport, "127.0.0.1", p.sport, IPPROTO_TCP);
+	assert_int_equal(procnet_find("/proc/net/tcp", &k, &uid, &inode), 0);
+	assert_int_equal(inode, inode_of(p.cli));
+	close(p.cli);
+	close(p.acc);
+	close(p.srv);
+	close(fd);
+}
+
+static void found(void *arg, uint64_t inode, pid_t pid, int fd)
+{
+	uint64_t *want = arg;
+
+	if (inode == want[0] && pid == getpid())
+		want[1] = (uint64_t)fd;
+}
+
+static void test_procfd_and_lookup(void **state)
+{
+	struct pair p;
+	struct flow_info fi;
+	struct attrib *a = attrib_new("/proc");
+	struct stats st;
+	uint64_t want[2];
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct timespec t0, t1;
+
+	(void)state;
+	self[n] = 0;
+	tcp_pair(&p);
+	want[0] = inode_of(p.cli);
+	want[1] = 0;
+	assert_true(procfd_scan("/proc", getpid(), found, want) > 0);
+	assert_int_equal(want[1], (uint64_t)p.cli);
+	assert_true(procfd_scan("/proc", 0x7fffffff, found, want) < 0);
+
+	memset(&fi, 0, sizeof(fi));
+	memset(&st, 0, sizeof(st));
+	fi.key = key4("127.0.0.1", p.cport, "127.0.0.1", p.sport, IPPROTO_TCP);
+	attrib_lookup(a, &fi, &st);
+	assert_int_equal(fi.owner.pid, getpid());
+	assert_int_equal(fi.owner.inode, inode_of(p.cli));
+	assert_non_null(fi.owner.exe);
+	assert_string_equal(fi.owner.exe, self);
+	free(fi.owner.exe);
+	/* now cached: the second lookup is the common case; time it */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 1000; i++) {
+		memset(&fi, 0, sizeof(fi));
+		fi.key = key4("127.0.0.1", p.cport, "127.0.0.1", p.sport, IPPROTO_TCP);
+		attrib_lookup(a, &fi, &st);
+		assert_int_equal(fi.owner.pid, getpid());
+		free(fi.owner.exe);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("# one cached attribution lookup: %.1f us\n",
+	       ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1000.0 / 1000);
+	/* the cache is checked before use: a closed socket is not ours */
+	close(p.cli);
+	memset(&fi, 0, sizeof(fi));
+	fi.key = key4("127.0.0.1", p.cport, "127.0.0.1", p.sport, IPPROTO_TCP);
+	attrib_lookup(a, &fi, &st);
+	assert_int_equal(fi.owner.pid, 0);
+	close(p.acc);
+	close(p.srv);
+	attrib_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_procnet_line),
+		cmocka_unit_test(test_procnet_fixture),
+		cmocka_unit_test(test_sockdiag_messages),
+		cmocka_unit_test(test_sockdiag_live),
+		cmocka_unit_test(test_procfd_and_lookup),
+	};
+
+	return RUN("attrib", tests);
+}

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/* portmasterd.conf parsing. */
+#include "test_common.h"
+#include <sys/socket.h>
+#include "config.h"
+
+static void test_defaults(void **state)
+{
+	struct config c;
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(c.def, ACT_ALLOW);
+	assert_int_equal(c.mode, MODE_AUTO);
+	assert_string_equal(c.socket_path, "/run/portmaster/control.sock");
+	assert_true(c.nameserver.set);
+	assert_int_equal(c.nameserver.port, 53);
+	assert_false(c.tunnel.set);
+}
+
+static void test_valid(void **state)
+{
+	struct config c;
+	char err[256];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(config_load_mem(&c, "f",
+		"# comment\n mode = nfqueue \niptables=legacy\ndefault = ask\n"
+		"prompt_timeout = 2m\nprompt_fallback = drop\nmax_pending = 10\n"
+		"tunnel = 10.0.0.9:717\ntunnel6 = [fd00::9]:717\nnameserver = none\n"
+		"socket = /tmp/x.sock\nreroute_dns = yes\n", err, sizeof(err)), 0);
+	assert_int_equal(c.mode, MODE_NFQUEUE);
+	assert_int_equal(c.iptables, IPT_LEGACY);
+	assert_int_equal(c.def, ACT_ASK);
+	assert_int_equal(c.prompt_timeout_s, 120);
+	assert_int_equal(c.prompt_fallback, ACT_DROP);
+	assert_int_equal(c.max_pending, 10);
+	assert_true(c.tunnel.set);
+	assert_int_equal(c.tunnel.port, 717);
+	assert_int_equal(c.tunnel6.family, AF_INET6);
+	assert_false(c.nameserver.set);
+	assert_string_equal(c.socket_path, "/tmp/x.sock");
+	assert_true(c.reroute_dns);
+}
+
+static void test_invalid(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "mode = fast\n", "f:1: bad value 'fast' for 'mode'" },
+		{ "\nfoo = 1\n", "f:2: unknown key 'foo'" },
+		{ "default\n", "f:1: expected KEY = VALUE" },
+		{ "prompt_fallback = ask\n", "f:1: bad value 'ask' for 'prompt_fallback'" },
+		{ "tunnel = [fd00::1]:5\n", "f:1: bad value '[fd00::1]:5' for 'tunnel'" },
+		{ "tunnel6 = 1.2.3.4\n", "f:1: bad value '1.2.3.4' for 'tunnel6'" },
+		{ "socket = relative\n", "f:1: bad value 'relative' for 'socket'" },
+		{ "prompt_timeout = 0\n", "f:1: bad value '0' for 'prompt_timeout'" },
+		{ "max_pending = 0\n", "f:1: bad value '0' for 'max_pending'" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct config c;
+		char err[256] = "";
+
+		config_defaults(&c);
+		assert_int_equal(config_load_mem(&c, "f", bad[i][0], err, sizeof(err)), -1);
+		assert_string_equal(err, bad[i][1]);
+	}
+}
+
+static void test_missing_file(void **state)
+{
+	struct config c;
+	char err[256];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(config_load(&c, "/nonexistent/portmasterd.conf", err, sizeof(err)), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_missing_file),
+	};
+
+	return RUN("config", tests);
+}

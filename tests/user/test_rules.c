@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Rules: the parser (valid and invalid input, with line numbers), matching,
+ * formatting, and the atomically written file. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "rules.h"
+
+static int load(struct ruleset *rs, const char *text, char *err)
+{
+	uint32_t id = 1;
+
+	return ruleset_load_mem(rs, "rules.conf", text, strlen(text), &id, err, 512);
+}
+
+static void test_valid_file(void **state)
+{
+	struct ruleset rs;
+	char err[512] = "";
+	const char *text =
+		"# comment\n"
+		"\n"
+		"default block\n"
+		"allow exe=/usr/bin/curl port=443 proto=tcp dir=out\n"
+		"  block\tdst=10.0.0.0/8   # trailing comment\n"
+		"drop uid=1000 dst=fd00::/8 proto=udp\n"
+		"ask exe=/opt/my%20app/bin\n"
+		"allow proto=icmp dir=in";
+
+	(void)state;
+	assert_int_equal(load(&rs, text, err), 0);
+	assert_true(rs.have_default);
+	assert_int_equal(rs.def, ACT_BLOCK);
+	assert_int_equal(rs.n, 5);
+	assert_int_equal(rs.v[0]->action, ACT_ALLOW);
+	assert_string_equal(rs.v[0]->exe, "/usr/bin/curl");
+	assert_int_equal(rs.v[0]->port, 443);
+	assert_int_equal(rs.v[0]->proto, IPPROTO_TCP);
+	assert_int_equal(rs.v[1]->plen, 8);
+	assert_int_equal(rs.v[2]->uid, 1000);
+	assert_int_equal(rs.v[2]->family, AF_INET6);
+	assert_string_equal(rs.v[3]->exe, "/opt/my app/bin");
+	assert_int_equal(rs.v[4]->dir, 1);
+	assert_int_equal(rs.v[0]->id, 1);
+	assert_int_equal(rs.v[4]->id, 5);
+	assert_int_equal(rs.v[0]->scope, SCOPE_ALWAYS);
+	ruleset_clear(&rs);
+}
+
+struct bad {
+	const char *text;
+	const char *err;
+};
+
+static void test_invalid_lines(void **state)
+{
+	static const struct bad bad[] = {
+		{ "allow\nfrobnicate port=1\n", "rules.conf:2: unknown action 'frobnicate'" },
+		{ "allow port=0\n", "rules.conf:1: bad port '0'" },
+		{ "allow port=65536\n", "rules.conf:1: bad port '65536'" },
+		{ "allow port=http\n", "rules.conf:1: bad port 'http'" },
+		{ "\n\nallow dst=10.0.0.1/8\n", "rules.conf:3: bad address or prefix" },
+		{ "allow dst=10.0.0.0/33\n", "rules.conf:1: bad address or prefix" },
+		{ "allow dst=300.1.1.1\n", "rules.conf:1: bad address or prefix" },
+		{ "allow exe=relative/path\n", "rules.conf:1: exe must be an absolute path" },
+		{ "allow proto=sctp\n", "rules.conf:1: bad protocol 'sctp'" },
+		{ "allow dir=sideways\n", "rules.conf:1: bad direction" },
+		{ "allow uid=-1\n", "rules.conf:1: bad uid" },
+		{ "allow uid=99999999999\n", "rules.conf:1: bad uid" },
+		{ "allow port=1 port=2\n", "rules.conf:1: 'port' given twice" },
+		{ "allow color=red\n", "rules.conf:1: unknown match 'color'" },
+		{ "allow port\n", "rules.conf:1: expected KEY=VALUE" },
+		{ "allow port=\n", "rules.conf:1: bad or empty value for 'port'" },
+		{ "allow exe=/a%zz\n", "rules.conf:1: bad or empty value for 'exe'" },
+		{ "allow exe=/a%00b\n", "rules.conf:1: bad or empty value for 'exe'" },
+		{ "default\n", "rules.conf:1: 'default' needs an action" },
+		{ "default allow\ndefault block\n", "rules.conf:2: a second 'default' line" },
+		{ "default allow port=1\n", "rules.conf:1: 'default' takes only an action" },
+		{ "allow proto=icmp port=1\n", "rules.conf:1: port cannot be combined with proto icmp" },
+		{ "allow exe=/bin/\xc3\xa9\n", "rules.conf:1: control or non-ASCII byte" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ruleset rs;
+		char err[512] = "";
+
+		assert_int_equal(load(&rs, bad[i].text, err), -1);
+		if (strncmp(err, bad[i].err, strlen(bad[i].err)))
+			fail_msg("input %zu: got '%s', want prefix '%s'", i, err, bad[i].err);
+		assert_int_equal(rs.n, 0);
+	}
+}
+
+static void test_long_line_and_nul(void **state)
+{
+	struct ruleset rs;
+	char err[512];
+	char *big = malloc(10000);
+
+	(void)state;
+	memset(big, 'a', 9999);
+	memcpy(big, "allow exe=/", 11);
+	big[9999] = 0;
+	assert_int_equal(load(&rs, big, err), -1);
+	assert_non_null(strstr(err, "rules.conf:1: line too long"));
+	free(big);
+	{
+		uint32_t id = 1;
+		static const char nul[] = "allow\nallow port=1\0\n";
+
+		assert_int_equal(ruleset_load_mem(&rs, "f", nul, sizeof(nul) - 1, &id, err, sizeof(err)), -1);
+		assert_string_equal(err, "f:2: NUL byte");
+	}
+}
+
+static struct flow_info flow4(const char *dst, uint16_t dport, uint8_t proto, uint8_t dir)
+{
+	struct flow_info f;
+
+	memset(&f, 0, sizeof(f));
+	f.key.family = AF_INET;
+	f.key.proto = proto;
+	f.dir = dir;
+	f.has_ports = proto != IPPROTO_ICMP;
+	inet_pton(AF_INET, "192.168.1.5", dir ? f.key.raddr : f.key.laddr);
+	inet_pton(AF_INET, dst, dir ? f.key.laddr : f.key.raddr);
+	if (dir) {
+		f.key.lport = dport;
+		f.key.rport = 40000;
+	} else {
+		f.key.rport = dport;
+		f.key.lport = 40000;
+	}
+	return f;
+}
+
+static void test_matching(void **state)
+{
+	struct ruleset rs;
+	char err[512];
+	struct flow_info f;
+	struct rule *r;
+	const char *text =
+		"block dst=10.0.0.0/8 port=22\n"
+		"drop exe=/usr/bin/nc\n"
+		"allow uid=1000 proto=udp\n"
+		"ask dir=in port=8080\n"
+		"allow dst=2001:db8::/32\n"
+		"block proto=icmp\n";
+
+	(void)state;
+	assert_int_equal(load(&rs, text, err), 0);
+
+	f = flow4("10.1.2.3", 22, IPPROTO_TCP, 0);
+	r = ruleset_match(&rs, &f, 0);
+	assert_non_null(r);
+	assert_int_equal(r->id, 1);
+
+	f = flow4("11.1.2.3", 22, IPPROTO_TCP, 0);
+	assert_null(ruleset_match(&rs, &f, 0));
+
+	/* exe needs the owner's executable; unknown never matches */
+	f.owner.exe = strdup("/usr/bin/nc");
+	assert_int_equal(ruleset_match(&rs, &f, 0)->id, 2);
+	free(f.owner.exe);
+
+	f = flow4("8.8.8.8", 53, IPPROTO_UDP, 0);
+	assert_null(ruleset_match(&rs, &f, 0));
+	f.owner.have_uid = true;
+	f.owner.uid = 1000;
+	assert_int_equal(ruleset_match(&rs, &f, 0)->id, 3);
+	f.key.proto = IPPROTO_TCP;
+	assert_null(ruleset_match(&rs, &f, 0));
+
+	/* inbound: the destination port is the local one */
+	f = flow4("192.168.1.9", 8080, IPPROTO_TCP, 1);
+	assert_int_equal(ruleset_match(&rs, &f, 0)->id, 4);
+	f = flow4("192.168.1.9", 8080, IPPROTO_TCP, 0);
+	assert_null(ruleset_match(&rs, &f, 0));
+
+	memset(&f, 0, sizeof(f));
+	f.key.family = AF_INET6;
+	f.key.proto = IPPROTO_TCP;
+	inet_pton(AF_INET6, "2001:db8::1", f.key.raddr);
+	assert_int_equal(ruleset_match(&rs, &f, 0)->id, 5);
+	inet_pton(AF_INET6, "2001:db9::1", f.key.raddr);
+	assert_null(ruleset_match(&rs, &f, 0));
+	/* an IPv4 prefix never matches IPv6 */
+	memcpy(f.key.raddr, "\x0a\x00\x00\x01", 4);
+	assert_null(ruleset_match(&rs, &f, 0));
+
+	f.key.proto = IPPROTO_ICMPV6;
+	assert_int_equal(ruleset_match(&rs, &f, 0)->id, 6);
+	assert_true(ruleset_needs_owner(&rs));
+	ruleset_clear(&rs);
+}
+
+static void test_expiry(void **state)
+{
+	struct ruleset rs;
+	struct rule *r = calloc(1, sizeof(*r));
+	struct flow_info f = flow4("1.2.3.4", 80, IPPROTO_TCP, 0);
+
+	(void)state;
+	ruleset_init(&rs);
+	r->id = 7;
+	r->action = ACT_ALLOW;
+	r->scope = SCOPE_FOR;
+	r->expires_ms = 1000;
+	assert_int_equal(ruleset_add(&rs, r), 0);
+	assert_non_null(ruleset_match(&rs, &f, 999));
+	assert_null(ruleset_match(&rs, &f, 1000));
+	assert_int_equal(ruleset_expire(&rs, 999), 0);
+	assert_int_equal(ruleset_expire(&rs, 1000), 1);
+	assert_int_equal(rs.n, 0);
+	assert_int_equal(ruleset_del(&rs, 7), -ENOENT);
+	ruleset_clear(&rs);
+}
+
+static void test_format_roundtrip(void **state)
+{
+	struct rule r;
+	enum action def;
+	char err[256], *s;
+
+	(void)state;
+	assert_int_equal(rule_parse_line("drop exe=/a%20b uid=5 dst=fd00::/8 port=9 proto=udp dir=in",
+					 &r, &def, err, sizeof(err)), 0);
+	s = rule_format(&r);
+	assert_string_equal(s, "drop exe=/a%20b uid=5 dst=fd00::/8 port=9 proto=udp dir=in");
+	free(s);
+	free(r.exe);
+	assert_int_equal(rule_parse_line("allow dst=1.2.3.4", &r, &def, err, sizeof(err)), 0);
+	s = rule_format(&r);
+	assert_string_equal(s, "allow dst=1.2.3.4");
+	free(s);
+	assert_int_equal(rule_parse_line("   # just a comment", &r, &def, err, sizeof(err)), 2);
+	assert_int_equal(rule_parse_line("default ask", &r, &def, err, sizeof(err)), 1);
+	assert_int_equal(def, ACT_ASK);
+}
+
+static void test_save_atomic(void **state)
+{
+	char dir[] = "/tmp/pmrules.XXXXXX", path[64], err[256];
+	struct ruleset rs, back;
+	uint32_t id = 1;
+	struct stat st;
+	struct rule *tmp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rules.conf", dir);
+	assert_int_equal(load(&rs, "default drop\nallow port=1\nblock exe=/x%20y\n", err), 0);
+	tmp = calloc(1, sizeof(*tmp));
+	tmp->scope = SCOPE_RESTART;
+	tmp->action = ACT_ALLOW;
+	ruleset_add(&rs, tmp);
+	assert_int_equal(ruleset_save(&rs, path, err, sizeof(err)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal(ruleset_load(&back, path, &id, err, sizeof(err)), 0);
+	/* only the always rules are written */
+	assert_int_equal(back.n, 2);
+	assert_int_equal(back.def, ACT_DROP);
+	assert_string_equal(back.v[1]->exe, "/x y");
+	ruleset_clear(&back);
+	/* a missing file is an empty ruleset; an unwritable dir an error */
+	unlink(path);
+	assert_int_equal(ruleset_load(&back, path, &id, err, sizeof(err)), 0);
+	assert_int_equal(back.n, 0);
+	assert_int_equal(ruleset_save(&rs, "/nonexistent-dir/rules.conf", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "No such file"));
+	ruleset_clear(&rs);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_file),
+		cmocka_unit_test(test_invalid_lines),
+		cmocka_unit_test(test_long_line_and_nul),
+		cmocka_unit_test(test_matching),
+		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_format_roundtrip),
+		cmocka_unit_test(test_save_atomic),
+	};
+
+	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
+}
