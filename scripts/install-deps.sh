@@ -70,6 +70,13 @@ if [ -n "$want" ]; then
 	apt-get install -y -qq --no-install-recommends $want >/dev/null
 fi
 
+# opensnitch is only a peer to measure against (bench/): its service must
+# not run, nor filter this machine's traffic.
+if dpkg-query -W -f='${Status}' opensnitch 2>/dev/null | grep -q 'ok installed'; then
+	systemctl mask opensnitch.service >/dev/null 2>&1 || true
+	systemctl stop opensnitch.service >/dev/null 2>&1 || true
+fi
+
 # The portmaster group owns the control socket (see portmasterd(8)).
 getent group portmaster >/dev/null || groupadd --system portmaster
 
