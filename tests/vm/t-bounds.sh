@@ -39,7 +39,8 @@ in_cli sh -c 'echo late | socat -u - UDP:10.0.0.2:6202,sourceport=40201'
 wait_until 3 sh -c "[ \$(cat '$T/udp6202' 2>/dev/null | wc -l) -ge 1 ]"
 dt=$(($(now_ms) - t0))
 tap_is "timeout, open: the datagram arrives" "$(cat "$T/udp6202")" late
-[ $dt -ge 600 ] && [ $dt -lt 2500 ] && tap_pass "timeout, open: after the timeout ($dt ms)" ||
+# (the upper bound is loose: a debug kernel starts processes slowly)
+[ $dt -ge 600 ] && [ $dt -lt 10000 ] && tap_pass "timeout, open: after the timeout ($dt ms)" ||
 	tap_fail "timeout, open: after the timeout" "$dt ms"
 tap_is "timeout counted" "$(stat_of timeouts)" 1
 m=$(in_cli conntrack -L -p udp --sport 40201 2>/dev/null | sed -n 's/.* mark=\([0-9]*\).*/\1/p')
@@ -56,28 +57,40 @@ tap_is "timeout, closed: counted as a policy drop" "$(stat_of policy_drop)" $((d
 tap_is "timeouts counted" "$(stat_of timeouts)" 2
 no_pending
 
+# decide_all PATTERN MARK: give every pending flow matching PATTERN a verdict
+decide_all() {
+	local id
+	for id in $(in_cli "$PM_LISTENER" flows | grep -E "$1" | sed -n 's/^flow id=\([0-9]*\) .*/\1/p'); do
+		in_cli "$PM_LISTENER" verdict "$id" "$2"
+	done
+}
+
 # The pending table is bounded: beyond max_pending, the fail policy.
-cfg policy=open timeout=4000 pending=2
+# (Long timeouts here, and verdicts by hand: no timing decides the outcome.)
+cfg policy=open timeout=60000 pending=2
 for port in 41001 41002 41003 41004 41005; do
 	in_cli sh -c "echo $port | socat -u - UDP:10.0.0.2:6203,sourceport=$port"
 done
 tap_is "max_pending: two flows wait" "$(in_cli "$PM_LISTENER" flows | grep -c dport=6203)" 2
 tap_is "max_pending: the other three are refused" "$(stat_of table_full)" 3
-wait_until 2 sh -c "[ \$(cat '$T/udp6203' | wc -l) -ge 3 ]"
+wait_until 5 sh -c "[ \$(cat '$T/udp6203' | wc -l) -ge 3 ]"
 tap_is "max_pending, open: the refused three pass at once" "$(lines "$T/udp6203")" 3
-wait_until 6 sh -c "[ \$(cat '$T/udp6203' | wc -l) -ge 5 ]"
-tap_is "max_pending: the waiting two pass at their timeout" "$(lines "$T/udp6203")" 5
+decide_all dport=6203 1700
+wait_until 5 sh -c "[ \$(cat '$T/udp6203' | wc -l) -ge 5 ]"
+tap_is "max_pending: the waiting two pass at their verdict" "$(lines "$T/udp6203")" 5
 no_pending
 
 # A flow's queue is bounded: beyond max_held, the fail policy.
-cfg policy=closed timeout=2000 pending=64 held=2
+cfg policy=closed timeout=60000 pending=64 held=2
 for i in 1 2 3 4 5; do
 	in_cli sh -c "echo $i | socat -u - UDP:10.0.0.2:6204,sourceport=42000"
 done
 tap_is "max_held: two packets wait" "$(in_cli "$PM_LISTENER" flows | sed -n 's/.*dport=6204.* held=\([0-9]*\).*/\1/p')" 2
 tap_is "max_held: three are refused" "$(stat_of queue_full)" 3
-sleep 0.3
 tap_is "max_held, closed: the refused ones are dropped" "$(lines "$T/udp6204")" 0
+decide_all dport=6204 1700
+wait_until 5 sh -c "[ \$(cat '$T/udp6204' | wc -l) -ge 2 ]"
+tap_is "max_held: the two held ones pass at their verdict, in order" "$(tr '\n' ' ' <"$T/udp6204")" "1 2 "
 no_pending
 cfg policy=open timeout=10000 held=32
 

@@ -82,7 +82,7 @@ iperf=$!
 	done
 ) &
 storm=$!
-sleep 2.5
+wait_until 60 sh -c "[ \$(ip netns exec cli '$PM_LISTENER' stats intercepted) -ge 5 ]"
 n=$(stat_of intercepted)
 [ "$n" -ge 5 ] && tap_pass "the storm is being intercepted ($n flows)" || tap_fail "the storm is being intercepted" "$n"
 
