@@ -99,6 +99,33 @@ static int simple_cmd(struct nl_sock *sk, int family, uint8_t cmd)
 	return nl_wait_for_ack(sk);
 }
 
+/*
+ * The module resolves a flow nobody answered by its fail policy after its
+ * own timeout.  A prompt must end by our prompt_fallback first, so the
+ * module is told to wait longer than a prompt does.
+ */
+static int kmod_set_timeout(struct kmod *k, uint32_t prompt_timeout_s)
+{
+	uint64_t ms = ((uint64_t)prompt_timeout_s + 5) * 1000;
+	struct nl_msg *m = new_msg(k->family, PM_CMD_SET_CONFIG, NLM_F_ACK);
+	struct nlattr *nest;
+	int r;
+
+	if (!m)
+		return -NLE_NOMEM;
+	if (ms > PM_TIMEOUT_MS_MAX)
+		ms = PM_TIMEOUT_MS_MAX;
+	nest = nla_nest_start(m, PM_A_CONFIG);
+	if (!nest || nla_put_u32(m, PM_CONFIG_A_TIMEOUT_MS, (uint32_t)ms) < 0) {
+		nlmsg_free(m);
+		return -NLE_NOMEM;
+	}
+	nla_nest_end(m, nest);
+	r = nl_send_auto(k->cmd, m);
+	nlmsg_free(m);
+	return r < 0 ? r : nl_wait_for_ack(k->cmd);
+}
+
 static int on_event(struct nl_msg *msg, void *arg)
 {
 	struct kmod *k = arg;
@@ -244,6 +271,9 @@ static int kmod_start(struct pmd *d, char *err, size_t errlen)
 		goto fail;
 	}
 	k->registered = true;
+	r = kmod_set_timeout(k, k->d->cfg.prompt_timeout_s);
+	if (r < 0)
+		pm_warn("module: cannot set its verdict timeout: %s", nl_geterror(r));
 	nl_socket_disable_seq_check(k->ev);
 	nl_socket_modify_cb(k->ev, NL_CB_VALID, NL_CB_CUSTOM, on_event, k);
 	nl_socket_modify_err_cb(k->ev, NL_CB_CUSTOM, on_error, k);
