@@ -20,6 +20,10 @@ export PM_RESULTS := $(RESULTS)
 
 VERSION := $(shell $(TOP)/scripts/version.sh)
 export PM_VERSION := $(VERSION)
+# Rewritten only when the version changes: what carries the version
+# depends on it, so that a rebuild never keeps an old one.
+VERSION_STAMP := $(BUILD)/version.stamp
+$(shell mkdir -p $(BUILD); [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$(VERSION)" ] || echo "$(VERSION)" >$(VERSION_STAMP))
 
 # The kernel to build the module against: KDIR if given, the running
 # kernel's build directory if it has one, else the newest Debian headers.
@@ -39,6 +43,7 @@ module: deps
 
 include $(TOP)/tests/tests.mk
 -include $(TOP)/daemon/daemon.mk
+include $(TOP)/packaging/packaging.mk
 
 clean:
 	rm -rf $(BUILD)

@@ -41,6 +41,8 @@ $(PMD_OBJDIR)/%.o: $(TOP)/daemon/%.c $(PMD_HDRS)
 	@echo "  CC      $(subst $(TOP)/,,$<)"
 	@$(PM_CC) $(PM_CFLAGS) $(PM_PKG_CFLAGS) -c -o $@ $<
 
+$(PMD_OBJDIR)/main.o $(PMD_OBJDIR)/pmctl/pmctl.o: $(VERSION_STAMP)
+
 $(PMD_BIN)/portmasterd: $(PMD_OBJDIR)/main.o $(PMD_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $(subst $(TOP)/,,$@)"

@@ -9,7 +9,7 @@ SERIES := 6.1 6.12
 # The daemon's suites (cmocka, the fallback on this kernel, fuzzing) come
 # from daemon/daemon.mk.
 CHECK_STAGES_DAEMON := $(if $(wildcard $(TOP)/daemon/daemon.mk),user host fuzz)
-CHECK_STAGES = lint $(CHECK_STAGES_DAEMON) kunit $(addprefix vm-,$(SERIES)) vm-debug
+CHECK_STAGES = lint $(CHECK_STAGES_DAEMON) kunit $(addprefix vm-,$(SERIES)) vm-debug package
 
 CC ?= gcc
 TOOL_CFLAGS := -O2 -g -Wall -Wextra -Werror -I$(TOP)/include/uapi
@@ -62,3 +62,13 @@ check-vm-debug: tools
 	$(TOP)/scripts/build-module.sh $$k >/dev/null && \
 	$(TOP)/scripts/run-suite.sh vm-debug $(TOP)/tests/vm/vm-suite.sh $$k tests/vm/debug.sh \
 		-m 2048 -t 1500 -- bash tests/vm/all.sh $(VM_DEBUG_TESTS)
+
+# Not part of make check: a measurement, to run on an idle machine.
+.PHONY: bench-module
+bench-module: deps
+	@$(TOP)/bench/module.sh $(BENCH_SERIES) $(BENCH_SECONDS) $(BENCH_ROUNDS)
+
+# Installing for real: make install, dkms for both kernels, a newcomer's
+# path in qemu on each, and everything removed again.
+check-package: daemon
+	@$(TOP)/scripts/run-suite.sh package $(TOP)/tests/packaging/run.sh
