@@ -5,7 +5,7 @@
  *
  *   pm-listener listen [--answer MARK] [--answer-port PORT=MARK]...
  *                      [--delay-ms N] [--count N] [--out FILE]
- *                      [--ready FILE] [--no-unregister]
+ *                      [--ready FILE] [--no-unregister] [--quiet]
  *   pm-listener register            register, unregister, report
  *   pm-listener verdict ID MARK
  *   pm-listener stats [NAME]        all counters, or one
@@ -48,6 +48,7 @@ static struct {
 	long count;
 	FILE *out;
 	int unregister;
+	int quiet;
 } opt = { .count = -1, .unregister = 1 };
 
 static int family;
@@ -222,7 +223,8 @@ static int on_event(struct nl_msg *msg, void *arg)
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, PM_A_MAX, NULL))
 		return NL_SKIP;
 	events++;
-	print_flow(opt.out, "event", tb);
+	if (!opt.quiet)
+		print_flow(opt.out, "event", tb);
 	if (tb[PM_A_DST_PORT])
 		for (i = 0; i < opt.nports; i++)
 			if (opt.ports[i].port == nla_get_u16(tb[PM_A_DST_PORT]))
@@ -281,6 +283,8 @@ static int cmd_listen(int argc, char **argv)
 			}
 		} else if (!strcmp(argv[i], "--ready") && i + 1 < argc) {
 			ready = argv[++i];
+		} else if (!strcmp(argv[i], "--quiet")) {
+			opt.quiet = 1;	/* for benchmarks: answer, print nothing */
 		} else if (!strcmp(argv[i], "--no-unregister")) {
 			opt.unregister = 0;
 		} else {

@@ -1,0 +1,73 @@
+# Guest side of bench/module.sh: in network namespaces joined by a veth
+# pair, measure new TCP connections/s, new UDP flows/s and bulk TCP
+# throughput under three configurations, ROUNDS times, interleaved:
+#   none      no firewall: portmaster.ko not loaded, no conntrack
+#   ct        portmaster.ko loaded, no listener: conntrack and our hook's
+#             early return (the floor of any conntrack-based firewall)
+#   module    portmaster.ko with a listener that answers every flow 1710
+# Prints one line per measurement: CONFIG METRIC VALUE
+set -u
+SECS=${PM_BENCH_SECONDS:-4}
+ROUNDS=${PM_BENCH_ROUNDS:-3}
+BIN=$PWD/build/bin
+KO=build/kmod/$(uname -r)/kmod/portmaster.ko
+C=bc
+S=bs
+
+sysctl -qw net.netfilter.nf_conntrack_max=1048576 2>/dev/null
+for m in $(modinfo -F depends "$KO" | tr , ' '); do modprobe "$m"; done
+
+setup() {
+	ip netns del $C 2>/dev/null
+	ip netns del $S 2>/dev/null
+	ip netns add $C
+	ip netns add $S
+	ip link add v0 netns $C type veth peer name v1 netns $S
+	ip -n $C addr add 10.9.0.1/24 dev v0
+	ip -n $S addr add 10.9.0.2/24 dev v1
+	for ns in $C $S; do ip -n $ns link set lo up; done
+	ip -n $C link set v0 up
+	ip -n $S link set v1 up
+	ip netns exec $C sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
+	ip netns exec $S "$BIN/conn_bench" server 5001 &
+	ip netns exec $S "$BIN/udp_bench" server 6000 64 &
+	ip netns exec $S iperf3 -s -p 5201 >/dev/null 2>&1 &
+	sleep 0.5
+}
+
+teardown() {
+	ip netns pids $C | xargs -r kill 2>/dev/null
+	ip netns pids $S | xargs -r kill 2>/dev/null
+	sleep 0.3
+}
+
+measure() {	# CONFIG
+	local v
+	v=$(ip netns exec $C "$BIN/conn_bench" client 10.9.0.2 5001 "$SECS" 4 | awk '{print $1}')
+	echo "$1 tcp_conn_per_s ${v:-0}"
+	v=$(ip netns exec $C "$BIN/udp_bench" client 10.9.0.2 6000 64 "$SECS" 4 | awk '{print $1}')
+	echo "$1 udp_flows_per_s ${v:-0}"
+	v=$(ip netns exec $C iperf3 -c 10.9.0.2 -p 5201 -t "$SECS" -J 2>/dev/null |
+		sed -n 's/.*"bits_per_second":[[:space:]]*\([0-9.e+]*\).*/\1/p' | tail -n 1)
+	echo "$1 tcp_bulk_bits_per_s ${v:-0}"
+}
+
+for r in $(seq 1 "$ROUNDS"); do
+	rmmod portmaster 2>/dev/null
+	setup
+	measure none
+	teardown
+
+	insmod "$KO" max_pending=4096 || exit 1
+	setup
+	measure ct
+	teardown
+
+	setup
+	ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --quiet &
+	sleep 0.5
+	measure module
+	ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r module stats: /"
+	teardown
+done
+rmmod portmaster

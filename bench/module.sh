@@ -1,0 +1,41 @@
+#!/bin/bash
+# Benchmark of portmaster.ko, in one qemu run of a Debian kernel: new TCP
+# connections/s, new UDP flows/s and bulk TCP throughput across a veth
+# pair with no firewall, with conntrack alone, and with the module and a
+# listener that answers 1710; printed as ratios to no firewall (median of
+# the rounds).  Software emulation slows everything alike; the ratios are
+# what to compare, and the machine should be otherwise idle.
+# usage: bench/module.sh [SERIES] [SECONDS] [ROUNDS]   (or make bench-module)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+series=${1:-6.1}
+export PM_BENCH_SECONDS=${2:-4} PM_BENCH_ROUNDS=${3:-3}
+cd "$top"
+kver=$(tests/vm/kernels.sh "$series")
+scripts/build-module.sh "/lib/modules/$kver/build" >/dev/null
+make -s tools
+mkdir -p build/bin
+gcc -O2 -Wall -Wextra -o build/bin/conn_bench bench/conn_bench.c
+gcc -O2 -Wall -Wextra -o build/bin/udp_bench bench/udp_bench.c
+out=build/bench/module-$kver
+mkdir -p "$out"
+tests/vm/run-vm.sh -q -k "$kver" -t 1800 -o "$out/vm" -- bash bench/module-guest.sh
+cp "$out/vm/output" "$out/raw.txt"
+grep '^#' "$out/raw.txt" | tail -n 30 || true
+echo "portmaster.ko on $kver, ${PM_BENCH_SECONDS}s x ${PM_BENCH_ROUNDS} rounds (median), accel $(tests/vm/accel.sh)"
+awk '
+	!/^#/ && NF == 3 { v[$1, $2] = v[$1, $2] " " $3; seen[$2] = 1 }
+	function median(s,   a, n, i, j, t) {
+		n = split(s, a, " ")
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return n ? (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2) : 0
+	}
+	END {
+		printf "%-22s %14s %14s %14s %8s %8s\n", "metric", "none", "conntrack", "module", "ct/none", "mod/none"
+		for (m in seen) {
+			n = median(v["none", m]); c = median(v["ct", m]); k = median(v["module", m])
+			printf "%-22s %14.0f %14.0f %14.0f %8.2f %8.2f\n", m, n, c, k, n ? c / n : 0, n ? k / n : 0
+		}
+	}' "$out/raw.txt" | tee "$out/ratios.txt"
