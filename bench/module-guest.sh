@@ -5,17 +5,25 @@
 #   ct        portmaster.ko loaded, no listener: conntrack and our hook's
 #             early return (the floor of any conntrack-based firewall)
 #   module    portmaster.ko with a listener that answers every flow 1710
+#   pmd       portmaster.ko with portmasterd deciding from real rules, with
+#             the process of every flow attributed
+#   nfqueue   the seed's iptables chains and NFQUEUE, with a C program that
+#             answers every packet 1710 (the path the module replaces)
 # Prints one line per measurement: CONFIG METRIC VALUE
 set -u
 SECS=${PM_BENCH_SECONDS:-4}
 ROUNDS=${PM_BENCH_ROUNDS:-3}
+INFLIGHT=${PM_BENCH_INFLIGHT:-4}	# connections or queries in flight at once
 BIN=$PWD/build/bin
 KO=build/kmod/$(uname -r)/kmod/portmaster.ko
 C=bc
 S=bs
 
-sysctl -qw net.netfilter.nf_conntrack_max=1048576 2>/dev/null
 for m in $(modinfo -F depends "$KO" | tr , ' '); do modprobe "$m"; done
+# A small guest sizes conntrack for a few thousand entries; a storm of
+# new flows needs room, or early drops decide the result.
+echo 262144 >/sys/module/nf_conntrack/parameters/hashsize
+sysctl -qw net.netfilter.nf_conntrack_max=1048576
 
 setup() {
 	ip netns del $C 2>/dev/null
@@ -43,14 +51,25 @@ teardown() {
 
 measure() {	# CONFIG
 	local v
-	v=$(ip netns exec $C "$BIN/conn_bench" client 10.9.0.2 5001 "$SECS" 4 | awk '{print $1}')
+	v=$(ip netns exec $C "$BIN/conn_bench" client 10.9.0.2 5001 "$SECS" "$INFLIGHT" | awk '{print $1}')
 	echo "$1 tcp_conn_per_s ${v:-0}"
-	v=$(ip netns exec $C "$BIN/udp_bench" client 10.9.0.2 6000 64 "$SECS" 4 | awk '{print $1}')
+	v=$(ip netns exec $C "$BIN/udp_bench" client 10.9.0.2 6000 64 "$SECS" "$INFLIGHT" | awk '{print $1}')
 	echo "$1 udp_flows_per_s ${v:-0}"
 	v=$(ip netns exec $C iperf3 -c 10.9.0.2 -p 5201 -t "$SECS" -J 2>/dev/null |
 		sed -n 's/.*"bits_per_second":[[:space:]]*\([0-9.e+]*\).*/\1/p' | tail -n 1)
 	echo "$1 tcp_bulk_bits_per_s ${v:-0}"
 }
+
+# portmasterd with real rules (one on an executable: every flow is
+# attributed before its verdict), default allow
+PMD_CONF=$(mktemp -d)
+cp config/portmasterd.conf "$PMD_CONF/"
+cat >"$PMD_CONF/rules.conf" <<'RULES'
+block exe=/usr/bin/nc.openbsd
+drop dst=192.0.2.0/24
+block port=25 dir=out
+allow uid=0 proto=udp port=53
+RULES
 
 for r in $(seq 1 "$ROUNDS"); do
 	rmmod portmaster 2>/dev/null
@@ -69,5 +88,21 @@ for r in $(seq 1 "$ROUNDS"); do
 	measure module
 	ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r module stats: /"
 	teardown
+
+	setup
+	ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$PMD_CONF" \
+		--socket /run/pmbench.sock >/dev/null 2>&1 &
+	for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done
+	measure pmd
+	ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r pmd stats: /"
+	teardown
+	rm -f /run/pmbench.sock
+
+	rmmod portmaster
+	setup
+	ip netns exec $C iptables-restore --noflush bench/seed-rules.v4
+	ip netns exec $C "$BIN/trivial_verdict" >/dev/null 2>&1 &
+	sleep 0.5
+	measure nfqueue
+	teardown
 done
-rmmod portmaster

@@ -18,24 +18,14 @@ make -s tools
 mkdir -p build/bin
 gcc -O2 -Wall -Wextra -o build/bin/conn_bench bench/conn_bench.c
 gcc -O2 -Wall -Wextra -o build/bin/udp_bench bench/udp_bench.c
+# shellcheck disable=SC2046
+gcc -O2 -Wall -Iinclude/uapi -o build/bin/trivial_verdict bench/trivial_verdict.c \
+	$(pkg-config --cflags --libs libnetfilter_queue libmnl)
+make -s daemon
 out=build/bench/module-$kver
 mkdir -p "$out"
-tests/vm/run-vm.sh -q -k "$kver" -t 1800 -o "$out/vm" -- bash bench/module-guest.sh
+tests/vm/run-vm.sh -q -k "$kver" -m 2048 -t 1800 -o "$out/vm" -- bash bench/module-guest.sh
 cp "$out/vm/output" "$out/raw.txt"
 grep '^#' "$out/raw.txt" | tail -n 30 || true
 echo "portmaster.ko on $kver, ${PM_BENCH_SECONDS}s x ${PM_BENCH_ROUNDS} rounds (median), accel $(tests/vm/accel.sh)"
-awk '
-	!/^#/ && NF == 3 { v[$1, $2] = v[$1, $2] " " $3; seen[$2] = 1 }
-	function median(s,   a, n, i, j, t) {
-		n = split(s, a, " ")
-		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
-			if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-		return n ? (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2) : 0
-	}
-	END {
-		printf "%-22s %14s %14s %14s %8s %8s\n", "metric", "none", "conntrack", "module", "ct/none", "mod/none"
-		for (m in seen) {
-			n = median(v["none", m]); c = median(v["ct", m]); k = median(v["module", m])
-			printf "%-22s %14.0f %14.0f %14.0f %8.2f %8.2f\n", m, n, c, k, n ? c / n : 0, n ? k / n : 0
-		}
-	}' "$out/raw.txt" | tee "$out/ratios.txt"
+awk -f bench/ratios.awk "$out/raw.txt" | tee "$out/ratios.txt"

@@ -74,7 +74,8 @@ int kmod_available(void)
 
 static struct nl_msg *new_msg(int family, uint8_t cmd, int flags)
 {
-	struct nl_msg *m = nlmsg_alloc();
+	/* small: nlmsg_alloc() would clear a page for every message */
+	struct nl_msg *m = nlmsg_alloc_size(512);
 
 	if (m && !genlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, flags, cmd,
 			      PORTMASTER_GENL_VERSION)) {
@@ -264,6 +265,9 @@ static int kmod_start(struct pmd *d, char *err, size_t errlen)
 	/* A large buffer so that bursts of new flows fit; ENOBUFS stays on
 	 * (no NETLINK_NO_ENOBUFS) so that we learn of an overrun. */
 	nl_socket_set_buffer_size(k->ev, KMOD_RCVBUF, 0);
+	/* one recvmsg for many events, without peeking first */
+	nl_socket_disable_msg_peek(k->ev);
+	nl_socket_set_msg_buf_size(k->ev, 64 << 10);
 	r = simple_cmd(k->ev, k->family, PM_CMD_REGISTER);
 	if (r < 0) {
 		snprintf(err, errlen, "PM_CMD_REGISTER: %s%s", nl_geterror(r),

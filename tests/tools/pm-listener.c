@@ -53,6 +53,7 @@ static struct {
 
 static int family;
 static struct nl_sock *ctl;
+static struct nl_sock *vsk;	/* listen: verdicts sent without waiting */
 static volatile sig_atomic_t stop;
 static long events;
 
@@ -102,7 +103,8 @@ static int nl_to_errno(int err)
 
 static struct nl_msg *new_msg(int cmd, int flags)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	/* small: nlmsg_alloc() would clear a page for every message */
+	struct nl_msg *msg = nlmsg_alloc_size(512);
 
 	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
 				 flags, cmd, PORTMASTER_GENL_VERSION))
@@ -210,6 +212,40 @@ nla_put_failure:
 	return -NLE_NOMEM;
 }
 
+/*
+ * In the listen loop a verdict is sent without waiting for its ack, so
+ * that the next event is read at once; an error comes back later and is
+ * reported by drain_verdict_errors().
+ */
+static int send_verdict_async(unsigned long long id, unsigned int mark)
+{
+	struct nl_msg *msg = new_msg(PM_CMD_VERDICT, 0);
+	int err;
+
+	if (nla_put_u64(msg, PM_A_FLOW_ID, id) || nla_put_u32(msg, PM_A_MARK, mark)) {
+		nlmsg_free(msg);
+		return -NLE_NOMEM;
+	}
+	err = nl_send_auto(vsk, msg);
+	nlmsg_free(msg);
+	return err < 0 ? err : 0;
+}
+
+static int on_verdict_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	(void)nla;
+	(void)arg;
+	fprintf(opt.out, "verdict-error %s\n", strerror(-e->error));
+	fflush(opt.out);
+	return NL_SKIP;
+}
+
+static void drain_verdict_errors(void)
+{
+	while (nl_recvmsgs_default(vsk) >= 0)
+		;
+}
+
 static int on_event(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *tb[PM_A_MAX + 1];
@@ -232,7 +268,7 @@ static int on_event(struct nl_msg *msg, void *arg)
 	if (mark && tb[PM_A_FLOW_ID]) {
 		if (opt.delay_ms)
 			usleep(opt.delay_ms * 1000);
-		err = send_verdict(nla_get_u64(tb[PM_A_FLOW_ID]), mark);
+		err = send_verdict_async(nla_get_u64(tb[PM_A_FLOW_ID]), mark);
 		if (err)
 			fprintf(opt.out, "verdict-error %s\n", nl_geterror(err));
 	}
@@ -296,12 +332,19 @@ static int cmd_listen(int argc, char **argv)
 	sk = connect_genl();
 	nl_socket_disable_seq_check(sk);
 	nl_socket_set_buffer_size(sk, 8 << 20, 0);
+	/* one recvmsg for many events, without peeking first */
+	nl_socket_disable_msg_peek(sk);
+	nl_socket_set_msg_buf_size(sk, 64 << 10);
 	err = request(sk, new_msg(PM_CMD_REGISTER, NLM_F_ACK));
 	if (err) {
 		fprintf(stderr, "pm-listener: register: %s\n", nl_geterror(err));
 		return nl_to_errno(err);
 	}
 	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, NULL);
+	vsk = connect_genl();
+	nl_socket_disable_auto_ack(vsk);
+	nl_socket_set_nonblocking(vsk);
+	nl_socket_modify_err_cb(vsk, NL_CB_CUSTOM, on_verdict_error, NULL);
 
 	/* no SA_RESTART: a signal must break the blocking receive */
 	sigemptyset(&sa.sa_mask);
@@ -326,6 +369,7 @@ static int cmd_listen(int argc, char **argv)
 		if (poll(&pfd, 1, -1) < 0)
 			continue;
 		err = nl_recvmsgs_default(sk);
+		drain_verdict_errors();
 		if (err < 0 && err != -NLE_INTR && err != -NLE_AGAIN) {
 			fprintf(opt.out, "recv-error %s\n", nl_geterror(err));
 			if (err == -NLE_NOMEM)	/* ENOBUFS: we fell behind */

@@ -1,0 +1,25 @@
+# Median of each configuration's measurements, as a ratio to no firewall.
+# Input lines: CONFIG METRIC VALUE ('#' lines are comments).
+function median(s,   a, n, i, j, t) {
+	n = split(s, a, " ")
+	for (i = 1; i <= n; i++)
+		for (j = i + 1; j <= n; j++)
+			if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return n ? (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2) : 0
+}
+!/^#/ && NF == 3 { v[$1, $2] = v[$1, $2] " " $3; seen[$2] = 1; cfgs[$1] = 1 }
+END {
+	ncfg = split("ct module pmd nfqueue", cfg, " ")
+	printf "%-20s %14s", "metric", "none (per s)"
+	for (i = 1; i <= ncfg; i++) printf " %8s", cfg[i]
+	printf "\n"
+	for (m in seen) {
+		n = median(v["none", m])
+		printf "%-20s %14.0f", m, n
+		for (i = 1; i <= ncfg; i++) printf " %8.2f", n ? median(v[cfg[i], m]) / n : 0
+		printf "\n"
+	}
+	print "ratios to no firewall.  ct: conntrack alone.  module: portmaster.ko and a"
+	print "listener answering 1710.  pmd: portmaster.ko and portmasterd with rules and"
+	print "attribution.  nfqueue: the seed's chains and a trivial C verdict program."
+}
