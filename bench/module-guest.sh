@@ -5,6 +5,9 @@
 #   ct        portmaster.ko loaded, no listener: conntrack and our hook's
 #             early return (the floor of any conntrack-based firewall)
 #   module    portmaster.ko with a listener that answers every flow 1710
+#   remember  the same, the listener asking the module to remember each
+#             verdict for a minute (flows like a decided one are decided in
+#             the kernel and only reported)
 #   pmd       portmaster.ko with portmasterd deciding from real rules, with
 #             the process of every flow attributed
 #   nfqueue   the seed's iptables chains and NFQUEUE, with a C program that
@@ -87,6 +90,13 @@ for r in $(seq 1 "$ROUNDS"); do
 	sleep 0.5
 	measure module
 	ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r module stats: /"
+	teardown
+
+	setup
+	ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --remember-ms 60000 --quiet &
+	sleep 0.5
+	measure remember
+	ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r remember stats: /"
 	teardown
 
 	setup

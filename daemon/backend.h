@@ -31,6 +31,12 @@ struct backend_ops {
 	void (*stop)(struct pmd *d);
 	/* Gives one held packet (or kernel flow) its verdict mark. */
 	int (*verdict)(struct pmd *d, uint16_t queue, uint64_t id, uint32_t mark);
+	/*
+	 * The same, and asks that new flows like it (same program, user,
+	 * direction, protocol, peer and port) get the same permanent mark
+	 * without asking, for ms milliseconds; may be NULL.
+	 */
+	int (*verdict_remember)(struct pmd *d, uint64_t id, uint32_t mark, uint32_t ms);
 	/* Tells the sender of a blocked packet (headers first) that it was
 	 * refused, when the mode must do that itself; may be NULL. */
 	void (*reject)(struct pmd *d, const uint8_t *pkt, size_t len, uint32_t ifindex);

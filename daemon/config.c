@@ -19,6 +19,7 @@ void config_defaults(struct config *c)
 	c->def = ACT_ALLOW;
 	c->prompt_fallback = ACT_BLOCK;
 	c->prompt_timeout_s = 60;
+	c->remember_s = 60;
 	c->max_pending = 1024;
 	c->nameserver.set = true;
 	c->nameserver.family = AF_INET;
@@ -80,6 +81,12 @@ static int set_key(struct config *c, const char *k, const char *v, char *msg, si
 		if (parse_duration(v, &s) < 0 || s > 86400)
 			goto bad;
 		c->prompt_timeout_s = (uint32_t)s;
+	} else if (!strcmp(k, "remember")) {
+		uint64_t s;
+
+		if (parse_duration(v, &s) < 0 || s > 86400)
+			goto bad;
+		c->remember_s = (uint32_t)s;
 	} else if (!strcmp(k, "max_pending")) {
 		if (parse_u32(v, 65536, &c->max_pending) < 0 || !c->max_pending)
 			goto bad;

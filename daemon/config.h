@@ -25,6 +25,7 @@ struct config {
 	enum action def;		/* default action for unmatched flows */
 	enum action prompt_fallback;	/* when a prompt times out */
 	uint32_t prompt_timeout_s;
+	uint32_t remember_s;		/* module mode: flows like a rule-decided one */
 	uint32_t max_pending;
 	bool reroute_dns;
 	struct endpoint nameserver, nameserver6, tunnel, tunnel6;

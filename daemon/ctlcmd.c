@@ -158,6 +158,7 @@ static void cmd_status(struct pmd *d, struct buf *out)
 	rec_u64(&b, "timeouts", d->st.timeouts);
 	rec_u64(&b, "unparsable", d->st.unparsable);
 	rec_u64(&b, "icmp_errors", d->st.icmp_errors);
+	rec_u64(&b, "remembered", d->st.remembered);
 	rec_u64(&b, "held_overflow", d->st.held_overflow);
 	rec_u64(&b, "pending_full", d->st.pending_full);
 	rec_u64(&b, "attrib_ok", d->st.attrib_ok);

@@ -15,6 +15,7 @@ struct stats {
 	uint64_t packets;		/* queued packets or kernel events */
 	uint64_t verdicts[100];		/* by mark - 1700 */
 	uint64_t prompts, timeouts, unparsable, icmp_errors;
+	uint64_t remembered;	/* flows the module decided by itself */
 	uint64_t held_overflow, pending_full;
 	uint64_t attrib_ok, attrib_fail, attrib_ns;
 	uint64_t overruns, resets, reset_entries;

@@ -271,9 +271,55 @@ static void decide(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id,
 	if (e->mark == PM_MARK_ACCEPT_ALWAYS && is_stray_dns(d, &e->info))
 		e->mark = PM_MARK_REROUTE_DNS;
 	e->decided_ms = now;
+	if (permanent && d->cfg.remember_s && d->be && d->be->verdict_remember) {
+		/* what a rule decides holds for flows like this one; a rule
+		 * that ends sooner bounds it */
+		uint64_t ms = (uint64_t)d->cfg.remember_s * 1000;
+
+		if (r && r->scope == SCOPE_FOR)
+			ms = r->expires_ms > now ? (ms < r->expires_ms - now ? ms : r->expires_ms - now) : 0;
+		if (ms) {
+			if (e->mark >= 1700 && e->mark < 1800)
+				d->st.verdicts[e->mark - 1700]++;
+			if (d->be->verdict_remember(d, id, e->mark, (uint32_t)ms) < 0)
+				pm_warn("verdict %u for flow %llu failed", e->mark,
+					(unsigned long long)id);
+			return;
+		}
+	}
 	answer(d, q, id, e->mark);
 	if (is_block(e->mark))
 		reject(d, e, pkt, len);
+}
+
+/*
+ * A flow the module decided by itself, from a verdict it remembers: listed
+ * like any other, never answered.
+ */
+void engine_report(struct pmd *d, struct flow_info *fi, uint32_t mark)
+{
+	struct flow_entry *e;
+
+	d->st.packets++;
+	d->st.remembered++;
+	e = flowtab_lookup(&d->ft, &fi->key);
+	if (e && e->state == FS_PENDING)
+		return;	/* not ours to settle */
+	if (e) {
+		unlink_entry(&d->ft, e);
+		entry_free(e);
+	}
+	e = flowtab_insert(&d->ft, fi);
+	if (!e) {
+		free(fi->owner.exe);
+		fi->owner.exe = NULL;
+		return;
+	}
+	fi->owner.exe = NULL;	/* now owned by the entry */
+	e->created_ms = e->decided_ms = now_ms();
+	e->pkts = 1;
+	e->state = FS_DECIDED;
+	e->mark = mark;
 }
 
 /* IPv6 neighbour discovery and multicast listener messages keep the link

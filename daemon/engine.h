@@ -63,6 +63,7 @@ uint32_t action_mark(enum action a, bool permanent);
  * this packet only (1702), counted as unparsable.  pkt (may be NULL) is
  * the packet's headers, kept while it is held, for a reject message.
  */
+void engine_report(struct pmd *d, struct flow_info *fi, uint32_t mark);
 void engine_packet(struct pmd *d, struct flow_info *fi, bool parsed,
 		   uint16_t queue, uint64_t id, const uint8_t *pkt, size_t pktlen);
 /* pmctl verdict: decides a pending flow; -ENOENT when not pending. */

@@ -149,7 +149,10 @@ static int on_event(struct nl_msg *msg, void *arg)
 	if (!f.fi.owner.pid && f.fi.owner.inode && k->d->attrib)
 		attrib_pid_from_inode(k->d->attrib, f.fi.owner.inode, f.fi.owner.uid,
 				      f.fi.owner.have_uid, &f.fi.owner.pid, &f.fi.owner.exe);
-	engine_packet(k->d, &f.fi, true, 0, f.flow_id, NULL, 0);
+	if (f.decided)
+		engine_report(k->d, &f.fi, f.decided);
+	else
+		engine_packet(k->d, &f.fi, true, 0, f.flow_id, NULL, 0);
 	free(f.fi.owner.exe);
 	return NL_OK;
 }
@@ -201,6 +204,26 @@ static int kmod_verdict(struct pmd *d, uint16_t q, uint64_t id, uint32_t mark)
 	if (!m)
 		return -ENOMEM;
 	if (nla_put_u64(m, PM_A_FLOW_ID, id) < 0 || nla_put_u32(m, PM_A_MARK, mark) < 0) {
+		nlmsg_free(m);
+		return -ENOMEM;
+	}
+	r = nl_send_auto(k->ev, m);
+	nlmsg_free(m);
+	return r < 0 ? -EIO : 0;
+}
+
+static int kmod_verdict_remember(struct pmd *d, uint64_t id, uint32_t mark, uint32_t ms)
+{
+	struct kmod *k = d->be_priv;
+	struct nl_msg *m = new_msg(k->family, PM_CMD_VERDICT, 0);
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	if (ms > PM_REMEMBER_MS_MAX)
+		ms = PM_REMEMBER_MS_MAX;
+	if (nla_put_u64(m, PM_A_FLOW_ID, id) < 0 || nla_put_u32(m, PM_A_MARK, mark) < 0 ||
+	    nla_put_u32(m, PM_A_REMEMBER_MS, ms) < 0) {
 		nlmsg_free(m);
 		return -ENOMEM;
 	}
@@ -390,6 +413,7 @@ static void kmod_stats(struct pmd *d, struct buf *rec)
 
 const struct backend_ops kmod_backend = {
 	.name = "kmod",
+	.verdict_remember = kmod_verdict_remember,
 	.start = kmod_start,
 	.stop = kmod_stop,
 	.verdict = kmod_verdict,

@@ -12,6 +12,7 @@
 
 static struct nla_policy flow_policy[PM_A_MAX + 1] = {
 	[PM_A_FLOW_ID] = { .type = NLA_U64 },
+	[PM_A_MARK] = { .type = NLA_U32 },
 	[PM_A_CT_ID] = { .type = NLA_U32 },
 	[PM_A_DIRECTION] = { .type = NLA_U8 },
 	[PM_A_FAMILY] = { .type = NLA_U8 },
@@ -110,12 +111,17 @@ int kmod_parse_flow(const struct nlmsghdr *nlh, struct kmod_flow *f, char *err, 
 		snprintf(err, errlen, "malformed attributes");
 		return -1;
 	}
-	if (!tb[PM_A_FLOW_ID] || !tb[PM_A_FAMILY] || !tb[PM_A_PROTOCOL] || !tb[PM_A_DIRECTION] ||
-	    !tb[PM_A_SRC_ADDR] || !tb[PM_A_DST_ADDR]) {
-		snprintf(err, errlen, "missing a required attribute (flow id, family, protocol, direction, addresses)");
+	/* A question has a flow id; a report of a flow the module decided by
+	 * a remembered verdict has the mark instead. */
+	if ((!tb[PM_A_FLOW_ID] && !tb[PM_A_MARK]) || !tb[PM_A_FAMILY] || !tb[PM_A_PROTOCOL] ||
+	    !tb[PM_A_DIRECTION] || !tb[PM_A_SRC_ADDR] || !tb[PM_A_DST_ADDR]) {
+		snprintf(err, errlen, "missing a required attribute (flow id or mark, family, protocol, direction, addresses)");
 		return -1;
 	}
-	f->flow_id = nla_get_u64(tb[PM_A_FLOW_ID]);
+	if (tb[PM_A_FLOW_ID])
+		f->flow_id = nla_get_u64(tb[PM_A_FLOW_ID]);
+	else
+		f->decided = nla_get_u32(tb[PM_A_MARK]);
 	family = nla_get_u8(tb[PM_A_FAMILY]);
 	dir = nla_get_u8(tb[PM_A_DIRECTION]);
 	if (family != AF_INET && family != AF_INET6) {

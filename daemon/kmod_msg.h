@@ -9,6 +9,7 @@
 
 struct kmod_flow {
 	uint64_t flow_id;
+	uint32_t decided;	/* a report: the module decided it (mark), no id */
 	struct flow_info fi;	/* owner.exe malloc'd when given */
 };
 

@@ -19,6 +19,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "owner.h"
+#include "remember.h"
 #include "verdict.h"
 
 /*
@@ -56,25 +57,28 @@ static void pm_flow_owner(struct pm_flow *f, struct sk_buff *skb,
 	}
 }
 
+#define PM_EXE_SHORT 256
+
 /*
- * A new pending flow and its event, built outside the table lock.  The
- * executable is read here, in the sender's context, or never.
+ * A new flow's identity and owner, read outside the table lock.  The
+ * executable is read here, in the sender's context, or never; its path
+ * goes to *exe (in *exe_buf, for the caller to free).
  */
-static struct pm_flow *pm_flow_new(struct pm_net *pn, struct sk_buff *skb,
+static struct pm_flow *pm_flow_new(struct sk_buff *skb,
 				   const struct nf_hook_state *state,
 				   struct nf_conn *ct,
 				   enum ip_conntrack_info ctinfo,
 				   const struct pm_flow_key *key,
 				   const struct pm_listener *l,
-				   struct sk_buff **event, u64 **id_slot)
+				   char **exe_buf, const char **exe)
 {
 	bool reply = CTINFO2DIR(ctinfo) == IP_CT_DIR_REPLY;
 	bool out = state->hook == NF_INET_LOCAL_OUT;
 	const struct net_device *dev = out ? state->out : state->in;
-	char *exe_buf = NULL;
-	const char *exe = NULL;
 	struct pm_flow *f;
 
+	*exe_buf = NULL;
+	*exe = NULL;
 	f = pm_flow_alloc(GFP_ATOMIC);
 	if (!f)
 		return NULL;
@@ -92,18 +96,32 @@ static struct pm_flow *pm_flow_new(struct pm_net *pn, struct sk_buff *skb,
 	pm_flow_owner(f, skb, state);
 	if (out && !reply && pm_owner_in_sender_context()) {
 		pm_owner_from_current(l->pidns, &f->owner);
-		exe_buf = kmalloc(PATH_MAX, GFP_ATOMIC);
-		if (exe_buf)
-			exe = pm_owner_exe_path(exe_buf, PATH_MAX);
-	}
-
-	*event = pm_netlink_flow_event(f, exe, GFP_ATOMIC, id_slot);
-	kfree(exe_buf);
-	if (!*event) {
-		pm_flow_free(f);
-		return NULL;
+		/* most paths are short: a page only for one that is not */
+		*exe_buf = kmalloc(PM_EXE_SHORT, GFP_ATOMIC);
+		*exe = pm_owner_exe(&f->owner, *exe_buf, PM_EXE_SHORT);
+		if (IS_ERR(*exe)) {
+			kfree(*exe_buf);
+			*exe_buf = kmalloc(PATH_MAX, GFP_ATOMIC);
+			*exe = pm_owner_exe(&f->owner, *exe_buf, PATH_MAX);
+			if (IS_ERR(*exe))
+				*exe = NULL;
+		}
 	}
 	return f;
+}
+
+/*
+ * A flow decided by a remembered verdict: acted on at once, in the hook,
+ * and reported to the listener, which is not asked.
+ */
+static unsigned int pm_remembered(struct pm_net *pn, struct sk_buff *skb,
+				  const struct nf_hook_state *state,
+				  struct nf_conn *ct, struct pm_flow *f,
+				  const char *exe, u32 portid, u32 mark)
+{
+	pm_stat_inc(pn, PM_STAT_REMEMBERED);
+	pm_report_flow(&pn->report, f, exe, mark, portid);
+	return pm_decide_now(skb, state, ct, mark);
 }
 
 static unsigned int pm_intercept(struct pm_net *pn, struct sk_buff *skb,
@@ -112,64 +130,93 @@ static unsigned int pm_intercept(struct pm_net *pn, struct sk_buff *skb,
 				 enum ip_conntrack_info ctinfo)
 {
 	struct pm_table *t = &pn->table;
+	struct sk_buff *event = NULL;
+	struct pm_flow *f = NULL, *other;
+	struct pm_remember_key rkey;
 	const struct pm_listener *l;
 	struct pm_flow_key key;
-	struct sk_buff *event = NULL;
-	struct pm_flow *f, *other;
-	u64 *id_slot;
+	const char *exe = NULL;
+	char *exe_buf = NULL;
 	struct pm_limits lim;
+	unsigned int verdict;
 	struct pm_packet *p;
-	u32 portid;
+	u32 portid = 0, mark;
+	u64 *id_slot = NULL;
+	bool pending;
 	u64 id = 0;
 	int err;
 
-	p = pm_packet_alloc(GFP_ATOMIC);
-	if (!p) {
-		pm_stat_inc(pn, PM_STAT_QUEUE_FULL);
-		return pm_policy_verdict(pn);
-	}
-	if (pm_packet_get_refs(p, skb, state)) {
-		pm_packet_free(p);
-		return pm_policy_verdict(pn);
-	}
 	pm_config_limits(pn, &lim);
 	pm_flow_key_from_ct(ct, &key);
 
-	/* A later packet of a pending flow waits with it. */
 	spin_lock_bh(&t->lock);
-	f = pm_table_find_key(t, &key);
-	if (f) {
-		err = pm_flow_hold(t, f, p, &lim);
-		spin_unlock_bh(&t->lock);
-		if (err)
-			goto refuse;
-		return NF_STOLEN;
-	}
+	pending = pm_table_find_key(t, &key);
 	spin_unlock_bh(&t->lock);
 
-	/* Hooks run under rcu_read_lock(): the listener stays while we use it. */
-	l = rcu_dereference(pn->listener);
-	if (!l) {
-		err = -ENOTCONN;
-		goto refuse;
+	if (!pending) {
+		/* Hooks run under rcu_read_lock(): the listener stays while used. */
+		l = rcu_dereference(pn->listener);
+		if (!l)
+			return pm_policy_verdict(pn);
+		portid = l->portid;
+		f = pm_flow_new(skb, state, ct, ctinfo, &key, l, &exe_buf, &exe);
+		if (!f)
+			return pm_policy_verdict(pn);
+
+		/* Like a flow decided before: decided now, reported, not asked. */
+		if (READ_ONCE(pn->remember.count)) {
+			pm_remember_key(f, &rkey);
+			mark = pm_remember_lookup(&pn->remember, &rkey, jiffies);
+			if (mark) {
+				verdict = pm_remembered(pn, skb, state, ct, f,
+							exe, portid, mark);
+				kfree(exe_buf);
+				pm_flow_free(f);
+				return verdict;
+			}
+		}
+
+		event = pm_netlink_flow_event(f, exe, 0, GFP_ATOMIC, &id_slot);
+		kfree(exe_buf);
+		if (!event) {
+			pm_flow_free(f);
+			return pm_policy_verdict(pn);
+		}
 	}
-	portid = l->portid;
-	f = pm_flow_new(pn, skb, state, ct, ctinfo, &key, l, &event, &id_slot);
-	if (!f) {
-		err = -ENOMEM;
-		goto refuse;
+
+	p = pm_packet_alloc(GFP_ATOMIC);
+	if (!p) {
+		err = -ENOBUFS;
+		goto free_flow;
+	}
+	if (pm_packet_get_refs(p, skb, state)) {
+		pm_packet_free(p);
+		err = -ENOTCONN;
+		goto free_flow;
 	}
 
 	spin_lock_bh(&t->lock);
-	other = pm_table_find_key(t, &key);	/* another CPU was quicker */
+	other = pm_table_find_key(t, &key);
 	if (other) {
+		/* a later packet of a pending flow waits with it */
 		err = pm_flow_hold(t, other, p, &lim);
 		spin_unlock_bh(&t->lock);
-		kfree_skb(event);
-		pm_flow_free(f);
+		if (f) {	/* another CPU was quicker */
+			kfree_skb(event);
+			pm_flow_free(f);
+		}
 		if (err)
 			goto refuse;
 		return NF_STOLEN;
+	}
+	if (!f) {
+		/* decided since we looked: its verdict is on ct by now */
+		spin_unlock_bh(&t->lock);
+		pm_packet_put_refs(p);
+		pm_packet_free(p);
+		mark = READ_ONCE(ct->mark);
+		return pm_mark_is_permanent(mark) ?
+			pm_decided(pn, skb, state, mark) : pm_policy_verdict(pn);
 	}
 	err = pm_table_add(t, f, &lim, jiffies);
 	if (!err) {
@@ -202,6 +249,15 @@ static unsigned int pm_intercept(struct pm_net *pn, struct sk_buff *skb,
 		spin_unlock_bh(&t->lock);
 	}
 	return NF_STOLEN;
+
+free_flow:
+	if (f) {
+		kfree_skb(event);
+		pm_flow_free(f);
+	}
+	if (err == -ENOBUFS)
+		pm_stat_inc(pn, PM_STAT_QUEUE_FULL);
+	return pm_policy_verdict(pn);
 
 refuse:
 	pm_packet_put_refs(p);

@@ -23,6 +23,7 @@ struct pm_config pm_default_config = {
 };
 
 unsigned int pm_max_held_bytes = 8 << 20;
+unsigned int pm_max_remembered = 4096;
 
 static int pm_param_set_policy(const char *val, const struct kernel_param *kp)
 {
@@ -76,6 +77,11 @@ static int pm_param_set_bytes(const char *val, const struct kernel_param *kp)
 	return pm_param_set_range(val, kp, 64 << 10, 1 << 30);
 }
 
+static int pm_param_set_remembered(const char *val, const struct kernel_param *kp)
+{
+	return pm_param_set_range(val, kp, 0, 1 << 20);
+}
+
 #define PM_UINT_PARAM_OPS(name, setter)				\
 	static const struct kernel_param_ops name = {		\
 		.set = setter,					\
@@ -86,6 +92,7 @@ PM_UINT_PARAM_OPS(pm_timeout_ops, pm_param_set_timeout);
 PM_UINT_PARAM_OPS(pm_pending_ops, pm_param_set_pending);
 PM_UINT_PARAM_OPS(pm_held_ops, pm_param_set_held);
 PM_UINT_PARAM_OPS(pm_bytes_ops, pm_param_set_bytes);
+PM_UINT_PARAM_OPS(pm_remembered_ops, pm_param_set_remembered);
 
 module_param_cb(fail_policy, &pm_policy_ops, &pm_default_config.fail_policy, 0644);
 MODULE_PARM_DESC(fail_policy,
@@ -102,6 +109,9 @@ MODULE_PARM_DESC(max_held,
 module_param_cb(max_held_bytes, &pm_bytes_ops, &pm_max_held_bytes, 0644);
 MODULE_PARM_DESC(max_held_bytes,
 		 "memory all held packets of a network namespace may use, in bytes (default 8 MiB)");
+module_param_cb(max_remembered, &pm_remembered_ops, &pm_max_remembered, 0644);
+MODULE_PARM_DESC(max_remembered,
+		 "verdicts a network namespace may remember for new flows like a decided one; the oldest make room (default 4096, 0: none)");
 
 static int __init pm_init(void)
 {

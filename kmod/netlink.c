@@ -13,7 +13,9 @@
 #include "netlink.h"
 #include "netns.h"
 #include "pending.h"
+#include "params.h"
 #include "policy.h"
+#include "remember.h"
 #include "verdict.h"
 
 static struct genl_family pm_family;
@@ -29,7 +31,7 @@ static size_t pm_nl_flow_size(const char *exe)
 		      nla_total_size(sizeof(u32)) * 4 +
 		      nla_total_size_64bit(sizeof(u64)) +	/* INODE */
 		      nla_total_size(TASK_COMM_LEN) +
-		      nla_total_size(sizeof(u32)) * 2;		/* AGE, HELD */
+		      nla_total_size(sizeof(u32)) * 3;		/* AGE, HELD, MARK */
 
 	if (exe)
 		size += nla_total_size(strlen(exe) + 1);
@@ -65,21 +67,29 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/* The attributes of a flow, shared by FLOW_NEW and the GET_FLOWS dump. */
+/*
+ * The attributes of a flow, shared by FLOW_NEW and the GET_FLOWS dump.
+ * A flow the kernel decided itself has its mark and no id.
+ */
 static int pm_nl_put_flow(struct sk_buff *skb, const struct pm_flow *f,
-			  const char *exe, u64 **id_slot)
+			  const char *exe, u32 mark, u64 **id_slot)
 {
 	const struct pm_flow_info *i = &f->info;
 	int alen = i->family == AF_INET ? sizeof(struct in_addr) :
 					  sizeof(struct in6_addr);
 	struct nlattr *id;
 
-	id = nla_reserve_64bit(skb, PM_A_FLOW_ID, sizeof(u64), PM_A_PAD);
-	if (!id)
-		return -EMSGSIZE;
-	memcpy(nla_data(id), &f->id, sizeof(u64));
-	if (id_slot)
-		*id_slot = nla_data(id);
+	if (mark) {
+		if (nla_put_u32(skb, PM_A_MARK, mark))
+			return -EMSGSIZE;
+	} else {
+		id = nla_reserve_64bit(skb, PM_A_FLOW_ID, sizeof(u64), PM_A_PAD);
+		if (!id)
+			return -EMSGSIZE;
+		memcpy(nla_data(id), &f->id, sizeof(u64));
+		if (id_slot)
+			*id_slot = nla_data(id);
+	}
 
 	if (nla_put_u32(skb, PM_A_CT_ID, i->ct_id) ||
 	    nla_put_u8(skb, PM_A_DIRECTION, i->direction) ||
@@ -104,12 +114,13 @@ static int pm_nl_put_flow(struct sk_buff *skb, const struct pm_flow *f,
  * pm_netlink_flow_event - a PM_CMD_FLOW_NEW message for a new flow
  * @f: the flow
  * @exe: its executable, or NULL
+ * @mark: the remembered verdict that decided it, or 0 for a question
  * @gfp: allocation flags
  * @id_slot: set to where the flow id goes, so that it can be written
  *	once the pending table has given it
  */
 struct sk_buff *pm_netlink_flow_event(const struct pm_flow *f, const char *exe,
-				      gfp_t gfp, u64 **id_slot)
+				      u32 mark, gfp_t gfp, u64 **id_slot)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -118,12 +129,28 @@ struct sk_buff *pm_netlink_flow_event(const struct pm_flow *f, const char *exe,
 	if (!msg)
 		return NULL;
 	hdr = genlmsg_put(msg, 0, 0, &pm_family, 0, PM_CMD_FLOW_NEW);
-	if (!hdr || pm_nl_put_flow(msg, f, exe, id_slot)) {
+	if (!hdr || pm_nl_put_flow(msg, f, exe, mark, id_slot)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
 	genlmsg_end(msg, hdr);
 	return msg;
+}
+
+/* One more FLOW_NEW message in @skb; -EMSGSIZE (and nothing) if no room. */
+int pm_netlink_put_flow_msg(struct sk_buff *skb, const struct pm_flow *f,
+			    const char *exe, u32 mark)
+{
+	void *hdr = genlmsg_put(skb, 0, 0, &pm_family, 0, PM_CMD_FLOW_NEW);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (pm_nl_put_flow(skb, f, exe, mark, NULL)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
 }
 
 /* Never blocks: a listener that cannot keep up gets an error, not a wait. */
@@ -174,6 +201,11 @@ static int pm_nl_verdict(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	pm_verdict_from_mark(mark, &v);
+	if (info->attrs[PM_A_REMEMBER_MS] && !v.permanent) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[PM_A_REMEMBER_MS],
+				    "only a permanent verdict can be remembered");
+		return -EINVAL;
+	}
 
 	spin_lock_bh(&pn->table.lock);
 	f = pm_table_find_id(&pn->table, id);
@@ -183,6 +215,16 @@ static int pm_nl_verdict(struct sk_buff *skb, struct genl_info *info)
 	if (!f) {
 		NL_SET_ERR_MSG(info->extack, "no such pending flow");
 		return -ENOENT;
+	}
+	if (info->attrs[PM_A_REMEMBER_MS]) {
+		struct pm_remember_key key;
+		u32 ms = nla_get_u32(info->attrs[PM_A_REMEMBER_MS]);
+
+		pm_remember_key(f, &key);
+		/* a verdict not remembered only costs later questions */
+		pm_remember_add(&pn->remember, &key, mark,
+				jiffies + msecs_to_jiffies(ms),
+				READ_ONCE(pm_max_remembered));
 	}
 	pm_stat_inc(pn, PM_STAT_VERDICTS + pm_verdict_index(mark));
 	pm_resolve_flow(pn, f, &v);
@@ -211,7 +253,7 @@ static int pm_nl_flows_dump(struct sk_buff *skb, struct netlink_callback *cb)
 				  PM_CMD_GET_FLOWS);
 		if (!hdr)
 			break;
-		if (pm_nl_put_flow(skb, f, NULL, NULL) ||
+		if (pm_nl_put_flow(skb, f, NULL, 0, NULL) ||
 		    nla_put_u32(skb, PM_A_AGE_MS,
 				jiffies_to_msecs(jiffies - f->created)) ||
 		    nla_put_u32(skb, PM_A_HELD, f->held)) {
@@ -243,6 +285,7 @@ static const u16 pm_stat_attr[PM_STAT_VERDICTS] = {
 	[PM_STAT_POLICY_ACCEPT] = PM_STATS_A_POLICY_ACCEPT,
 	[PM_STAT_POLICY_DROP] = PM_STATS_A_POLICY_DROP,
 	[PM_STAT_LISTENER_LOST] = PM_STATS_A_LISTENER_LOST,
+	[PM_STAT_REMEMBERED] = PM_STATS_A_REMEMBERED,
 };
 
 static int pm_nl_put_stats(struct sk_buff *msg, struct pm_net *pn)
@@ -365,9 +408,13 @@ static int pm_nl_put_reset_count(struct sk_buff *msg, u32 count)
 
 static int pm_nl_reset(struct sk_buff *skb, struct genl_info *info)
 {
-	u32 count = pm_reset_marks(genl_info_net(info));
 	struct sk_buff *msg;
 	void *hdr;
+	u32 count;
+
+	/* forgotten first, so that no flow is decided by an old verdict */
+	pm_remember_flush(&pm_nl_net(info)->remember);
+	count = pm_reset_marks(genl_info_net(info));
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)

@@ -145,6 +145,9 @@ static void pm_net_drop_listener(struct pm_net *pn, u8 state,
 				lockdep_is_held(&pn->listener_lock));
 	WRITE_ONCE(pn->listener_state, state);
 	synchronize_rcu();
+	pm_report_stop(&pn->report);
+	/* what it asked to remember was its own: a new listener decides anew */
+	pm_remember_flush(&pn->remember);
 	if (l) {
 		put_pid_ns(l->pidns);
 		kfree(l);
@@ -212,6 +215,8 @@ static int pm_net_init(struct net *net)
 
 	pn->net = net;
 	pm_table_init(&pn->table);
+	pm_remember_init(&pn->remember);
+	pm_report_init(&pn->report, net);
 	pn->config = pm_default_config;
 	mutex_init(&pn->listener_lock);
 	RCU_INIT_POINTER(pn->listener, NULL);
@@ -265,6 +270,8 @@ static void pm_net_exit(struct net *net)
 
 	nf_unregister_net_hooks(net, pm_net_ops(pn), PM_NR_HOOKS);
 	nf_ct_netns_put(net, NFPROTO_INET);
+	pm_report_stop(&pn->report);	/* the hooks are gone: no more reports */
+	pm_remember_flush(&pn->remember);
 
 	/* No hook runs any more (unregistering waited for them). */
 	l = rcu_dereference_protected(pn->listener, true);

@@ -9,6 +9,8 @@
 
 #include "mark.h"
 #include "pending.h"
+#include "remember.h"
+#include "report.h"
 
 struct pid_namespace;
 
@@ -24,6 +26,7 @@ enum pm_stat {
 	PM_STAT_POLICY_ACCEPT,
 	PM_STAT_POLICY_DROP,
 	PM_STAT_LISTENER_LOST,
+	PM_STAT_REMEMBERED,
 	PM_STAT_VERDICTS,	/* one per verdict mark, in pm_verdict_index() order */
 	PM_STAT_NR = PM_STAT_VERDICTS + PM_NR_VERDICTS
 };
@@ -50,6 +53,8 @@ struct pm_listener {
 struct pm_net {
 	struct net *net;
 	struct pm_table table;
+	struct pm_remember remember;
+	struct pm_report report;
 	struct pm_config config;
 	struct pm_stats __percpu *stats;
 

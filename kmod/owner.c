@@ -10,6 +10,7 @@
 #include <linux/cred.h>
 #include <linux/dcache.h>
 #include <linux/file.h>
+#include <linux/kdev_t.h>
 #include <linux/net.h>
 #include <linux/netfilter.h>
 #include <linux/pid_namespace.h>
@@ -61,25 +62,35 @@ void pm_owner_from_current(struct pid_namespace *ns, struct pm_owner *o)
 }
 
 /**
- * pm_owner_exe_path - the executable of current
- * @buf: scratch space for the path
+ * pm_owner_exe - the executable of current: its identity, and its path
+ * @o: gets the executable's inode and device
+ * @buf: scratch space for the path, or NULL for none
  * @buflen: its size
  *
- * Return: a pointer into @buf, or NULL when there is none to tell.
+ * Return: a pointer into @buf; NULL when there is no path to tell;
+ * ERR_PTR(-ENAMETOOLONG) when @buf is too small for it.
  */
-char *pm_owner_exe_path(char *buf, int buflen)
+char *pm_owner_exe(struct pm_owner *o, char *buf, int buflen)
 {
+	struct inode *inode;
 	struct file *exe;
-	char *path;
+	char *path = NULL;
 
 	if (!current->mm)
 		return NULL;
 	exe = pm_get_mm_exe_file(current->mm);
 	if (!exe)
 		return NULL;
-	path = d_path(&exe->f_path, buf, buflen);
+	inode = file_inode(exe);
+	o->exe_ino = inode->i_ino;
+	o->exe_dev = new_encode_dev(inode->i_sb->s_dev);
+	if (buf) {
+		path = d_path(&exe->f_path, buf, buflen);
+		if (IS_ERR(path) && PTR_ERR(path) != -ENAMETOOLONG)
+			path = NULL;
+	}
 	fput(exe);
-	return IS_ERR(path) ? NULL : path;
+	return path;
 }
 
 /*

@@ -24,13 +24,15 @@ struct pm_owner {
 	u32 pid;
 	u32 tgid;
 	char comm[TASK_COMM_LEN];
+	u64 exe_ino;		/* the executable, with PM_OWNER_TASK */
+	u32 exe_dev;
 };
 
 void pm_owner_from_sock(struct sock *sk, struct user_namespace *ns,
 			struct pm_owner *o);
 bool pm_owner_in_sender_context(void);
 void pm_owner_from_current(struct pid_namespace *ns, struct pm_owner *o);
-char *pm_owner_exe_path(char *buf, int buflen);
+char *pm_owner_exe(struct pm_owner *o, char *buf, int buflen);
 struct sock *pm_owner_lookup_local(struct net *net, const struct sk_buff *skb,
 				   const struct net_device *in, u8 nfproto);
 

@@ -7,5 +7,6 @@
 /* Module parameters: the settings a new namespace starts with. */
 extern struct pm_config pm_default_config;
 extern unsigned int pm_max_held_bytes;
+extern unsigned int pm_max_remembered;
 
 #endif /* _PM_PARAMS_H */

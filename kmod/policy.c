@@ -10,9 +10,16 @@
 const struct nla_policy pm_nla_none[PM_A_MAX + 1] = {
 };
 
+/* Not const: 6.1's policy takes a plain pointer. */
+static struct netlink_range_validation pm_remember_range = {
+	.min = 1,
+	.max = PM_REMEMBER_MS_MAX,
+};
+
 const struct nla_policy pm_nla_verdict[PM_A_MAX + 1] = {
 	[PM_A_FLOW_ID] = { .type = NLA_U64 },
 	[PM_A_MARK] = { .type = NLA_U32 },
+	[PM_A_REMEMBER_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &pm_remember_range),
 };
 
 /* Not const: 6.1's policy takes a plain pointer. */

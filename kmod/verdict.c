@@ -110,16 +110,6 @@ unsigned int pm_decided(struct pm_net *pn, struct sk_buff *skb,
 	}
 }
 
-unsigned int pm_policy_verdict(struct pm_net *pn)
-{
-	if (READ_ONCE(pn->config.fail_policy) == PM_FAIL_CLOSED) {
-		pm_stat_inc(pn, PM_STAT_POLICY_DROP);
-		return NF_DROP;
-	}
-	pm_stat_inc(pn, PM_STAT_POLICY_ACCEPT);
-	return NF_ACCEPT;
-}
-
 /*
  * Keep a permanent verdict on the connection, where the user's rules can
  * match it with -m connmark.  A mark that is not ours is left alone.
@@ -134,6 +124,48 @@ static void pm_ct_set_mark(struct nf_conn *ct, u32 mark)
 		return;
 	WRITE_ONCE(ct->mark, mark);
 	nf_conntrack_event_cache(IPCT_MARK, ct);
+}
+
+/*
+ * A new flow decided in the hook (by a remembered verdict): the mark is
+ * kept, and a blocked flow's entry is confirmed before its packet goes,
+ * so that its retransmissions stay in the fast path.
+ */
+unsigned int pm_decide_now(struct sk_buff *skb, const struct nf_hook_state *state,
+			   struct nf_conn *ct, u32 mark)
+{
+	struct pm_verdict v;
+
+	if (!pm_verdict_from_mark(mark, &v))
+		return NF_ACCEPT;
+	if (v.permanent)
+		pm_ct_set_mark(ct, mark);
+	switch (v.action) {
+	case PM_ACTION_ACCEPT:
+		if (v.mark_packet && pm_mark_skb(skb, state, mark) < 0)
+			return NF_DROP;
+		return NF_ACCEPT;
+	case PM_ACTION_REJECT:
+		if (v.permanent)
+			nf_conntrack_confirm(skb);
+		pm_reject(skb, state);
+		return NF_DROP;
+	case PM_ACTION_DROP:
+	default:
+		if (v.permanent)
+			nf_conntrack_confirm(skb);
+		return NF_DROP;
+	}
+}
+
+unsigned int pm_policy_verdict(struct pm_net *pn)
+{
+	if (READ_ONCE(pn->config.fail_policy) == PM_FAIL_CLOSED) {
+		pm_stat_inc(pn, PM_STAT_POLICY_DROP);
+		return NF_DROP;
+	}
+	pm_stat_inc(pn, PM_STAT_POLICY_ACCEPT);
+	return NF_ACCEPT;
 }
 
 /* Accept: continue through the hooks after ours, then okfn. */

@@ -17,6 +17,8 @@ void pm_packet_put_refs(struct pm_packet *p);
 unsigned int pm_decided(struct pm_net *pn, struct sk_buff *skb,
 			const struct nf_hook_state *state, u32 mark);
 unsigned int pm_policy_verdict(struct pm_net *pn);
+unsigned int pm_decide_now(struct sk_buff *skb, const struct nf_hook_state *state,
+			   struct nf_conn *ct, u32 mark);
 
 /* Why flows are resolved without a verdict from the listener. */
 enum pm_resolve_reason {

@@ -66,6 +66,19 @@ static void policy_verdict(struct kunit *test)
 	put_u32(&a, PM_A_MAX + 1, 1);
 	KUNIT_EXPECT_LT(test, parse(&a, pm_nla_verdict, tb), 0);
 
+	/* how long a verdict may be remembered */
+	memset(&a, 0, sizeof(a));
+	put_u64(&a, PM_A_FLOW_ID, 7);
+	put_u32(&a, PM_A_MARK, PM_MARK_ACCEPT_ALWAYS);
+	put_u32(&a, PM_A_REMEMBER_MS, 60000);
+	KUNIT_EXPECT_EQ(test, parse(&a, pm_nla_verdict, tb), 0);
+	memset(&a, 0, sizeof(a));
+	put_u32(&a, PM_A_REMEMBER_MS, 0);
+	KUNIT_EXPECT_LT(test, parse(&a, pm_nla_verdict, tb), 0);
+	memset(&a, 0, sizeof(a));
+	put_u32(&a, PM_A_REMEMBER_MS, PM_REMEMBER_MS_MAX + 1);
+	KUNIT_EXPECT_LT(test, parse(&a, pm_nla_verdict, tb), 0);
+
 	/* a length that runs past the buffer */
 	memset(&a, 0, sizeof(a));
 	put_u64(&a, PM_A_FLOW_ID, 7);

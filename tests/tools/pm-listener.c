@@ -6,8 +6,9 @@
  *   pm-listener listen [--answer MARK] [--answer-port PORT=MARK]...
  *                      [--delay-ms N] [--count N] [--out FILE]
  *                      [--ready FILE] [--no-unregister] [--quiet]
+ *                      [--remember-ms N]
  *   pm-listener register            register, unregister, report
- *   pm-listener verdict ID MARK
+ *   pm-listener verdict ID MARK [REMEMBER_MS]
  *   pm-listener stats [NAME]        all counters, or one
  *   pm-listener config [policy=open|closed] [timeout=MS] [pending=N] [held=N]
  *   pm-listener flows               the pending flows
@@ -49,6 +50,7 @@ static struct {
 	FILE *out;
 	int unregister;
 	int quiet;
+	unsigned int remember_ms;
 } opt = { .count = -1, .unregister = 1 };
 
 static int family;
@@ -176,6 +178,8 @@ static void print_flow(FILE *f, const char *tag, struct nlattr **tb)
 		fprintf(f, " age_ms=%u", nla_get_u32(tb[PM_A_AGE_MS]));
 	if (tb[PM_A_HELD])
 		fprintf(f, " held=%u", nla_get_u32(tb[PM_A_HELD]));
+	if (tb[PM_A_MARK])
+		fprintf(f, " decided=%u", nla_get_u32(tb[PM_A_MARK]));
 	if (tb[PM_A_OWNER]) {
 		struct nlattr *o[PM_OWNER_A_MAX + 1];
 
@@ -206,6 +210,8 @@ static int send_verdict(unsigned long long id, unsigned int mark)
 
 	NLA_PUT_U64(msg, PM_A_FLOW_ID, id);
 	NLA_PUT_U32(msg, PM_A_MARK, mark);
+	if (opt.remember_ms)
+		NLA_PUT_U32(msg, PM_A_REMEMBER_MS, opt.remember_ms);
 	return request(ctl, msg);
 nla_put_failure:
 	nlmsg_free(msg);
@@ -222,7 +228,8 @@ static int send_verdict_async(unsigned long long id, unsigned int mark)
 	struct nl_msg *msg = new_msg(PM_CMD_VERDICT, 0);
 	int err;
 
-	if (nla_put_u64(msg, PM_A_FLOW_ID, id) || nla_put_u32(msg, PM_A_MARK, mark)) {
+	if (nla_put_u64(msg, PM_A_FLOW_ID, id) || nla_put_u32(msg, PM_A_MARK, mark) ||
+	    (opt.remember_ms && nla_put_u32(msg, PM_A_REMEMBER_MS, opt.remember_ms))) {
 		nlmsg_free(msg);
 		return -NLE_NOMEM;
 	}
@@ -261,6 +268,8 @@ static int on_event(struct nl_msg *msg, void *arg)
 	events++;
 	if (!opt.quiet)
 		print_flow(opt.out, "event", tb);
+	if (tb[PM_A_MARK])	/* decided in the kernel: a report */
+		return NL_OK;
 	if (tb[PM_A_DST_PORT])
 		for (i = 0; i < opt.nports; i++)
 			if (opt.ports[i].port == nla_get_u16(tb[PM_A_DST_PORT]))
@@ -319,6 +328,8 @@ static int cmd_listen(int argc, char **argv)
 			}
 		} else if (!strcmp(argv[i], "--ready") && i + 1 < argc) {
 			ready = argv[++i];
+		} else if (!strcmp(argv[i], "--remember-ms") && i + 1 < argc) {
+			opt.remember_ms = strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--quiet")) {
 			opt.quiet = 1;	/* for benchmarks: answer, print nothing */
 		} else if (!strcmp(argv[i], "--no-unregister")) {
@@ -420,6 +431,7 @@ static const char *const stat_names[PM_STATS_A_MAX + 1] = {
 	[PM_STATS_A_POLICY_ACCEPT] = "policy_accept",
 	[PM_STATS_A_POLICY_DROP] = "policy_drop",
 	[PM_STATS_A_LISTENER_LOST] = "listener_lost",
+	[PM_STATS_A_REMEMBERED] = "remembered",
 };
 
 static const char *stats_key;
@@ -592,9 +604,12 @@ int main(int argc, char **argv)
 		return cmd_listen(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "register"))
 		return cmd_register();
-	if (!strcmp(argv[1], "verdict") && argc == 4) {
-		int err = send_verdict(strtoull(argv[2], NULL, 0),
-				       strtoul(argv[3], NULL, 0));
+	if (!strcmp(argv[1], "verdict") && (argc == 4 || argc == 5)) {
+		int err;
+
+		if (argc == 5)
+			opt.remember_ms = strtoul(argv[4], NULL, 0);
+		err = send_verdict(strtoull(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
 		if (err)
 			fprintf(stderr, "pm-listener: verdict: %s\n", nl_geterror(err));
 		return nl_to_errno(err);

@@ -17,7 +17,7 @@ for c in status list pending verdict "rule add" "rule list" "rule del" default; 
 done
 tap_is "every pmctl command is in the code's table and in pmctl(8)" "$missing" ""
 missing=
-for k in mode iptables default prompt_timeout prompt_fallback max_pending nameserver \
+for k in mode iptables default prompt_timeout prompt_fallback remember max_pending nameserver \
 	reroute_dns tunnel socket; do
 	grep -q "\"$k\"" "$here/daemon/config.c" && grep -q "^\.B.*$k" "$here/man/portmasterd.8" &&
 		grep -q "$k" "$here/config/portmasterd.conf" || missing="$missing $k"

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include "engine.h"
 #include "fake_backend.h"
+#include "util.h"
 
 static struct flow_info tcp_out(uint16_t lport, uint16_t rport)
 {
@@ -36,6 +37,79 @@ static void add_rule(struct pmd *d, enum action a, enum scope s, uint16_t port)
 		r->match = RM_PORT;
 	}
 	ruleset_add(&d->rules, r);
+}
+
+static uint32_t remember_ms[256];
+static int remember_n;
+
+static int fake_remember_fn(struct pmd *d, uint64_t id, uint32_t mark, uint32_t ms)
+{
+	(void)d;
+	if (remember_n < 256) {
+		remember_ms[remember_n++] = ms;
+		fake_v[fake_n++] = (struct fake_verdict){ 0, id, mark };
+	}
+	return 0;
+}
+
+static const struct backend_ops module_like = {
+	.name = "module-like",
+	.verdict = fake_verdict_fn,
+	.verdict_remember = fake_remember_fn,
+	.reset = fake_reset_fn,
+};
+
+/* Module mode: what rules decide for good is remembered in the module,
+ * never longer than the rule lasts; once rules and prompts are not. */
+static void test_remember(void **state)
+{
+	struct pmd d;
+	struct flow_info f;
+	struct rule *r;
+
+	(void)state;
+	fake_setup(&d);
+	d.be = &module_like;
+	remember_n = 0;
+	f = tcp_out(40000, 80);		/* the default: allow */
+	engine_packet(&d, &f, true, 0, 1, NULL, 0);
+	assert_int_equal(remember_n, 1);
+	assert_int_equal(remember_ms[0], 60000);
+	assert_int_equal(fake_v[0].mark, PM_MARK_ACCEPT_ALWAYS);
+
+	add_rule(&d, ACT_BLOCK, SCOPE_FOR, 81);
+	r = d.rules.v[d.rules.n - 1];
+	r->expires_ms = now_ms() + 10000;
+	f = tcp_out(40001, 81);
+	engine_packet(&d, &f, true, 0, 2, NULL, 0);
+	assert_int_equal(remember_n, 2);
+	assert_true(remember_ms[1] > 0 && remember_ms[1] <= 10000);
+	assert_int_equal(fake_v[1].mark, PM_MARK_BLOCK_ALWAYS);	/* the module keeps it */
+
+	add_rule(&d, ACT_ALLOW, SCOPE_ONCE, 82);
+	f = tcp_out(40002, 82);
+	engine_packet(&d, &f, true, 0, 3, NULL, 0);
+	assert_int_equal(remember_n, 2);			/* once: not remembered */
+	assert_int_equal(fake_v[2].mark, PM_MARK_ACCEPT);
+
+	add_rule(&d, ACT_ASK, SCOPE_ALWAYS, 83);
+	f = tcp_out(40003, 83);
+	engine_packet(&d, &f, true, 0, 4, NULL, 0);
+	assert_int_equal(fake_n, 3);				/* a prompt waits */
+
+	d.cfg.remember_s = 0;
+	f = tcp_out(40004, 80);
+	engine_packet(&d, &f, true, 0, 5, NULL, 0);
+	assert_int_equal(remember_n, 2);			/* turned off */
+	assert_int_equal(fake_n, 4);
+
+	/* a flow the module decided itself is listed, not answered */
+	f = tcp_out(40005, 80);
+	engine_report(&d, &f, PM_MARK_ACCEPT_ALWAYS);
+	assert_int_equal(fake_n, 4);
+	assert_int_equal(d.st.remembered, 1);
+	assert_non_null(flowtab_lookup(&d.ft, &f.key));
+	fake_teardown(&d);
 }
 
 static void test_default_allow(void **state)
@@ -250,6 +324,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_allow),
+		cmocka_unit_test(test_remember),
 		cmocka_unit_test(test_actions_and_scopes),
 		cmocka_unit_test(test_once_rule),
 		cmocka_unit_test(test_prompt),

@@ -10,7 +10,7 @@
 #include "kmod_msg.h"
 
 enum { F_NO_ID = 1, F_BAD_LEN = 2, F_BAD_FAMILY = 4, F_BAD_DIR = 8, F_NO_OWNER = 16,
-       F_EXE_NO_NUL = 32, F_SHORT_U64 = 64, F_V6 = 128, F_IN = 256 };
+       F_EXE_NO_NUL = 32, F_SHORT_U64 = 64, F_V6 = 128, F_IN = 256, F_REPORT = 512 };
 
 static struct nl_msg *flow_msg(int flags)
 {
@@ -27,6 +27,8 @@ static struct nl_msg *flow_msg(int flags)
 		else
 			nla_put_u64(m, PM_A_FLOW_ID, 0x1122334455667788ULL);
 	}
+	if (flags & F_REPORT)	/* decided in the module: the mark, no id */
+		nla_put_u32(m, PM_A_MARK, PM_MARK_ACCEPT_ALWAYS);
 	nla_put_u32(m, PM_A_CT_ID, 99);
 	nla_put_u8(m, PM_A_DIRECTION, (flags & F_BAD_DIR) ? 7 : (flags & F_IN) ? PM_DIR_IN : PM_DIR_OUT);
 	nla_put_u8(m, PM_A_FAMILY, (flags & F_BAD_FAMILY) ? 99 : v6 ? AF_INET6 : AF_INET);
@@ -109,6 +111,23 @@ static void test_valid_v6_in_no_owner(void **state)
 	assert_null(f.fi.owner.exe);
 }
 
+static void test_report(void **state)
+{
+	struct kmod_flow f;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(F_NO_ID | F_REPORT, &f, err), 0);
+	assert_int_equal(f.decided, PM_MARK_ACCEPT_ALWAYS);
+	assert_int_equal(f.flow_id, 0);
+	assert_string_equal(f.fi.owner.exe, "/usr/bin/curl");
+	free(f.fi.owner.exe);
+	/* a question is not a report */
+	assert_int_equal(parse(0, &f, err), 0);
+	assert_int_equal(f.decided, 0);
+	free(f.fi.owner.exe);
+}
+
 static void test_invalid(void **state)
 {
 	static const struct { int flags; const char *err; } bad[] = {
@@ -158,6 +177,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_v4_out),
 		cmocka_unit_test(test_valid_v6_in_no_owner),
+		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_truncated_message),
 	};

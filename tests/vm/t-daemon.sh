@@ -83,6 +83,11 @@ for i in $(seq 1 20); do
 done
 dt=$(($(now_ms) - t0))
 tap_is "20 rule-allowed connections complete while the prompt is open" "$ok" 20
+n=$(status_of remembered)
+[ "${n:-0}" -ge 15 ] && tap_pass "most were decided by the module from the remembered rule verdict ($n)" ||
+	tap_fail "most were decided by the module from the remembered rule verdict" "remembered=$n"
+n=$(pmctl -t list | awk -F'\t' '$7 == 8501' | wc -l)
+[ "$n" -ge 21 ] && tap_pass "and all are listed ($n flows to 8501)" || tap_fail "and all are listed" "$n"
 kill -0 $prompted 2>/dev/null && tap_pass "and the prompt is still open (after $dt ms)" ||
 	tap_fail "and the prompt is still open"
 id=$(pmctl -t pending | awk -F'\t' '$7 == 8505 {print $1}')

@@ -50,13 +50,22 @@
  *     PM_OWNER_A_TGID: NLA_U32, process id, likewise
  *     PM_OWNER_A_COMM: NLA_NUL_STRING, likewise
  *     PM_OWNER_A_EXE: NLA_NUL_STRING, executable path, likewise
+ *   PM_A_MARK: NLA_U32, present only when the kernel already decided the
+ *     flow with a remembered verdict (see PM_CMD_VERDICT): a report, not
+ *     a question.  PM_A_FLOW_ID is then absent.
  *
  * PM_CMD_VERDICT (admin)
  *   PM_A_FLOW_ID: NLA_U64, required
  *   PM_A_MARK: NLA_U32, required, one of enum pm_mark except
  *     PM_MARK_UNDECIDED
+ *   PM_A_REMEMBER_MS: NLA_U32, optional, 1 ... PM_REMEMBER_MS_MAX: for
+ *     this long, new flows like this one (same executable, uid,
+ *     direction, protocol, peer address and service port) get the same
+ *     verdict in the kernel without being asked; they are still reported
+ *     (PM_CMD_FLOW_NEW with PM_A_MARK).  Permanent marks only.
  *   ENOENT when the flow is no longer pending (answered, timed out or
- *   evicted), EINVAL for a mark that is not a verdict.
+ *   evicted), EINVAL for a mark that is not a verdict, or one that cannot
+ *   be remembered.
  *
  * PM_CMD_GET_FLOWS (dump)
  *   No attributes.  One PM_CMD_GET_FLOWS message per pending flow, with
@@ -80,6 +89,7 @@
  *     PM_STATS_A_POLICY_ACCEPT: NLA_U64, packets accepted by fail policy
  *     PM_STATS_A_POLICY_DROP: NLA_U64, packets dropped by fail policy
  *     PM_STATS_A_LISTENER_LOST: NLA_U64, listeners that died registered
+ *     PM_STATS_A_REMEMBERED: NLA_U64, flows decided by a remembered verdict
  *   PM_A_LISTENER: NLA_U32, netlink port id of the listener, 0 if none
  *   PM_A_LISTENER_STATE: NLA_U8, enum pm_listener_state
  *
@@ -98,7 +108,8 @@
  * PM_CMD_RESET (admin)
  *   No attributes.  Clears the 17xx marks of every conntrack entry in the
  *   namespace so that each connection is decided again by its next
- *   packet (used after a rule change).  Reply: PM_A_RESET_COUNT: NLA_U32.
+ *   packet, and forgets every remembered verdict (used after a rule
+ *   change).  Reply: PM_A_RESET_COUNT: NLA_U32, the entries cleared.
  */
 #ifndef _UAPI_LINUX_PORTMASTER_H
 #define _UAPI_LINUX_PORTMASTER_H
@@ -189,6 +200,7 @@ enum pm_attr {
 	PM_A_CONFIG,
 	PM_A_RESET_COUNT,
 	PM_A_PAD,
+	PM_A_REMEMBER_MS,
 	__PM_A_MAX
 };
 
@@ -225,6 +237,7 @@ enum pm_stats_attr {
 	PM_STATS_A_POLICY_DROP,
 	PM_STATS_A_LISTENER_LOST,
 	PM_STATS_A_PAD,
+	PM_STATS_A_REMEMBERED,
 	__PM_STATS_A_MAX
 };
 
@@ -245,5 +258,6 @@ enum pm_config_attr {
 #define PM_TIMEOUT_MS_MAX 600000
 #define PM_MAX_PENDING_MAX 65536
 #define PM_MAX_HELD_MAX 1024
+#define PM_REMEMBER_MS_MAX 86400000
 
 #endif /* _UAPI_LINUX_PORTMASTER_H */

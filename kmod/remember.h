@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _PM_REMEMBER_H
+#define _PM_REMEMBER_H
+
+#include <linux/hashtable.h>
+#include <linux/list.h>
+#include <linux/netfilter.h>
+#include <linux/spinlock.h>
+
+struct pm_flow;
+
+/*
+ * What a remembered verdict applies to: flows of the same program (by
+ * its executable's inode), user, direction and protocol, with the same
+ * peer address and service port.  Built zeroed: compared as memory.
+ */
+struct pm_remember_key {
+	union nf_inet_addr peer;
+	u64 exe_ino;		/* 0: no program known */
+	u32 exe_dev;
+	u32 uid;
+	u16 port;		/* the remote port out, the local port in */
+	u8 family;
+	u8 protocol;
+	u8 direction;
+	u8 has_uid;
+	u8 pad[2];
+};
+
+struct pm_remembered {
+	struct hlist_node node;
+	struct list_head fifo;
+	struct pm_remember_key key;
+	u32 mark;
+	unsigned long expires;	/* jiffies */
+};
+
+#define PM_REMEMBER_BITS 8
+
+/* The remembered verdicts of one namespace, bounded, oldest out first. */
+struct pm_remember {
+	spinlock_t lock;	/* everything below */
+	DECLARE_HASHTABLE(by_key, PM_REMEMBER_BITS);
+	struct list_head fifo;
+	unsigned int count;
+};
+
+void pm_remember_init(struct pm_remember *r);
+void pm_remember_key(const struct pm_flow *f, struct pm_remember_key *key);
+u32 pm_remember_lookup(struct pm_remember *r, const struct pm_remember_key *key,
+		       unsigned long now);
+int pm_remember_add(struct pm_remember *r, const struct pm_remember_key *key,
+		    u32 mark, unsigned long expires, unsigned int max);
+unsigned int pm_remember_flush(struct pm_remember *r);
+
+#endif /* _PM_REMEMBER_H */

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/* KUnit: remembered verdicts: what a key is, expiry, the bound, flush. */
+#include <kunit/test.h>
+
+#include "../../kmod/remember.c"
+
+static struct pm_flow flow_out(u32 daddr, u16 dport, u64 exe_ino)
+{
+	struct pm_flow f;
+
+	memset(&f, 0, sizeof(f));
+	f.info.family = AF_INET;
+	f.info.protocol = IPPROTO_TCP;
+	f.info.direction = PM_DIR_OUT;
+	f.info.flags = PM_FLOW_PORTS;
+	f.info.saddr.ip = htonl(0x0a000001);
+	f.info.daddr.ip = htonl(daddr);
+	f.info.sport = 40000;
+	f.info.dport = dport;
+	f.owner.flags = PM_OWNER_SOCKET | PM_OWNER_TASK;
+	f.owner.uid = 1000;
+	f.owner.pid = 4242;
+	f.owner.exe_ino = exe_ino;
+	f.owner.exe_dev = 8;
+	return f;
+}
+
+static void remember_key(struct kunit *test)
+{
+	struct pm_flow a = flow_out(0x0a000002, 443, 77), b;
+	struct pm_remember_key ka, kb;
+
+	pm_remember_key(&a, &ka);
+	KUNIT_EXPECT_EQ(test, ka.peer.ip, htonl(0x0a000002));
+	KUNIT_EXPECT_EQ(test, ka.port, 443);
+
+	/* the source port and the pid do not matter: a new connection */
+	b = a;
+	b.info.sport = 40001;
+	b.owner.pid = 5151;
+	pm_remember_key(&b, &kb);
+	KUNIT_EXPECT_EQ(test, memcmp(&ka, &kb, sizeof(ka)), 0);
+
+	/* the program, the user, the peer and the port do */
+	b = a;
+	b.owner.exe_ino = 78;
+	pm_remember_key(&b, &kb);
+	KUNIT_EXPECT_NE(test, memcmp(&ka, &kb, sizeof(ka)), 0);
+	b = a;
+	b.owner.uid = 1001;
+	pm_remember_key(&b, &kb);
+	KUNIT_EXPECT_NE(test, memcmp(&ka, &kb, sizeof(ka)), 0);
+	b = flow_out(0x0a000003, 443, 77);
+	pm_remember_key(&b, &kb);
+	KUNIT_EXPECT_NE(test, memcmp(&ka, &kb, sizeof(ka)), 0);
+	b = flow_out(0x0a000002, 80, 77);
+	pm_remember_key(&b, &kb);
+	KUNIT_EXPECT_NE(test, memcmp(&ka, &kb, sizeof(ka)), 0);
+
+	/* inbound: the peer is the source, the port our service */
+	b = a;
+	b.info.direction = PM_DIR_IN;
+	swap(b.info.saddr, b.info.daddr);
+	b.info.sport = 51000;
+	b.info.dport = 22;
+	pm_remember_key(&b, &kb);
+	KUNIT_EXPECT_EQ(test, kb.peer.ip, htonl(0x0a000002));
+	KUNIT_EXPECT_EQ(test, kb.port, 22);
+	KUNIT_EXPECT_EQ(test, kb.direction, PM_DIR_IN);
+}
+
+static void remember_lookup_and_expiry(struct kunit *test)
+{
+	struct pm_flow a = flow_out(0x0a000002, 443, 77);
+	struct pm_remember *rp = kunit_kzalloc(test, sizeof(*rp), GFP_KERNEL);
+	struct pm_remember_key k, other;
+
+	KUNIT_ASSERT_NOT_NULL(test, rp);
+	pm_remember_init(rp);
+	pm_remember_key(&a, &k);
+	other = k;
+	other.port = 444;
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k, 100), 0u);
+	KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k, PM_MARK_ACCEPT_ALWAYS, 200, 16), 0);
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k, 199), (u32)PM_MARK_ACCEPT_ALWAYS);
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &other, 199), 0u);
+	/* a new verdict for the same flows replaces the old one */
+	KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k, PM_MARK_BLOCK_ALWAYS, 300, 16), 0);
+	KUNIT_EXPECT_EQ(test, rp->count, 1u);
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k, 250), (u32)PM_MARK_BLOCK_ALWAYS);
+	/* expired: gone, and taken out on the way */
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k, 300), 0u);
+	KUNIT_EXPECT_EQ(test, rp->count, 0u);
+	pm_remember_flush(rp);
+}
+
+static void remember_bound_and_flush(struct kunit *test)
+{
+	struct pm_remember *rp = kunit_kzalloc(test, sizeof(*rp), GFP_KERNEL);
+	struct pm_remember_key k[5];
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, rp);
+	pm_remember_init(rp);
+	for (i = 0; i < 5; i++) {
+		struct pm_flow f = flow_out(0x0a000002, 1000 + i, 77);
+
+		pm_remember_key(&f, &k[i]);
+		KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k[i], PM_MARK_ACCEPT_ALWAYS,
+						      1000, 3), 0);
+	}
+	KUNIT_EXPECT_EQ(test, rp->count, 3u);
+	/* the oldest two made room */
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k[0], 10), 0u);
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k[1], 10), 0u);
+	for (i = 2; i < 5; i++)
+		KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k[i], 10),
+				(u32)PM_MARK_ACCEPT_ALWAYS);
+	/* a bound of 0 remembers nothing */
+	KUNIT_EXPECT_EQ(test, pm_remember_add(rp, &k[0], PM_MARK_ACCEPT_ALWAYS, 1000, 0), 0);
+	KUNIT_EXPECT_EQ(test, rp->count, 0u);
+	KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k[1], PM_MARK_ACCEPT_ALWAYS, 1000, 3), 0);
+	KUNIT_EXPECT_EQ(test, pm_remember_flush(rp), 1u);
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k[1], 10), 0u);
+}
+
+static struct kunit_case remember_test_cases[] = {
+	KUNIT_CASE(remember_key),
+	KUNIT_CASE(remember_lookup_and_expiry),
+	KUNIT_CASE(remember_bound_and_flush),
+	{}
+};
+
+static struct kunit_suite remember_test_suite = {
+	.name = "portmaster_remember",
+	.test_cases = remember_test_cases,
+};
+
+kunit_test_suite(remember_test_suite);
