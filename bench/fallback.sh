@@ -100,12 +100,7 @@ measure none
 
 # portmasterd, real rules, default allow
 mkdir -p "$WORK/etc"
-cat >"$WORK/etc/rules.conf" <<'RULES'
-block exe=/usr/bin/nc.openbsd
-drop dst=192.0.2.0/24
-block port=25 dir=out
-allow uid=0 proto=udp port=53
-RULES
+cp "$HERE/rules.conf" "$WORK/etc/rules.conf"
 fresh_ns
 inc "$BIN/portmasterd" --foreground --config "$WORK/etc" --socket "$WORK/pm.sock" \
 	>"$WORK/pmd.log" 2>&1 & PMD=$!

@@ -66,13 +66,7 @@ measure() {	# CONFIG
 # portmasterd with real rules (one on an executable: every flow is
 # attributed before its verdict), default allow
 PMD_CONF=$(mktemp -d)
-cp config/portmasterd.conf "$PMD_CONF/"
-cat >"$PMD_CONF/rules.conf" <<'RULES'
-block exe=/usr/bin/nc.openbsd
-drop dst=192.0.2.0/24
-block port=25 dir=out
-allow uid=0 proto=udp port=53
-RULES
+cp config/portmasterd.conf bench/rules.conf "$PMD_CONF/"
 
 for r in $(seq 1 "$ROUNDS"); do
 	rmmod portmaster 2>/dev/null

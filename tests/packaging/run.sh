@@ -67,6 +67,14 @@ for k in $kvers; do
 	tap_ok "depmod knows it for $k" sh -c "modprobe -S $k --show-depends portmaster | grep -q updates/dkms/portmaster.ko"
 	tap_is "modinfo for $k: version $version" "$(modinfo -k "$k" -F version portmaster 2>&1)" "$version"
 done
+# shellcheck disable=SC2086
+set -- $kvers
+tap_is "modinfo: license" "$(modinfo -k "$1" -F license portmaster)" GPL
+tap_ok "modinfo: a description" sh -c "modinfo -k $1 -F description portmaster | grep -q ."
+# every parameter of the source, each with its description
+want=$(sed -n 's/^module_param_cb(\([a-z_]*\),.*/\1/p' kmod/main.c | sort | tr '\n' ' ')
+got=$(modinfo -k "$1" -F parm portmaster | sed -n 's/^\([a-z_]*\):..*/\1/p' | sort | tr '\n' ' ')
+tap_is "modinfo: every parameter, each with a description" "$got" "$want"
 for k in $kvers; do
 	tests/vm/vm-suite.sh "$k" tests/packaging/newcomer.sh -t 600 >"$dest.vm" 2>&1
 	while IFS= read -r line; do
