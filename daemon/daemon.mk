@@ -36,12 +36,11 @@ daemon: deps
 
 daemon-bins: $(PMD_BIN)/portmasterd $(PMD_BIN)/pmctl
 
-$(PMD_OBJDIR)/%.o: $(TOP)/daemon/%.c $(PMD_HDRS)
+# Every object carries PM_VERSION on its command line: all rebuild when it changes.
+$(PMD_OBJDIR)/%.o: $(TOP)/daemon/%.c $(PMD_HDRS) $(VERSION_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $(subst $(TOP)/,,$<)"
 	@$(PM_CC) $(PM_CFLAGS) $(PM_PKG_CFLAGS) -c -o $@ $<
-
-$(PMD_OBJDIR)/main.o $(PMD_OBJDIR)/pmctl/pmctl.o: $(VERSION_STAMP)
 
 $(PMD_BIN)/portmasterd: $(PMD_OBJDIR)/main.o $(PMD_LIB_OBJS)
 	@mkdir -p $(dir $@)
