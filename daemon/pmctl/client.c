@@ -177,3 +177,34 @@ int pmctl_report_error(struct pmctl *p, const struct reply *r)
 	fprintf(p->err, "pmctl: %s\n", r->errmsg[0] ? r->errmsg : r->errcode);
 	return !strcmp(r->errcode, "usage") ? EXIT_USAGE : EXIT_ERR;
 }
+
+int pmctl_call(struct pmctl *p, const char *req, const char *const *cols, bool as_array)
+{
+	struct reply r;
+	int rc = pmctl_request(p, req, &r);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (r.is_error)
+		rc = pmctl_report_error(p, &r);
+	else if (cols)
+		print_records(p, &r, cols, as_array);
+	else
+		print_empty_ok(p);
+	reply_free(&r);
+	return rc;
+}
+
+int pmctl_call_buf(struct pmctl *p, struct buf *b, const char *const *cols, bool as_array)
+{
+	int rc;
+
+	if (b->oom) {
+		fprintf(p->err, "pmctl: out of memory\n");
+		rc = EXIT_ERR;
+	} else {
+		rc = pmctl_call(p, b->p, cols, as_array);
+	}
+	buf_free(b);
+	return rc;
+}

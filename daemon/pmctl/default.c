@@ -6,10 +6,8 @@
 int cmd_default(struct pmctl *p, int argc, char **argv)
 {
 	static const char *const ok[] = { "allow", "block", "drop", "ask" };
-	struct reply r;
 	struct buf b;
 	bool valid = false;
-	int rc;
 
 	if (argc != 2)
 		return usage_error(p, "usage: pmctl default allow|block|drop|ask");
@@ -20,14 +18,5 @@ int cmd_default(struct pmctl *p, int argc, char **argv)
 	buf_init(&b);
 	buf_addf(&b, "default");
 	req_arg(&b, "action", argv[1]);
-	rc = b.oom ? EXIT_ERR : pmctl_request(p, b.p, &r);
-	buf_free(&b);
-	if (rc != EXIT_OK)
-		return rc;
-	if (r.is_error)
-		rc = pmctl_report_error(p, &r);
-	else
-		print_empty_ok(p);
-	reply_free(&r);
-	return rc;
+	return pmctl_call_buf(p, &b, NULL, false);
 }

@@ -4,20 +4,9 @@
 
 static int flows(struct pmctl *p, int argc, const char *cmd, const char *const *cols)
 {
-	struct reply r;
-	int rc;
-
 	if (argc != 1)
 		return usage_error(p, "%s takes no arguments", cmd);
-	rc = pmctl_request(p, cmd, &r);
-	if (rc != EXIT_OK)
-		return rc;
-	if (r.is_error)
-		rc = pmctl_report_error(p, &r);
-	else
-		print_records(p, &r, cols, true);
-	reply_free(&r);
-	return rc;
+	return pmctl_call(p, cmd, cols, true);
 }
 
 int cmd_list(struct pmctl *p, int argc, char **argv)

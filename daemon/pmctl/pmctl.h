@@ -40,6 +40,11 @@ struct reply {
  * with r->is_error set. */
 int pmctl_request(struct pmctl *p, const char *req, struct reply *r);
 void reply_free(struct reply *r);
+/* Sends one request and prints its reply: the records under cols (an
+ * array, or a single object in JSON unless as_array), or "ok" when cols
+ * is NULL.  Returns the exit status.  The _buf form frees b. */
+int pmctl_call(struct pmctl *p, const char *req, const char *const *cols, bool as_array);
+int pmctl_call_buf(struct pmctl *p, struct buf *b, const char *const *cols, bool as_array);
 /* Reports a daemon error reply; returns the exit status for it. */
 int pmctl_report_error(struct pmctl *p, const struct reply *r);
 const char *rec_get(const struct record *r, const char *key);

@@ -7,24 +7,6 @@
 static const char *const rule_cols[] = { "id", "action", "scope", "expires_in", "exe", "uid",
 					 "dst", "port", "proto", "dir", "hits", NULL };
 
-static int simple(struct pmctl *p, struct buf *b, bool show_records)
-{
-	struct reply r;
-	int rc = b->oom ? EXIT_ERR : pmctl_request(p, b->p, &r);
-
-	buf_free(b);
-	if (rc != EXIT_OK)
-		return rc;
-	if (r.is_error)
-		rc = pmctl_report_error(p, &r);
-	else if (show_records)
-		print_records(p, &r, rule_cols, p->fmt == OUT_JSON ? false : true);
-	else
-		print_empty_ok(p);
-	reply_free(&r);
-	return rc;
-}
-
 static int rule_add(struct pmctl *p, int argc, char **argv)
 {
 	static const char *const valued[] = { "--exe", "--uid", "--dst", "--port", "--proto",
@@ -96,7 +78,7 @@ static int rule_add(struct pmctl *p, int argc, char **argv)
 	req_arg(&b, "scope", scope ? scope : "always");
 	if (dur)
 		req_arg(&b, "for", dur);
-	return simple(p, &b, true);
+	return pmctl_call_buf(p, &b, rule_cols, p->fmt != OUT_JSON);
 }
 
 int cmd_rule(struct pmctl *p, int argc, char **argv)
@@ -108,20 +90,9 @@ int cmd_rule(struct pmctl *p, int argc, char **argv)
 	if (!strcmp(argv[1], "add"))
 		return rule_add(p, argc, argv);
 	if (!strcmp(argv[1], "list")) {
-		struct reply r;
-		int rc;
-
 		if (argc != 2)
 			return usage_error(p, "rule list takes no arguments");
-		rc = pmctl_request(p, "rule-list", &r);
-		if (rc != EXIT_OK)
-			return rc;
-		if (r.is_error)
-			rc = pmctl_report_error(p, &r);
-		else
-			print_records(p, &r, rule_cols, true);
-		reply_free(&r);
-		return rc;
+		return pmctl_call(p, "rule-list", rule_cols, true);
 	}
 	if (!strcmp(argv[1], "del")) {
 		uint32_t id;
@@ -134,7 +105,7 @@ int cmd_rule(struct pmctl *p, int argc, char **argv)
 		buf_init(&b);
 		buf_addf(&b, "rule-del");
 		req_arg(&b, "id", argv[2]);
-		return simple(p, &b, false);
+		return pmctl_call_buf(p, &b, NULL, false);
 	}
 	return usage_error(p, "rule: unknown subcommand '%s' (add, list, del)", argv[1]);
 }

@@ -8,10 +8,8 @@ int cmd_verdict(struct pmctl *p, int argc, char **argv)
 {
 	const char *id = NULL, *act = NULL;
 	bool permanent = false;
-	struct reply r;
 	struct buf b;
 	uint64_t v;
-	int rc;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--permanent"))
@@ -36,14 +34,5 @@ int cmd_verdict(struct pmctl *p, int argc, char **argv)
 	req_arg(&b, "id", id);
 	req_arg(&b, "action", act);
 	req_arg(&b, "permanent", permanent ? "yes" : "no");
-	rc = b.oom ? EXIT_ERR : pmctl_request(p, b.p, &r);
-	buf_free(&b);
-	if (rc != EXIT_OK)
-		return rc;
-	if (r.is_error)
-		rc = pmctl_report_error(p, &r);
-	else
-		print_empty_ok(p);
-	reply_free(&r);
-	return rc;
+	return pmctl_call_buf(p, &b, NULL, false);
 }
