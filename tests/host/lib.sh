@@ -84,14 +84,11 @@ start_servers() {
 	mkdir -p "$WORK/www" && echo hello >"$WORK/www/index.html"
 	(cd "$WORK/www" && ins python3 -m http.server --bind :: 80 >/dev/null 2>&1) &
 	PIDS+=($!)
-	# 8090 takes bursts (the prompt test's 100 connections): no fork each.
-	start_server tcp python3 "$HERE/oksrv.py" 8090
-	for p in 8080 8081 8082; do
-		start_server tcp socat TCP6-LISTEN:$p,fork,reuseaddr,ipv6only=0,backlog=256 SYSTEM:'echo ok'
-	done
+	# One process answers "ok" on these; 8090 takes the prompt test's burst.
+	start_server tcp python3 "$HERE/oksrv.py" 8080 8081 8082 8090
 	start_server tcp socat TCP6-LISTEN:8095,fork,reuseaddr,ipv6only=0 EXEC:cat
 	start_server udp socat UDP6-RECVFROM:7,fork,ipv6only=0 EXEC:cat
-	wait_port "$S" tcp 80 && wait_port "$S" tcp 8090 && wait_port "$S" udp 7
+	wait_port "$S" tcp 80 && wait_port "$S" tcp 8080 && wait_port "$S" tcp 8090 && wait_port "$S" udp 7
 }
 
 # start_daemon [ARGS...]: portmasterd in the client namespace, log in $WORK/pmd.log

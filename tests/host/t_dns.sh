@@ -7,9 +7,9 @@ t_dns() {
 	rm -f "$CONF/rules.conf"
 	printf 'reroute_dns = yes\nnameserver = 127.0.0.1:53\n' >"$CONF/portmasterd.conf"
 	# "DNS servers" that say who they are: ours here, another one there.
-	ip netns exec "$C" socat UDP4-RECVFROM:53,bind=127.0.0.1,fork SYSTEM:'echo local' >/dev/null 2>&1 &
+	ip netns exec "$C" python3 "$HERE/oksrv.py" --say local --bind 127.0.0.1 udp/53 >/dev/null 2>&1 &
 	PIDS+=($!)
-	ip netns exec "$S" socat UDP4-RECVFROM:53,fork SYSTEM:'echo remote' >/dev/null 2>&1 &
+	ip netns exec "$S" python3 "$HERE/oksrv.py" --say remote udp/53 >/dev/null 2>&1 &
 	PIDS+=($!)
 	wait_port "$C" udp 53; wait_port "$S" udp 53
 	out=$(echo q | inc socat -t 2 - UDP4:10.77.0.2:53)
