@@ -84,9 +84,9 @@ t_traffic() {
 	tap_ok "IPv4: ping still allowed (the rule is for fd77::2 only)" inc ping -c 1 -W 2 10.77.0.2
 
 	# Inbound: a connection from the server namespace to a listener here.
-	ip netns exec "$C" socat TCP6-LISTEN:9000,fork,reuseaddr,ipv6only=0 SYSTEM:'echo in-ok' >/dev/null 2>&1 &
+	ip netns exec "$C" socat -t 5 TCP6-LISTEN:9000,fork,reuseaddr,ipv6only=0 SYSTEM:'echo in-ok' >/dev/null 2>&1 &
 	PIDS+=($!)
-	ip netns exec "$C" socat TCP6-LISTEN:9001,fork,reuseaddr,ipv6only=0 SYSTEM:'echo in-ok' >/dev/null 2>&1 &
+	ip netns exec "$C" socat -t 5 TCP6-LISTEN:9001,fork,reuseaddr,ipv6only=0 SYSTEM:'echo in-ok' >/dev/null 2>&1 &
 	PIDS+=($!)
 	wait_port "$C" tcp 9000; wait_port "$C" tcp 9001
 	"$PMCTL" rule add block --dir in --port 9001 --until-restart >/dev/null

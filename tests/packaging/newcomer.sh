@@ -24,7 +24,7 @@ tap_ok "modprobe -r portmaster" modprobe -r portmaster
 tap_ok "it is unloaded" sh -c '! lsmod | grep -q "^portmaster "'
 
 net_setup
-in_srv socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:'read l; echo HTTP/1.0 200 OK; echo; echo hello' >/dev/null 2>&1 &
+in_srv socat -t 5 TCP-LISTEN:80,fork,reuseaddr SYSTEM:'read l; echo HTTP/1.0 200 OK; echo; echo hello' >/dev/null 2>&1 &
 SERVERS="$!"
 srv_tcp 8080
 wait_port srv 80 t

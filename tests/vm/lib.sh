@@ -56,7 +56,7 @@ in_srv() { ip netns exec srv "$@"; }
 srv_tcp() {	# PORT [v6]
 	local addr=TCP-LISTEN:$1,fork,reuseaddr
 	[ "${2:-}" = v6 ] && addr=TCP6-LISTEN:$1,fork,reuseaddr,ipv6only=1
-	in_srv socat "$addr" SYSTEM:'echo hello' >/dev/null 2>&1 &
+	in_srv socat -t 5 "$addr" SYSTEM:'echo hello' >/dev/null 2>&1 &
 	SERVERS="${SERVERS:-} $!"
 }
 

@@ -81,7 +81,7 @@ for fam in ipv4 ipv6; do
 done
 
 # Inbound: a listener in cli, owned by our user, and a client from srv.
-in_cli_user socat TCP-LISTEN:9090,reuseaddr SYSTEM:'echo in' >/dev/null 2>&1 &
+in_cli_user socat -t 5 TCP-LISTEN:9090,reuseaddr SYSTEM:'echo in' >/dev/null 2>&1 &
 SERVERS="$SERVERS $!"
 wait_port cli 9090 t
 ino=$(ss_inode cli -t "sport = :9090")
@@ -93,7 +93,7 @@ tap_is "inbound: the listener's uid" "$(event_field uid "$pat")" $TEST_UID
 tap_is "inbound: the listening socket's inode" "$(event_field inode "$pat")" "$ino"
 tap_is "inbound: no pid (not sent from the owner's context)" "$(event_field pid "$pat")" ""
 
-in_cli_user socat TCP6-LISTEN:9091,reuseaddr,ipv6only=1 SYSTEM:'echo in6' >/dev/null 2>&1 &
+in_cli_user socat -t 5 TCP6-LISTEN:9091,reuseaddr,ipv6only=1 SYSTEM:'echo in6' >/dev/null 2>&1 &
 SERVERS="$SERVERS $!"
 wait_port cli 9091 t
 ino=$(ss_inode cli -t "sport = :9091")
