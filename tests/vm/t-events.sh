@@ -8,10 +8,11 @@ trap cleanup EXIT
 pm_load || { tap_fail "module loads"; tap_done; exit 1; }
 net_setup
 allow_user_ping cli
-# this server keeps each connection open a while, so its client can be looked at
-in_srv socat TCP-LISTEN:8080,fork,reuseaddr SYSTEM:'echo hello; sleep 4' >/dev/null 2>&1 &
+# this server keeps each connection open until its client leaves, so that
+# the client can be looked at
+in_srv socat TCP-LISTEN:8080,fork,reuseaddr SYSTEM:'echo hello; sleep 30' >/dev/null 2>&1 &
 SERVERS="$!"
-in_srv socat TCP6-LISTEN:8080,fork,reuseaddr,ipv6only=1 SYSTEM:'echo hello; sleep 4' >/dev/null 2>&1 &
+in_srv socat TCP6-LISTEN:8080,fork,reuseaddr,ipv6only=1 SYSTEM:'echo hello; sleep 30' >/dev/null 2>&1 &
 SERVERS="$SERVERS $!"
 srv_udp 5353
 srv_udp 5353 v6
@@ -34,8 +35,10 @@ for fam in ipv4 ipv6; do
 	daddr=$dst
 	[ $fam = ipv6 ] && daddr="[$dst]"
 
-	# TCP, a client that stays connected while we look at it
-	sleep 2 | in_cli_user sh -c "echo \$\$ >'$T/tcp-$fam.pid'; exec socat - '$tcp:$daddr:8080'" >"$T/tcp-$fam.out" &
+	# TCP, a client that stays connected while we look at it: its input
+	# ends when we are done (a fixed time is too short on a slow guest)
+	{ until [ -e "$T/tcp-$fam.done" ]; do sleep 0.1; done; } |
+		in_cli_user sh -c "echo \$\$ >'$T/tcp-$fam.pid'; exec socat - '$tcp:$daddr:8080'" >"$T/tcp-$fam.out" &
 	client=$!
 	wait_until 5 sh -c "grep -q 'family=$fam proto=6 .*dport=8080' '$T/events'"
 	pid=$(cat "$T/tcp-$fam.pid")
@@ -54,6 +57,7 @@ for fam in ipv4 ipv6; do
 	ctid=$(event_field ct "$pat")
 	[ -n "$ctid" ] && [ "$ctid" != 0 ] && tap_pass "$fam TCP: conntrack id $ctid" ||
 		tap_fail "$fam TCP: conntrack id" "got '$ctid'"
+	touch "$T/tcp-$fam.done"
 	wait "$client"
 	tap_is "$fam TCP: the connection worked" "$(cat "$T/tcp-$fam.out")" hello
 	tap_is "$fam TCP: still one event after the whole exchange" "$(events_count "$pat")" 1
