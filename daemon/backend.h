@@ -44,6 +44,8 @@ struct backend_ops {
 	void (*flush)(struct pmd *d);
 	/* Makes every decided connection be decided again; returns how many. */
 	int (*reset)(struct pmd *d);
+	/* Called every tick of the event loop; may be NULL. */
+	void (*tick)(struct pmd *d, uint64_t now_ms);
 	/* Adds mode-specific counters to a status record. */
 	void (*stats)(struct pmd *d, struct buf *rec);
 };

@@ -428,6 +428,8 @@ void engine_tick(struct pmd *d)
 			any = true;
 		}
 	}
+	if (d->be && d->be->tick)
+		d->be->tick(d, now);
 	if (ruleset_expire(&d->rules, now) > 0) {
 		char err[256];
 

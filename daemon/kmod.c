@@ -26,11 +26,14 @@
 #include "util.h"
 
 #define KMOD_RCVBUF (8 << 20)
+/* How often the listener tells the module it is alive (see tick). */
+#define KMOD_KEEPALIVE_MS 2000
 
 struct kmod {
 	struct nl_sock *ev, *cmd;
 	int family;
 	bool registered;
+	uint64_t keepalive_ms;
 	uint64_t overruns, bad_events, verdict_errors;
 	struct pmd *d;
 };
@@ -302,6 +305,8 @@ static int kmod_start(struct pmd *d, char *err, size_t errlen)
 	if (r < 0)
 		pm_warn("module: cannot set its verdict timeout: %s", nl_geterror(r));
 	nl_socket_disable_seq_check(k->ev);
+	/* Verdicts and keep-alives: the module answers only an error. */
+	nl_socket_disable_auto_ack(k->ev);
 	nl_socket_modify_cb(k->ev, NL_CB_VALID, NL_CB_CUSTOM, on_event, k);
 	nl_socket_modify_err_cb(k->ev, NL_CB_CUSTOM, on_error, k);
 	nl_socket_set_nonblocking(k->ev);
@@ -314,6 +319,30 @@ static int kmod_start(struct pmd *d, char *err, size_t errlen)
 fail:
 	kmod_stop(d);
 	return -1;
+}
+
+/*
+ * The module takes a listener that lets a flow time out without having
+ * said anything meanwhile as hung, and applies its fail policy until it
+ * hears from it.  We may legitimately be quiet that long (one prompt,
+ * nothing else), so registering again, which the module treats as a
+ * keep-alive, proves that this loop still runs.  No ACK: an error alone
+ * would come back, to on_error.
+ */
+static void kmod_tick(struct pmd *d, uint64_t now)
+{
+	struct kmod *k = d->be_priv;
+	struct nl_msg *m;
+
+	if (!k || !k->registered || now - k->keepalive_ms < KMOD_KEEPALIVE_MS)
+		return;
+	k->keepalive_ms = now;
+	m = new_msg(k->family, PM_CMD_REGISTER, 0);
+	if (!m)
+		return;
+	if (nl_send_auto(k->ev, m) < 0)
+		pm_debug("module keep-alive: cannot send");
+	nlmsg_free(m);
 }
 
 static int reset_reply(struct nl_msg *msg, void *arg)
@@ -368,6 +397,7 @@ static int stats_reply(struct nl_msg *msg, void *arg)
 		[PM_STATS_A_POLICY_ACCEPT] = "policy_accept",
 		[PM_STATS_A_POLICY_DROP] = "policy_drop",
 		[PM_STATS_A_LISTENER_LOST] = "listener_lost",
+		[PM_STATS_A_LISTENER_SILENT] = "listener_silent",
 	};
 	struct stats_ctx *c = arg;
 	struct nlattr *tb[PM_A_MAX + 1], *st[PM_STATS_A_MAX + 1];
@@ -382,7 +412,8 @@ static int stats_reply(struct nl_msg *msg, void *arg)
 		uint8_t s = nla_get_u8(tb[PM_A_LISTENER_STATE]);
 
 		rec_str(c->rec, "listener", s == PM_LISTENER_ACTIVE ? "active" :
-			s == PM_LISTENER_LOST ? "lost" : "none");
+			s == PM_LISTENER_LOST ? "lost" :
+			s == PM_LISTENER_SILENT ? "silent" : "none");
 	}
 	c->ok = true;
 	return NL_OK;
@@ -418,5 +449,6 @@ const struct backend_ops kmod_backend = {
 	.stop = kmod_stop,
 	.verdict = kmod_verdict,
 	.reset = kmod_reset,
+	.tick = kmod_tick,
 	.stats = kmod_stats,
 };

@@ -297,7 +297,7 @@ static unsigned int pm_hook(void *priv, struct sk_buff *skb,
 		return pm_decided(pn, skb, state, mark);
 	if (mark != PM_MARK_UNDECIDED)	/* someone else's: theirs to decide */
 		return NF_ACCEPT;
-	if (listener == PM_LISTENER_LOST)
+	if (listener == PM_LISTENER_LOST || listener == PM_LISTENER_SILENT)
 		return pm_policy_verdict(pn);
 	return pm_intercept(pn, skb, state, ct, ctinfo);
 }

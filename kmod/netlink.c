@@ -164,13 +164,17 @@ static struct pm_net *pm_nl_net(struct genl_info *info)
 	return pm_net(genl_info_net(info));
 }
 
+/* Registering again is the listener's keep-alive (pm_net_heard()). */
 static int pm_nl_register(struct sk_buff *skb, struct genl_info *info)
 {
-	int err = pm_net_register(pm_nl_net(info), info->snd_portid);
+	struct pm_net *pn = pm_nl_net(info);
+	int err = pm_net_register(pn, info->snd_portid);
 
 	if (err == -EBUSY)
 		NL_SET_ERR_MSG(info->extack,
 			       "another listener is registered in this namespace");
+	if (!err)
+		pm_net_heard(pn, info->snd_portid);
 	return err;
 }
 
@@ -192,6 +196,7 @@ static int pm_nl_verdict(struct sk_buff *skb, struct genl_info *info)
 	u32 mark;
 	int err;
 
+	pm_net_heard(pn, info->snd_portid);
 	if (GENL_REQ_ATTR_CHECK(info, PM_A_FLOW_ID) ||
 	    GENL_REQ_ATTR_CHECK(info, PM_A_MARK))
 		return -EINVAL;
@@ -286,6 +291,7 @@ static const u16 pm_stat_attr[PM_STAT_VERDICTS] = {
 	[PM_STAT_POLICY_DROP] = PM_STATS_A_POLICY_DROP,
 	[PM_STAT_LISTENER_LOST] = PM_STATS_A_LISTENER_LOST,
 	[PM_STAT_REMEMBERED] = PM_STATS_A_REMEMBERED,
+	[PM_STAT_LISTENER_SILENT] = PM_STATS_A_LISTENER_SILENT,
 };
 
 static int pm_nl_put_stats(struct sk_buff *msg, struct pm_net *pn)
@@ -361,6 +367,7 @@ static int pm_nl_reply(struct genl_info *info, u8 cmd,
 
 static int pm_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
+	pm_net_heard(pm_nl_net(info), info->snd_portid);
 	return pm_nl_reply(info, PM_CMD_GET_STATS, pm_nl_put_stats);
 }
 

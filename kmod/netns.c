@@ -2,7 +2,8 @@
 /*
  * Per network namespace state: the hooks, conntrack kept on, the pending
  * table, the listener, settings and counters.  A namespace with no
- * listener is left alone; one whose listener died follows the fail policy.
+ * listener is left alone; one whose listener died, or hangs, follows the
+ * fail policy.
  */
 #include <linux/jiffies.h>
 #include <linux/netdevice.h>
@@ -75,12 +76,35 @@ void pm_net_kick_expiry(struct pm_net *pn, unsigned long when)
 		queue_delayed_work(system_wq, &pn->expiry, delay);
 }
 
+/*
+ * A flow timed out and the listener has sent nothing since it was
+ * announced: the listener hangs.  Left alone, every new flow would wait
+ * out the whole timeout, and a fail-open flow is asked again at its next
+ * packet: the network would crawl.  Until the listener speaks again
+ * (pm_net_heard()), the fail policy decides at once.
+ */
+static bool pm_net_hung(struct pm_net *pn, const struct list_head *timed_out)
+{
+	bool hung;
+
+	mutex_lock(&pn->listener_lock);
+	hung = pn->listener_state == PM_LISTENER_ACTIVE &&
+	       pm_flows_unanswered_since(timed_out, READ_ONCE(pn->last_heard));
+	if (hung) {
+		WRITE_ONCE(pn->listener_state, PM_LISTENER_SILENT);
+		pm_stat_inc(pn, PM_STAT_LISTENER_SILENT);
+	}
+	mutex_unlock(&pn->listener_lock);
+	return hung;
+}
+
 static void pm_net_expiry_work(struct work_struct *work)
 {
 	struct pm_net *pn = container_of(to_delayed_work(work), struct pm_net,
 					 expiry);
 	unsigned long next;
 	LIST_HEAD(due);
+	LIST_HEAD(rest);
 
 	spin_lock_bh(&pn->table.lock);
 	pm_table_take_expired(&pn->table, jiffies, &due, &next);
@@ -88,7 +112,13 @@ static void pm_net_expiry_work(struct work_struct *work)
 		pm_net_kick_expiry(pn, next);
 	spin_unlock_bh(&pn->table.lock);
 
+	if (!list_empty(&due) && pm_net_hung(pn, &due)) {
+		spin_lock_bh(&pn->table.lock);
+		pm_table_take_all(&pn->table, &rest);
+		spin_unlock_bh(&pn->table.lock);
+	}
 	pm_resolve_flows(pn, &due, PM_RESOLVE_TIMEOUT);
+	pm_resolve_flows(pn, &rest, PM_RESOLVE_LISTENER_SILENT);
 }
 
 u32 pm_net_listener_portid(struct pm_net *pn)
@@ -102,6 +132,21 @@ u32 pm_net_listener_portid(struct pm_net *pn)
 		portid = l->portid;
 	rcu_read_unlock();
 	return portid;
+}
+
+/* Any command from the listener shows it alive: a silent one is back. */
+void pm_net_heard(struct pm_net *pn, u32 portid)
+{
+	if (pm_net_listener_portid(pn) != portid)
+		return;
+	WRITE_ONCE(pn->last_heard, jiffies);
+	if (READ_ONCE(pn->listener_state) != PM_LISTENER_SILENT)
+		return;
+	mutex_lock(&pn->listener_lock);
+	if (pn->listener_state == PM_LISTENER_SILENT &&
+	    pm_net_listener_portid(pn) == portid)
+		WRITE_ONCE(pn->listener_state, PM_LISTENER_ACTIVE);
+	mutex_unlock(&pn->listener_lock);
 }
 
 int pm_net_register(struct pm_net *pn, u32 portid)
@@ -124,6 +169,7 @@ int pm_net_register(struct pm_net *pn, u32 portid)
 	}
 	l->portid = portid;
 	l->pidns = get_pid_ns(task_active_pid_ns(current));
+	WRITE_ONCE(pn->last_heard, jiffies);
 	rcu_assign_pointer(pn->listener, l);
 	WRITE_ONCE(pn->listener_state, PM_LISTENER_ACTIVE);
 out:

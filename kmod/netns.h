@@ -27,6 +27,7 @@ enum pm_stat {
 	PM_STAT_POLICY_DROP,
 	PM_STAT_LISTENER_LOST,
 	PM_STAT_REMEMBERED,
+	PM_STAT_LISTENER_SILENT,
 	PM_STAT_VERDICTS,	/* one per verdict mark, in pm_verdict_index() order */
 	PM_STAT_NR = PM_STAT_VERDICTS + PM_NR_VERDICTS
 };
@@ -62,6 +63,7 @@ struct pm_net {
 	struct mutex listener_lock;
 	struct pm_listener __rcu *listener;
 	u8 listener_state;		/* enum pm_listener_state */
+	unsigned long last_heard;	/* jiffies of its last command */
 
 	struct delayed_work expiry;	/* timeouts and failed events */
 	bool hooks_registered;
@@ -87,6 +89,7 @@ int pm_net_register(struct pm_net *pn, u32 portid);
 int pm_net_unregister(struct pm_net *pn, u32 portid);
 void pm_net_listener_released(struct net *net, u32 portid);
 u32 pm_net_listener_portid(struct pm_net *pn);
+void pm_net_heard(struct pm_net *pn, u32 portid);
 void pm_net_dev_down(struct net_device *dev);
 
 extern bool pm_unloading;

@@ -152,6 +152,26 @@ unsigned int pm_table_take_expired(struct pm_table *t, unsigned long now,
 	return n;
 }
 
+/**
+ * pm_flows_unanswered_since - did a flow wait with the listener quiet?
+ * @flows: flows taken from the table (linked by age_node)
+ * @heard: jiffies the listener last sent anything
+ *
+ * Return: true when one of @flows reached the listener (its event did not
+ * fail) and was announced after @heard: the listener said nothing for as
+ * long as that flow waited.
+ */
+bool pm_flows_unanswered_since(const struct list_head *flows,
+			       unsigned long heard)
+{
+	const struct pm_flow *f;
+
+	list_for_each_entry(f, flows, age_node)
+		if (!f->failed && time_before(heard, f->created))
+			return true;
+	return false;
+}
+
 unsigned int pm_table_take_all(struct pm_table *t, struct list_head *out)
 {
 	struct pm_flow *f, *tmp;

@@ -89,6 +89,8 @@ void pm_table_del(struct pm_table *t, struct pm_flow *f);
 unsigned int pm_table_take_expired(struct pm_table *t, unsigned long now,
 				   struct list_head *out, unsigned long *next);
 unsigned int pm_table_take_all(struct pm_table *t, struct list_head *out);
+bool pm_flows_unanswered_since(const struct list_head *flows,
+			       unsigned long heard);
 unsigned int pm_table_take_dev(struct pm_table *t,
 			       const struct net_device *dev,
 			       struct list_head *out);

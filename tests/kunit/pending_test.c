@@ -267,6 +267,44 @@ static void pending_wrap(struct kunit *test)
 	pending_free_flow(a);
 }
 
+/* A listener is hung when a flow waited out its time with it quiet. */
+static void pending_unanswered(struct kunit *test)
+{
+	struct pending_ctx *ctx = test->priv;
+	struct pm_flow *a = new_flow(test, 0x1000);
+	struct pm_flow *b = new_flow(test, 0x2000);
+	struct pm_flow *f, *tmp;
+	unsigned long next;
+	LIST_HEAD(due);
+
+	KUNIT_EXPECT_FALSE(test, pm_flows_unanswered_since(&due, 0));
+	KUNIT_ASSERT_EQ(test, add(ctx, a, 1000), 0);
+	KUNIT_ASSERT_EQ(test, add(ctx, b, 1050), 0);
+	spin_lock_bh(&ctx->t.lock);
+	pm_table_take_expired(&ctx->t, 2000, &due, &next);
+	spin_unlock_bh(&ctx->t.lock);
+
+	KUNIT_EXPECT_TRUE(test, pm_flows_unanswered_since(&due, 999));
+	/* heard after a's announcement, before b's: b waited unanswered */
+	KUNIT_EXPECT_TRUE(test, pm_flows_unanswered_since(&due, 1020));
+	/* heard in the same tick as b's announcement, or later: alive */
+	KUNIT_EXPECT_FALSE(test, pm_flows_unanswered_since(&due, 1050));
+	KUNIT_EXPECT_FALSE(test, pm_flows_unanswered_since(&due, 1999));
+	/* a flow whose event never reached the listener says nothing of it */
+	b->failed = true;
+	KUNIT_EXPECT_FALSE(test, pm_flows_unanswered_since(&due, 1020));
+	KUNIT_EXPECT_TRUE(test, pm_flows_unanswered_since(&due, 999));
+	/* across the jiffies wrap */
+	a->created = 5;
+	KUNIT_EXPECT_TRUE(test, pm_flows_unanswered_since(&due, ULONG_MAX - 5));
+	KUNIT_EXPECT_FALSE(test, pm_flows_unanswered_since(&due, 6));
+
+	list_for_each_entry_safe(f, tmp, &due, age_node) {
+		list_del(&f->age_node);
+		pending_free_flow(f);
+	}
+}
+
 static void pending_closed_and_dev(struct kunit *test)
 {
 	struct pending_ctx *ctx = test->priv;
@@ -308,6 +346,7 @@ static struct kunit_case pending_test_cases[] = {
 	KUNIT_CASE(pending_packet_bounds),
 	KUNIT_CASE(pending_expiry),
 	KUNIT_CASE(pending_wrap),
+	KUNIT_CASE(pending_unanswered),
 	KUNIT_CASE(pending_closed_and_dev),
 	{}
 };

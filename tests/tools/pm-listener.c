@@ -15,6 +15,10 @@
  *   pm-listener reset               clear the 17xx marks
  *   pm-listener raw CMD [ATTR=U32]... send a raw command, print the errno
  *
+ * The listener registers again every KEEPALIVE_MS from its own socket,
+ * as portmasterd does: the module takes a listener it has not heard from
+ * while a flow timed out as hung.  SIGSTOP makes it hang.
+ *
  * Events are printed one per line as key=value pairs.  Exit status: 0,
  * or the errno of the failing netlink request (EBUSY, EPERM, ...).
  */
@@ -299,8 +303,29 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+#define KEEPALIVE_MS 100
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Registering again from the listener's socket; no ACK, so no reply. */
+static void keepalive(struct nl_sock *sk)
+{
+	struct nl_msg *m = new_msg(PM_CMD_REGISTER, 0);
+
+	if (nl_send_auto(sk, m) < 0)
+		fprintf(stderr, "pm-listener: keep-alive failed\n");
+	nlmsg_free(m);
+}
+
 static int cmd_listen(int argc, char **argv)
 {
+	long long last_keepalive = mono_ms();
 	const char *ready = NULL;
 	struct sigaction sa;
 	struct nl_sock *sk;
@@ -352,6 +377,7 @@ static int cmd_listen(int argc, char **argv)
 		return nl_to_errno(err);
 	}
 	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, NULL);
+	nl_socket_disable_auto_ack(sk);	/* keep-alives: errors only */
 	vsk = connect_genl();
 	nl_socket_disable_auto_ack(vsk);
 	nl_socket_set_nonblocking(vsk);
@@ -376,8 +402,13 @@ static int cmd_listen(int argc, char **argv)
 	nl_socket_set_nonblocking(sk);
 	while (!stop) {
 		struct pollfd pfd = { .fd = nl_socket_get_fd(sk), .events = POLLIN };
+		int ready = poll(&pfd, 1, KEEPALIVE_MS);
 
-		if (poll(&pfd, 1, -1) < 0)
+		if (mono_ms() - last_keepalive >= KEEPALIVE_MS) {
+			keepalive(sk);
+			last_keepalive = mono_ms();
+		}
+		if (ready <= 0)
 			continue;
 		err = nl_recvmsgs_default(sk);
 		drain_verdict_errors();
@@ -432,6 +463,7 @@ static const char *const stat_names[PM_STATS_A_MAX + 1] = {
 	[PM_STATS_A_POLICY_DROP] = "policy_drop",
 	[PM_STATS_A_LISTENER_LOST] = "listener_lost",
 	[PM_STATS_A_REMEMBERED] = "remembered",
+	[PM_STATS_A_LISTENER_SILENT] = "listener_silent",
 };
 
 static const char *stats_key;

@@ -1,7 +1,8 @@
 # Bounds and failures, each with its counter: the verdict timeout, the
 # pending table and per-flow queue limits, the fail policy (open and
 # closed), no listener, a clean goodbye, a listener killed with SIGKILL,
-# and a second listener refused while the first lives.
+# a listener that hangs, and a second listener refused while the first
+# lives.
 . tests/vm/lib.sh
 trap cleanup EXIT
 
@@ -148,6 +149,39 @@ out=$(in_cli socat -T 3 - TCP:10.0.0.2:8201,sourceport=40205 </dev/null 2>&1)
 tap_is "a new listener decides again" "$out" hello
 m=$(in_cli conntrack -L -p tcp --sport 40205 2>/dev/null | sed -n 's/.* mark=\([0-9]*\).*/\1/p')
 tap_is "a new listener decides again: mark 1710" "$m" 1710
+
+# A listener that hangs registered (SIGSTOP: no verdicts, no keep-alive).
+# Once a flow has waited out the timeout with nothing heard from it, the
+# fail policy decides at once, where otherwise every new flow, and fail
+# open every later packet of it, would wait the whole timeout.
+cfg policy=open timeout=3000
+n=$(stat_of timeouts)
+kill -STOP "$LISTENER"
+t0=$(now_ms)
+out=$(in_cli socat -T 10 - TCP:10.0.0.2:8201,sourceport=40206 </dev/null 2>&1)
+dt=$(($(now_ms) - t0))
+tap_is "hung listener: the connection completes by the fail policy" "$out" hello
+[ $dt -ge 2500 ] && [ $dt -lt 10000 ] && tap_pass "hung listener: after one timeout ($dt ms)" ||
+	tap_fail "hung listener: after one timeout" "$dt ms"
+tap_is "hung listener: one timeout counted" "$(stat_of timeouts)" $((n + 1))
+tap_is "hung listener: state silent" "$(stat_of listener_state)" 3
+tap_is "hung listener: counted as silent" "$(stat_of listener_silent)" 1
+i=$(stat_of intercepted)
+t0=$(now_ms)
+out=$(in_cli socat -T 3 - TCP:10.0.0.2:8201,sourceport=40207 </dev/null 2>&1)
+dt=$(($(now_ms) - t0))
+tap_is "hung listener: a new connection passes" "$out" hello
+[ $dt -lt 2000 ] && tap_pass "hung listener: at once ($dt ms)" ||
+	tap_fail "hung listener: at once" "$dt ms"
+tap_is "hung listener: nothing more is held for it" "$(stat_of intercepted)" "$i"
+kill -CONT "$LISTENER"
+wait_until 5 sh -c "[ \$(ip netns exec cli '$PM_LISTENER' stats listener_state) = 1 ]" &&
+	tap_pass "heard again: state active" ||
+	tap_fail "heard again: state active" "state $(stat_of listener_state)"
+out=$(in_cli socat -T 3 - TCP:10.0.0.2:8201,sourceport=40208 </dev/null 2>&1)
+tap_is "heard again: it decides again" "$out" hello
+m=$(in_cli conntrack -L -p tcp --sport 40208 2>/dev/null | sed -n 's/.* mark=\([0-9]*\).*/\1/p')
+tap_is "heard again: mark 1710" "$m" 1710
 listener_stop
 tap_ok "module unloads" pm_unload
 tap_done

@@ -1,8 +1,8 @@
 # portmasterd in module mode, with pmctl: it registers with portmaster.ko,
 # decides flows from its rules (1710/1711/1712 on conntrack), names the
 # process of every flow, holds a prompt without delaying other flows,
-# applies the prompt fallback, completes inbound pids from /proc, and
-# recovers after being killed.
+# applies the prompt fallback, keeps itself heard while quiet, completes
+# inbound pids from /proc, and recovers after being killed.
 . tests/vm/lib.sh
 PMD=$PWD/build/bin/portmasterd
 PMCTL=$PWD/build/bin/pmctl
@@ -103,10 +103,22 @@ echo "$out" | grep -q "No route to host" && [ $dt -ge 14000 ] && [ $dt -lt 19000
 	tap_pass "an unanswered prompt is blocked by the fallback after the prompt timeout ($dt ms)" ||
 	tap_fail "an unanswered prompt is blocked by the fallback after the prompt timeout" "$dt ms: $out"
 tap_is "the module did not time out first" "$(stat_of timeouts)" 0
+
+# The module's timeout shorter than a prompt: the flow goes on by its fail
+# policy, and the daemon, quiet meanwhile, is not taken as hung: its
+# keep-alive tells the module that it lives.
+in_cli "$PM_LISTENER" config timeout=4000 >/dev/null
+in_cli sh -c 'echo q | socat -u - UDP:10.0.0.2:8599'
+wait_until 15 sh -c "[ \$(ip netns exec cli '$PM_LISTENER' stats timeouts) = 1 ]" &&
+	tap_pass "a prompt outlived by the module's timeout is resolved by its policy" ||
+	tap_fail "a prompt outlived by the module's timeout is resolved by its policy" "timeouts $(stat_of timeouts)"
+tap_is "the quiet daemon is not taken as hung (state, times silent)" \
+	"$(stat_of listener_state) $(stat_of listener_silent)" "1 0"
+in_cli "$PM_LISTENER" config timeout=20000 >/dev/null
 pmctl default allow >/dev/null
 
 # Inbound: the daemon completes the pid of the listening process.
-in_cli_user sh -c "echo \$\$ >'$T/srv.pid'; exec socat TCP-LISTEN:9595,reuseaddr SYSTEM:'echo in'" >/dev/null 2>&1 &
+in_cli_user sh -c "echo \$\$ >'$T/srv.pid'; exec socat -t 5 TCP-LISTEN:9595,reuseaddr SYSTEM:'echo in'" >/dev/null 2>&1 &
 SERVERS="$SERVERS $!"
 wait_port cli 9595 t
 out=$(in_srv socat -T 3 - TCP:10.0.0.1:9595 </dev/null 2>&1)

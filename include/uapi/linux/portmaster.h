@@ -22,6 +22,14 @@
  *   closes; a socket that closes while registered counts as a listener
  *   that died, and new flows follow the fail policy until a listener
  *   registers again.
+ *   A listener that lets a flow reach the verdict timeout without having
+ *   sent any command for a whole timeout is taken as hung
+ *   (PM_LISTENER_SILENT): its pending flows and every new flow follow the
+ *   fail policy at once, instead of each waiting out the timeout, until
+ *   it sends a command again from its socket.  PM_CMD_REGISTER from the
+ *   listener itself succeeds and does nothing else: a listener that may
+ *   sit quiet with a flow pending (a prompt) sends it as a keep-alive,
+ *   more often than the timeout.
  *
  * PM_CMD_UNREGISTER (admin)
  *   No attributes.  A clean goodbye from the registered listener: pending
@@ -90,6 +98,8 @@
  *     PM_STATS_A_POLICY_DROP: NLA_U64, packets dropped by fail policy
  *     PM_STATS_A_LISTENER_LOST: NLA_U64, listeners that died registered
  *     PM_STATS_A_REMEMBERED: NLA_U64, flows decided by a remembered verdict
+ *     PM_STATS_A_LISTENER_SILENT: NLA_U64, times the listener was taken
+ *       as hung
  *   PM_A_LISTENER: NLA_U32, netlink port id of the listener, 0 if none
  *   PM_A_LISTENER_STATE: NLA_U8, enum pm_listener_state
  *
@@ -158,6 +168,7 @@ enum pm_listener_state {
 	PM_LISTENER_NONE = 0,	/* never registered, or left cleanly */
 	PM_LISTENER_ACTIVE = 1,
 	PM_LISTENER_LOST = 2,	/* died registered: fail policy applies */
+	PM_LISTENER_SILENT = 3,	/* registered, hung: fail policy until heard */
 };
 
 enum pm_cmd {
@@ -238,6 +249,7 @@ enum pm_stats_attr {
 	PM_STATS_A_LISTENER_LOST,
 	PM_STATS_A_PAD,
 	PM_STATS_A_REMEMBERED,
+	PM_STATS_A_LISTENER_SILENT,
 	__PM_STATS_A_MAX
 };
 
