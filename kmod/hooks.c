@@ -124,10 +124,15 @@ static unsigned int pm_remembered(struct pm_net *pn, struct sk_buff *skb,
 	return pm_decide_now(skb, state, ct, mark);
 }
 
+/*
+ * A new flow of an undecided connection: held and announced, decided by a
+ * remembered verdict, or, when the listener hangs (@silent), decided by
+ * the fail policy unless a remembered verdict applies.
+ */
 static unsigned int pm_intercept(struct pm_net *pn, struct sk_buff *skb,
 				 const struct nf_hook_state *state,
 				 struct nf_conn *ct,
-				 enum ip_conntrack_info ctinfo)
+				 enum ip_conntrack_info ctinfo, bool silent)
 {
 	struct pm_table *t = &pn->table;
 	struct sk_buff *event = NULL;
@@ -146,6 +151,8 @@ static unsigned int pm_intercept(struct pm_net *pn, struct sk_buff *skb,
 	u64 id = 0;
 	int err;
 
+	if (silent && !READ_ONCE(pn->remember.count))
+		return pm_policy_verdict(pn);
 	pm_config_limits(pn, &lim);
 	pm_flow_key_from_ct(ct, &key);
 
@@ -174,6 +181,11 @@ static unsigned int pm_intercept(struct pm_net *pn, struct sk_buff *skb,
 				pm_flow_free(f);
 				return verdict;
 			}
+		}
+		if (silent) {
+			kfree(exe_buf);
+			pm_flow_free(f);
+			return pm_policy_verdict(pn);
 		}
 
 		event = pm_netlink_flow_event(f, exe, 0, GFP_ATOMIC, &id_slot);
@@ -297,9 +309,10 @@ static unsigned int pm_hook(void *priv, struct sk_buff *skb,
 		return pm_decided(pn, skb, state, mark);
 	if (mark != PM_MARK_UNDECIDED)	/* someone else's: theirs to decide */
 		return NF_ACCEPT;
-	if (listener == PM_LISTENER_LOST || listener == PM_LISTENER_SILENT)
+	if (listener == PM_LISTENER_LOST)
 		return pm_policy_verdict(pn);
-	return pm_intercept(pn, skb, state, ct, ctinfo);
+	return pm_intercept(pn, skb, state, ct, ctinfo,
+			    listener == PM_LISTENER_SILENT);
 }
 
 void pm_hooks_fill(struct nf_hook_ops *ops, struct pm_net *pn)

@@ -373,6 +373,7 @@ static int pm_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 
 static int pm_nl_get_config(struct sk_buff *skb, struct genl_info *info)
 {
+	pm_net_heard(pm_nl_net(info), info->snd_portid);
 	return pm_nl_reply(info, PM_CMD_GET_CONFIG, pm_nl_put_config);
 }
 
@@ -382,6 +383,7 @@ static int pm_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 	struct pm_net *pn = pm_nl_net(info);
 	int err;
 
+	pm_net_heard(pn, info->snd_portid);
 	if (GENL_REQ_ATTR_CHECK(info, PM_A_CONFIG))
 		return -EINVAL;
 	err = nla_parse_nested(tb, PM_CONFIG_A_MAX, info->attrs[PM_A_CONFIG],
@@ -419,6 +421,7 @@ static int pm_nl_reset(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	u32 count;
 
+	pm_net_heard(pm_nl_net(info), info->snd_portid);
 	/* forgotten first, so that no flow is decided by an old verdict */
 	pm_remember_flush(&pm_nl_net(info)->remember);
 	count = pm_reset_marks(genl_info_net(info));

@@ -77,19 +77,25 @@ void pm_net_kick_expiry(struct pm_net *pn, unsigned long when)
 }
 
 /*
- * A flow timed out and the listener has sent nothing since it was
- * announced: the listener hangs.  Left alone, every new flow would wait
- * out the whole timeout, and a fail-open flow is asked again at its next
- * packet: the network would crawl.  Until the listener speaks again
- * (pm_net_heard()), the fail policy decides at once.
+ * A flow timed out and the listener, one that sends keep-alives, has sent
+ * nothing since it was announced: the listener hangs.  Left alone, every
+ * new flow would wait out the whole timeout, and a fail-open flow is
+ * asked again at its next packet: the network would crawl.  Until the
+ * listener speaks again (pm_net_heard()), the fail policy decides at once.
+ * A listener that never sent a keep-alive is never judged so: its silence
+ * says nothing.
  */
 static bool pm_net_hung(struct pm_net *pn, const struct list_head *timed_out)
 {
+	const struct pm_listener *l;
 	bool hung;
 
 	mutex_lock(&pn->listener_lock);
-	hung = pn->listener_state == PM_LISTENER_ACTIVE &&
-	       pm_flows_unanswered_since(timed_out, READ_ONCE(pn->last_heard));
+	l = rcu_dereference_protected(pn->listener,
+				      lockdep_is_held(&pn->listener_lock));
+	hung = l && l->keepalive &&
+	       pn->listener_state == PM_LISTENER_ACTIVE &&
+	       pm_flows_unanswered_since(timed_out, pn->last_heard);
 	if (hung) {
 		WRITE_ONCE(pn->listener_state, PM_LISTENER_SILENT);
 		pm_stat_inc(pn, PM_STAT_LISTENER_SILENT);
@@ -113,6 +119,8 @@ static void pm_net_expiry_work(struct work_struct *work)
 	spin_unlock_bh(&pn->table.lock);
 
 	if (!list_empty(&due) && pm_net_hung(pn, &due)) {
+		/* no hook still adds a flow for the listener it saw active */
+		synchronize_rcu();
 		spin_lock_bh(&pn->table.lock);
 		pm_table_take_all(&pn->table, &rest);
 		spin_unlock_bh(&pn->table.lock);
@@ -134,18 +142,24 @@ u32 pm_net_listener_portid(struct pm_net *pn)
 	return portid;
 }
 
-/* Any command from the listener shows it alive: a silent one is back. */
+/*
+ * A command from the listener's socket shows it alive: a silent one is
+ * back.  Under the lock, so that it cannot slip between pm_net_hung()'s
+ * look at last_heard and its verdict (commands are serialised by genl
+ * anyway: the lock costs nothing more).
+ */
 void pm_net_heard(struct pm_net *pn, u32 portid)
 {
-	if (pm_net_listener_portid(pn) != portid)
-		return;
-	WRITE_ONCE(pn->last_heard, jiffies);
-	if (READ_ONCE(pn->listener_state) != PM_LISTENER_SILENT)
-		return;
+	const struct pm_listener *l;
+
 	mutex_lock(&pn->listener_lock);
-	if (pn->listener_state == PM_LISTENER_SILENT &&
-	    pm_net_listener_portid(pn) == portid)
-		WRITE_ONCE(pn->listener_state, PM_LISTENER_ACTIVE);
+	l = rcu_dereference_protected(pn->listener,
+				      lockdep_is_held(&pn->listener_lock));
+	if (l && l->portid == portid) {
+		pn->last_heard = jiffies;
+		if (pn->listener_state == PM_LISTENER_SILENT)
+			WRITE_ONCE(pn->listener_state, PM_LISTENER_ACTIVE);
+	}
 	mutex_unlock(&pn->listener_lock);
 }
 
@@ -160,6 +174,8 @@ int pm_net_register(struct pm_net *pn, u32 portid)
 	if (l) {
 		if (l->portid != portid)
 			err = -EBUSY;
+		else
+			l->keepalive = true;
 		goto out;
 	}
 	l = kzalloc(sizeof(*l), GFP_KERNEL);
@@ -169,7 +185,7 @@ int pm_net_register(struct pm_net *pn, u32 portid)
 	}
 	l->portid = portid;
 	l->pidns = get_pid_ns(task_active_pid_ns(current));
-	WRITE_ONCE(pn->last_heard, jiffies);
+	pn->last_heard = jiffies;
 	rcu_assign_pointer(pn->listener, l);
 	WRITE_ONCE(pn->listener_state, PM_LISTENER_ACTIVE);
 out:

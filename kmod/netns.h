@@ -49,6 +49,7 @@ struct pm_config {
 struct pm_listener {
 	u32 portid;
 	struct pid_namespace *pidns;	/* pids are given as it sees them */
+	bool keepalive;		/* has registered again: may be taken as hung */
 };
 
 struct pm_net {
@@ -63,7 +64,7 @@ struct pm_net {
 	struct mutex listener_lock;
 	struct pm_listener __rcu *listener;
 	u8 listener_state;		/* enum pm_listener_state */
-	unsigned long last_heard;	/* jiffies of its last command */
+	unsigned long last_heard;	/* its last command; listener_lock */
 
 	struct delayed_work expiry;	/* timeouts and failed events */
 	bool hooks_registered;

@@ -6,7 +6,7 @@
  *   pm-listener listen [--answer MARK] [--answer-port PORT=MARK]...
  *                      [--delay-ms N] [--count N] [--out FILE]
  *                      [--ready FILE] [--no-unregister] [--quiet]
- *                      [--remember-ms N]
+ *                      [--remember-ms N] [--no-keepalive]
  *   pm-listener register            register, unregister, report
  *   pm-listener verdict ID MARK [REMEMBER_MS]
  *   pm-listener stats [NAME]        all counters, or one
@@ -16,8 +16,8 @@
  *   pm-listener raw CMD [ATTR=U32]... send a raw command, print the errno
  *
  * The listener registers again every KEEPALIVE_MS from its own socket,
- * as portmasterd does: the module takes a listener it has not heard from
- * while a flow timed out as hung.  SIGSTOP makes it hang.
+ * as portmasterd does: the module takes such a listener as hung when it
+ * has not heard from it while a flow timed out.  SIGSTOP makes it hang.
  *
  * Events are printed one per line as key=value pairs.  Exit status: 0,
  * or the errno of the failing netlink request (EBUSY, EPERM, ...).
@@ -326,6 +326,7 @@ static void keepalive(struct nl_sock *sk)
 static int cmd_listen(int argc, char **argv)
 {
 	long long last_keepalive = mono_ms();
+	int keepalive_ms = KEEPALIVE_MS;
 	const char *ready = NULL;
 	struct sigaction sa;
 	struct nl_sock *sk;
@@ -357,6 +358,8 @@ static int cmd_listen(int argc, char **argv)
 			opt.remember_ms = strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--quiet")) {
 			opt.quiet = 1;	/* for benchmarks: answer, print nothing */
+		} else if (!strcmp(argv[i], "--no-keepalive")) {
+			keepalive_ms = 0;
 		} else if (!strcmp(argv[i], "--no-unregister")) {
 			opt.unregister = 0;
 		} else {
@@ -402,13 +405,13 @@ static int cmd_listen(int argc, char **argv)
 	nl_socket_set_nonblocking(sk);
 	while (!stop) {
 		struct pollfd pfd = { .fd = nl_socket_get_fd(sk), .events = POLLIN };
-		int ready = poll(&pfd, 1, KEEPALIVE_MS);
+		int n = poll(&pfd, 1, keepalive_ms ? keepalive_ms : -1);
 
-		if (mono_ms() - last_keepalive >= KEEPALIVE_MS) {
+		if (keepalive_ms && mono_ms() - last_keepalive >= keepalive_ms) {
 			keepalive(sk);
 			last_keepalive = mono_ms();
 		}
-		if (ready <= 0)
+		if (n <= 0)
 			continue;
 		err = nl_recvmsgs_default(sk);
 		drain_verdict_errors();

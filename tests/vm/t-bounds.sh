@@ -183,5 +183,18 @@ tap_is "heard again: it decides again" "$out" hello
 m=$(in_cli conntrack -L -p tcp --sport 40208 2>/dev/null | sed -n 's/.* mark=\([0-9]*\).*/\1/p')
 tap_is "heard again: mark 1710" "$m" 1710
 listener_stop
+
+# A listener that never sent a keep-alive is never taken as hung: its
+# silence says nothing, and its flows meet the timeout as before.
+listener_start --no-keepalive || tap_fail "a listener without keep-alives registers"
+cfg policy=open timeout=1000
+n=$(stat_of timeouts)
+s=$(stat_of listener_silent)
+in_cli sh -c 'echo quiet | socat -u - UDP:10.0.0.2:6202,sourceport=40209'
+wait_until 5 sh -c "[ \$(ip netns exec cli '$PM_LISTENER' stats timeouts) = $((n + 1)) ]"
+tap_is "without keep-alives: the flow meets the timeout" "$(stat_of timeouts)" $((n + 1))
+tap_is "without keep-alives: not taken as hung (state, times silent)" \
+	"$(stat_of listener_state) $(stat_of listener_silent)" "1 $s"
+listener_stop
 tap_ok "module unloads" pm_unload
 tap_done

@@ -2,7 +2,7 @@
 # one (same program, user, direction, protocol, peer and port) get the
 # same verdict in the kernel for a while.  They are then decided in the
 # hook, reported but not asked, until they expire, are pushed out by the
-# bound, or are forgotten with PM_CMD_RESET.
+# bound, or are forgotten with PM_CMD_RESET; also while the listener hangs.
 . tests/vm/lib.sh
 trap cleanup EXIT
 
@@ -77,6 +77,23 @@ sleep 2
 conn 8705 >/dev/null
 tap_is "after its time the flow is asked about again" "$(questions 8705)" 2
 listener_stop
+
+# A listener that hangs: what it asked to remember still holds; the rest
+# follows the fail policy at once.
+listener_start --answer 1710 --answer-port 8702=1711 --remember-ms 60000 ||
+	tap_fail "a listener registers to hang"
+in_cli "$PM_LISTENER" config policy=open timeout=2000 >/dev/null
+conn 8702 >/dev/null
+kill -STOP "$LISTENER"
+conn 8703 >/dev/null
+tap_is "hung: the listener is taken as hung" "$(stat_of listener_state)" 3
+out=$(conn 8702)
+echo "$out" | grep -q "No route to host" && tap_pass "hung: a remembered block still refuses" ||
+	tap_fail "hung: a remembered block still refuses" "$out"
+tap_is "hung, fail open: a flow nothing was remembered for passes" "$(conn 8704)" hello
+kill -CONT "$LISTENER"
+listener_stop
+in_cli "$PM_LISTENER" config timeout=30000 >/dev/null
 
 # Only a permanent verdict can be remembered.
 listener_start || tap_fail "a silent listener registers"

@@ -22,14 +22,16 @@
  *   closes; a socket that closes while registered counts as a listener
  *   that died, and new flows follow the fail policy until a listener
  *   registers again.
- *   A listener that lets a flow reach the verdict timeout without having
- *   sent any command for a whole timeout is taken as hung
- *   (PM_LISTENER_SILENT): its pending flows and every new flow follow the
- *   fail policy at once, instead of each waiting out the timeout, until
- *   it sends a command again from its socket.  PM_CMD_REGISTER from the
- *   listener itself succeeds and does nothing else: a listener that may
- *   sit quiet with a flow pending (a prompt) sends it as a keep-alive,
- *   more often than the timeout.
+ *   PM_CMD_REGISTER again from the listener's own socket succeeds and is
+ *   its keep-alive.  A listener that has sent one is expected to be heard
+ *   more often than the verdict timeout: when a flow reaches the timeout
+ *   and nothing came from the listener's socket since the flow was
+ *   announced, it is taken as hung (PM_LISTENER_SILENT).  Its pending
+ *   flows and every new flow then follow the fail policy at once (a
+ *   remembered verdict still applies), instead of each waiting out the
+ *   timeout, until its socket sends REGISTER, VERDICT, GET_STATS,
+ *   GET_CONFIG, SET_CONFIG or RESET again.  A listener that never sent a
+ *   keep-alive is never taken as hung.
  *
  * PM_CMD_UNREGISTER (admin)
  *   No attributes.  A clean goodbye from the registered listener: pending
