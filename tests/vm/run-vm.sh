@@ -107,10 +107,12 @@ accel=$("$here/accel.sh")
 cpu="-cpu max"
 [ "$accel" = kvm ] && cpu="-cpu host"
 
-# A boot can fail before the command starts (software emulation of the
-# kernel patching its own text is not perfectly reliable): that says
-# nothing about the code under test, so such a boot is tried once more.
-# Anything after the command started counts.
+# A boot can fail, or the kernel splat, before the command starts
+# (software emulation of the kernel patching its own text is not
+# perfectly reliable; the debug kernel once reported KASAN in
+# identify_boot_cpu): that says nothing about the code under test, which
+# is not loaded yet, so such a boot is tried once more.  Anything after
+# the command started counts, and so does a second boot's splat.
 for attempt in 1 2; do
 	rm -f "$outdir/status" "$outdir/output" "$outdir/dmesg"
 	set +e
@@ -126,9 +128,16 @@ for attempt in 1 2; do
 		</dev/null >"$outdir/qemu.log" 2>&1
 	qrc=$?
 	set -e
-	grep -q "pm-guest: command starts" "$outdir/console.log" && break
-	[ "$attempt" = 1 ] && cp "$outdir/console.log" "$outdir/console-failed-boot.log" &&
-		echo "run-vm: $kver: the boot failed before the command started; trying once more" >&2
+	[ "$attempt" = 2 ] && break
+	if grep -q "pm-guest: command starts" "$outdir/console.log"; then
+		sed '/pm-guest: command starts/q' "$outdir/console.log" >"$outdir/console-boot.log"
+		"$here/kernel-log-check.sh" "$outdir/console-boot.log" 2>/dev/null && break
+		why="the kernel log showed a splat while booting, before the command started"
+	else
+		why="the boot failed before the command started"
+	fi
+	cp "$outdir/console.log" "$outdir/console-failed-boot.log"
+	echo "run-vm: $kver: $why; trying once more (see console-failed-boot.log)" >&2
 done
 
 [ "$quiet" = 1 ] || cat "$outdir/output" 2>/dev/null || true
