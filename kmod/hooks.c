@@ -171,21 +171,18 @@ static unsigned int pm_intercept(struct pm_net *pn, struct sk_buff *skb,
 			return pm_policy_verdict(pn);
 
 		/* Like a flow decided before: decided now, reported, not asked. */
+		mark = 0;
 		if (READ_ONCE(pn->remember.count)) {
 			pm_remember_key(f, &rkey);
 			mark = pm_remember_lookup(&pn->remember, &rkey, jiffies);
-			if (mark) {
-				verdict = pm_remembered(pn, skb, state, ct, f,
-							exe, portid, mark);
-				kfree(exe_buf);
-				pm_flow_free(f);
-				return verdict;
-			}
 		}
-		if (silent) {
+		if (mark || silent) {
+			verdict = mark ? pm_remembered(pn, skb, state, ct, f,
+						       exe, portid, mark) :
+					 pm_policy_verdict(pn);
 			kfree(exe_buf);
 			pm_flow_free(f);
-			return pm_policy_verdict(pn);
+			return verdict;
 		}
 
 		event = pm_netlink_flow_event(f, exe, 0, GFP_ATOMIC, &id_slot);

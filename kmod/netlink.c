@@ -164,17 +164,13 @@ static struct pm_net *pm_nl_net(struct genl_info *info)
 	return pm_net(genl_info_net(info));
 }
 
-/* Registering again is the listener's keep-alive (pm_net_heard()). */
 static int pm_nl_register(struct sk_buff *skb, struct genl_info *info)
 {
-	struct pm_net *pn = pm_nl_net(info);
-	int err = pm_net_register(pn, info->snd_portid);
+	int err = pm_net_register(pm_nl_net(info), info->snd_portid);
 
 	if (err == -EBUSY)
 		NL_SET_ERR_MSG(info->extack,
 			       "another listener is registered in this namespace");
-	if (!err)
-		pm_net_heard(pn, info->snd_portid);
 	return err;
 }
 

@@ -142,6 +142,14 @@ u32 pm_net_listener_portid(struct pm_net *pn)
 	return portid;
 }
 
+static void pm_net_heard_locked(struct pm_net *pn)
+{
+	lockdep_assert_held(&pn->listener_lock);
+	pn->last_heard = jiffies;
+	if (pn->listener_state == PM_LISTENER_SILENT)
+		WRITE_ONCE(pn->listener_state, PM_LISTENER_ACTIVE);
+}
+
 /*
  * A command from the listener's socket shows it alive: a silent one is
  * back.  Under the lock, so that it cannot slip between pm_net_hung()'s
@@ -155,14 +163,12 @@ void pm_net_heard(struct pm_net *pn, u32 portid)
 	mutex_lock(&pn->listener_lock);
 	l = rcu_dereference_protected(pn->listener,
 				      lockdep_is_held(&pn->listener_lock));
-	if (l && l->portid == portid) {
-		pn->last_heard = jiffies;
-		if (pn->listener_state == PM_LISTENER_SILENT)
-			WRITE_ONCE(pn->listener_state, PM_LISTENER_ACTIVE);
-	}
+	if (l && l->portid == portid)
+		pm_net_heard_locked(pn);
 	mutex_unlock(&pn->listener_lock);
 }
 
+/* Registering again, from the listener itself, is its keep-alive. */
 int pm_net_register(struct pm_net *pn, u32 portid)
 {
 	struct pm_listener *l;
@@ -172,10 +178,12 @@ int pm_net_register(struct pm_net *pn, u32 portid)
 	l = rcu_dereference_protected(pn->listener,
 				      lockdep_is_held(&pn->listener_lock));
 	if (l) {
-		if (l->portid != portid)
+		if (l->portid != portid) {
 			err = -EBUSY;
-		else
+		} else {
 			l->keepalive = true;
+			pm_net_heard_locked(pn);
+		}
 		goto out;
 	}
 	l = kzalloc(sizeof(*l), GFP_KERNEL);
