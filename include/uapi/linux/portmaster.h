@@ -18,10 +18,12 @@
  *   No attributes.  Makes the sending socket the namespace's verdict
  *   listener: from now on every new flow is held and announced to it with
  *   PM_CMD_FLOW_NEW.  Fails with EBUSY while another listener lives.  The
- *   listener stays registered until PM_CMD_UNREGISTER or until its socket
- *   closes; a socket that closes while registered counts as a listener
- *   that died, and new flows follow the fail policy until a listener
- *   registers again.
+ *   module's hooks, and conntrack, are switched on in a namespace only
+ *   when a listener first registers there: a namespace nobody watches
+ *   pays nothing.  The listener stays registered until PM_CMD_UNREGISTER
+ *   or until its socket closes; a socket that closes while registered
+ *   counts as a listener that died, and new flows follow the fail policy
+ *   (the hooks stay) until a listener registers again.
  *   PM_CMD_REGISTER again from the listener's own socket succeeds and is
  *   its keep-alive.  A listener that has sent one is expected to be heard
  *   more often than the verdict timeout: when a flow reaches the timeout
@@ -35,8 +37,9 @@
  *
  * PM_CMD_UNREGISTER (admin)
  *   No attributes.  A clean goodbye from the registered listener: pending
- *   flows pass unmarked and, with no listener, the module stays out of the
- *   way.  ENOENT when the sender is not the listener.
+ *   flows pass unmarked, the hooks and conntrack are released, and the
+ *   module stays out of the way.  ENOENT when the sender is not the
+ *   listener.
  *
  * PM_CMD_FLOW_NEW (kernel to listener, unicast)
  *   PM_A_FLOW_ID: NLA_U64, the pending flow; answer with PM_CMD_VERDICT
@@ -52,19 +55,36 @@
  *   PM_A_ICMP_CODE: NLA_U8 (ICMP and ICMPv6 only)
  *   PM_A_IFINDEX: NLA_U32, the device the packet leaves or entered by
  *   PM_A_OWNER: NLA_NESTED, the local socket's owner, when one is known
- *     PM_OWNER_A_UID: NLA_U32, in the listener's user namespace
- *     PM_OWNER_A_GID: NLA_U32
+ *     PM_OWNER_A_UID: NLA_U32, the socket's uid, as the listener's user
+ *       namespace (the one it registered from) sees it
+ *     PM_OWNER_A_GID: NLA_U32, likewise
  *     PM_OWNER_A_INODE: NLA_U64, socket inode, as in /proc/PID/fd
+ *     PM_OWNER_A_CGROUP_ID: NLA_U64, the cgroup v2 id of the socket (the
+ *       cgroup of the task that created it; the inode number of its
+ *       directory in the cgroup2 mount), when the kernel keeps one
  *     PM_OWNER_A_PID: NLA_U32, thread id, only when captured in the
  *       sending task's context (outbound); otherwise absent
  *     PM_OWNER_A_TGID: NLA_U32, process id, likewise
+ *     PM_OWNER_A_PPID: NLA_U32, the process id of its parent, likewise
  *     PM_OWNER_A_COMM: NLA_NUL_STRING, likewise
  *     PM_OWNER_A_EXE: NLA_NUL_STRING, executable path, likewise
  *   PM_A_MARK: NLA_U32, present only when the kernel already decided the
  *     flow with a remembered verdict (see PM_CMD_VERDICT): a report, not
  *     a question.  PM_A_FLOW_ID is then absent.
+ *   A flow whose event the listener's socket could not take (its receive
+ *   buffer was full: the listener sees ENOBUFS) stays pending until its
+ *   timeout; the listener recovers it with PM_CMD_GET_FLOWS.
+ *
+ *   Inbound packets that no local socket would receive are not held nor
+ *   announced: the stack answers them as it would without the module.
+ *   A packet that finds no room (the pending table, the share of it that
+ *   its direction and its uid may take, the flow's queue, the bytes all
+ *   held packets may use) or no memory is dropped, never let through;
+ *   its flow stays pending.  The fail policy is only for a listener that
+ *   is gone, hangs, or does not answer in time.
  *
  * PM_CMD_VERDICT (admin)
+ *   Only from the listener's own socket (EPERM otherwise).
  *   PM_A_FLOW_ID: NLA_U64, required
  *   PM_A_MARK: NLA_U32, required, one of enum pm_mark except
  *     PM_MARK_UNDECIDED
@@ -77,13 +97,14 @@
  *   evicted), EINVAL for a mark that is not a verdict, or one that cannot
  *   be remembered.
  *
- * PM_CMD_GET_FLOWS (dump)
- *   No attributes.  One PM_CMD_GET_FLOWS message per pending flow, with
- *   the attributes of PM_CMD_FLOW_NEW plus
+ * PM_CMD_GET_FLOWS (admin, dump)
+ *   No attributes.  One PM_CMD_GET_FLOWS message per pending flow, oldest
+ *   first, with the attributes of PM_CMD_FLOW_NEW (the executable's path
+ *   only when its event was lost) plus
  *   PM_A_AGE_MS: NLA_U32, how long the flow has waited
  *   PM_A_HELD: NLA_U32, packets held for it now
  *
- * PM_CMD_GET_STATS
+ * PM_CMD_GET_STATS (admin)
  *   Reply: PM_A_STATS: NLA_NESTED
  *     PM_STATS_A_PACKETS: NLA_U64, packets the hooks saw
  *     PM_STATS_A_INTERCEPTED: NLA_U64, flows announced to a listener
@@ -93,8 +114,9 @@
  *     PM_STATS_A_VERDICTS: NLA_NESTED, one NLA_U64 per mark, the
  *       attribute type being the mark (1700 ... 1799)
  *     PM_STATS_A_TIMEOUTS: NLA_U64, flows resolved by the verdict timeout
- *     PM_STATS_A_TABLE_FULL: NLA_U64, flows refused: pending table full
- *     PM_STATS_A_QUEUE_FULL: NLA_U64, packets refused: flow queue full
+ *     PM_STATS_A_TABLE_FULL: NLA_U64, packets dropped: pending table full
+ *     PM_STATS_A_QUEUE_FULL: NLA_U64, packets dropped: flow queue or the
+ *       held bytes full
  *     PM_STATS_A_EVENT_FAILED: NLA_U64, events the listener could not take
  *     PM_STATS_A_POLICY_ACCEPT: NLA_U64, packets accepted by fail policy
  *     PM_STATS_A_POLICY_DROP: NLA_U64, packets dropped by fail policy
@@ -102,10 +124,17 @@
  *     PM_STATS_A_REMEMBERED: NLA_U64, flows decided by a remembered verdict
  *     PM_STATS_A_LISTENER_SILENT: NLA_U64, times the listener was taken
  *       as hung
+ *     PM_STATS_A_QUOTA_FULL: NLA_U64, packets dropped: their direction's
+ *       or their uid's share of the pending table was taken
+ *     PM_STATS_A_NO_MEMORY: NLA_U64, packets dropped: no memory to hold
+ *       them or to announce their flow
+ *     PM_STATS_A_NOT_LOCAL: NLA_U64, inbound packets of new flows that no
+ *       local socket would receive, left to the stack
+ *     PM_STATS_A_NO_ROUTE: NLA_U64, packets dropped: no route to hold
  *   PM_A_LISTENER: NLA_U32, netlink port id of the listener, 0 if none
  *   PM_A_LISTENER_STATE: NLA_U8, enum pm_listener_state
  *
- * PM_CMD_GET_CONFIG
+ * PM_CMD_GET_CONFIG (admin)
  *   Reply: PM_A_CONFIG: NLA_NESTED, as for PM_CMD_SET_CONFIG, all present.
  *
  * PM_CMD_SET_CONFIG (admin)
@@ -114,6 +143,17 @@
  *     PM_CONFIG_A_TIMEOUT_MS: NLA_U32, 10 ... 600000
  *     PM_CONFIG_A_MAX_PENDING: NLA_U32, 1 ... 65536
  *     PM_CONFIG_A_MAX_HELD: NLA_U32, packets per flow, 1 ... 1024
+ *     PM_CONFIG_A_REROUTE_DNS: NLA_NESTED, where the module itself DNATs
+ *       connections given PM_MARK_REROUTE_DNS; an empty nest turns that
+ *       off (the mark is then only set, for the user's own NAT rule)
+ *       PM_REROUTE_A_ADDR4: NLA_BINARY, 4 bytes: for IPv4 flows
+ *       PM_REROUTE_A_ADDR6: NLA_BINARY, 16 bytes: for IPv6 flows
+ *       PM_REROUTE_A_PORT: NLA_U16, host order; 0 or absent: keep
+ *     PM_CONFIG_A_REROUTE_TUNNEL: NLA_NESTED, likewise for
+ *       PM_MARK_REROUTE_TUNNEL
+ *   The table is shared: inbound flows may take at most half of
+ *   max_pending, outbound ones at most the other half, and one uid at
+ *   most half of its direction's share (at least one flow each).
  *   Settings are per network namespace; a new namespace starts from the
  *   module parameters of the same names.
  *
@@ -229,6 +269,8 @@ enum pm_owner_attr {
 	PM_OWNER_A_COMM,
 	PM_OWNER_A_EXE,
 	PM_OWNER_A_PAD,
+	PM_OWNER_A_CGROUP_ID,
+	PM_OWNER_A_PPID,
 	__PM_OWNER_A_MAX
 };
 
@@ -252,6 +294,10 @@ enum pm_stats_attr {
 	PM_STATS_A_PAD,
 	PM_STATS_A_REMEMBERED,
 	PM_STATS_A_LISTENER_SILENT,
+	PM_STATS_A_QUOTA_FULL,
+	PM_STATS_A_NO_MEMORY,
+	PM_STATS_A_NOT_LOCAL,
+	PM_STATS_A_NO_ROUTE,
 	__PM_STATS_A_MAX
 };
 
@@ -263,10 +309,22 @@ enum pm_config_attr {
 	PM_CONFIG_A_TIMEOUT_MS,
 	PM_CONFIG_A_MAX_PENDING,
 	PM_CONFIG_A_MAX_HELD,
+	PM_CONFIG_A_REROUTE_DNS,
+	PM_CONFIG_A_REROUTE_TUNNEL,
 	__PM_CONFIG_A_MAX
 };
 
 #define PM_CONFIG_A_MAX (__PM_CONFIG_A_MAX - 1)
+
+enum pm_reroute_attr {
+	PM_REROUTE_A_UNSPEC,
+	PM_REROUTE_A_ADDR4,
+	PM_REROUTE_A_ADDR6,
+	PM_REROUTE_A_PORT,
+	__PM_REROUTE_A_MAX
+};
+
+#define PM_REROUTE_A_MAX (__PM_REROUTE_A_MAX - 1)
 
 #define PM_TIMEOUT_MS_MIN 10
 #define PM_TIMEOUT_MS_MAX 600000
