@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "config.h"
-#include "proto.h"
-#include "util.h"
+#include "control/proto.h"
+#include "common/util.h"
 
 void config_defaults(struct config *c)
 {

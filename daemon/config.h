@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/limits.h>
-#include "rules.h"
+#include "decide/rules.h"
 
 enum pm_mode { MODE_AUTO, MODE_KMOD, MODE_NFQUEUE };
 enum ipt_backend { IPT_AUTO, IPT_LEGACY, IPT_NFT };

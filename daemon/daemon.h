@@ -4,10 +4,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "backend.h"
+#include "intercept/backend.h"
 #include "config.h"
-#include "engine.h"
-#include "rules.h"
+#include "decide/engine.h"
+#include "decide/rules.h"
 
 struct attrib;
 

@@ -18,15 +18,19 @@ PMD_OBJDIR := $(BUILD)/obj/daemon
 PMD_BIN := $(BUILD)/bin
 
 # Everything but main.c, so that tests and fuzzers link the same code.
-PMD_LIB_SRCS := pmd.c log.c util.c proto.c rules.c config.c packet.c spawn.c \
-	iptables.c reject.c engine.c attrib.c ct.c nfq.c kmod.c kmod_msg.c ctlcmd.c \
-	control.c
+# One folder per part; objects go to the same folders under PMD_OBJDIR.
+PMD_LIB_SRCS := pmd.c config.c common/log.c common/util.c \
+	intercept/kmod.c intercept/kmod_msg.c intercept/nfq.c intercept/iptables.c \
+	intercept/spawn.c intercept/packet.c intercept/reject.c intercept/ct.c \
+	decide/engine.c decide/rules.c attrib/attrib.c \
+	control/control.c control/ctlcmd.c control/proto.c
 PMD_LIB_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMD_LIB_SRCS:.c=.o))
 PMCTL_SRCS := pmctl/pmctl.c pmctl/client.c pmctl/output.c pmctl/status.c \
 	pmctl/list.c pmctl/verdict.c pmctl/rule.c pmctl/default.c
 PMCTL_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMCTL_SRCS:.c=.o)) \
-	$(PMD_OBJDIR)/proto.o $(PMD_OBJDIR)/util.o
-PMD_HDRS := $(wildcard $(TOP)/daemon/*.h $(TOP)/daemon/pmctl/*.h) \
+	$(PMD_OBJDIR)/control/proto.o $(PMD_OBJDIR)/common/util.o
+# Every header of every part (pmctl/ included): an edit rebuilds all.
+PMD_HDRS := $(wildcard $(TOP)/daemon/*.h $(TOP)/daemon/*/*.h) \
 	$(TOP)/include/uapi/linux/portmaster.h
 
 .PHONY: daemon daemon-bins check-user check-host check-fuzz run bench-fallback

@@ -18,11 +18,11 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
-#include "attrib.h"
-#include "control.h"
+#include "attrib/attrib.h"
+#include "control/control.h"
 #include "daemon.h"
-#include "log.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
 
 #ifndef PM_VERSION
 #define PM_VERSION "unknown"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include "daemon.h"
-#include "log.h"
+#include "common/log.h"
 
 struct watch {
 	watch_cb cb;

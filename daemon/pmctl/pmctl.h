@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "proto.h"
+#include "control/proto.h"
 
 /* Exit statuses: documented in pmctl(8). */
 #define EXIT_OK 0

@@ -2,7 +2,7 @@
 /* pmctl rule add|list|del */
 #include <string.h>
 #include "pmctl.h"
-#include "util.h"
+#include "common/util.h"
 
 static const char *const rule_cols[] = { "id", "action", "scope", "expires_in", "exe", "uid",
 					 "dst", "port", "proto", "dir", "hits", NULL };

@@ -2,7 +2,7 @@
 /* pmctl verdict ID accept|block|drop [--permanent] */
 #include <string.h>
 #include "pmctl.h"
-#include "util.h"
+#include "common/util.h"
 
 int cmd_verdict(struct pmctl *p, int argc, char **argv)
 {

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ctlcmd.h"
+#include "control/ctlcmd.h"
 #include "daemon.h"
-#include "engine.h"
-#include "proto.h"
+#include "decide/engine.h"
+#include "control/proto.h"
 
 static int verdict_fn(struct pmd *d, uint16_t q, uint64_t id, uint32_t mark)
 {

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "attrib.h"
+#include "attrib/attrib.h"
 #include "daemon.h"
 
 static void test_procnet_line(void **state)

@@ -3,8 +3,8 @@
  * errors, and the permission check for state changes. */
 #include "test_common.h"
 #include <unistd.h>
-#include "ctlcmd.h"
-#include "engine.h"
+#include "control/ctlcmd.h"
+#include "decide/engine.h"
 #include "fake_backend.h"
 
 static char *run(struct pmd *d, bool admin, const char *req)

@@ -5,9 +5,9 @@
 #include <arpa/inet.h>
 #include <linux/portmaster.h>
 #include <netinet/in.h>
-#include "engine.h"
+#include "decide/engine.h"
 #include "fake_backend.h"
-#include "util.h"
+#include "common/util.h"
 
 static struct flow_info tcp_out(uint16_t lport, uint16_t rport)
 {

@@ -3,7 +3,7 @@
  * in iptables-save output. */
 #include "test_common.h"
 #include <sys/socket.h>
-#include "iptables.h"
+#include "intercept/iptables.h"
 
 static char *slurp(const char *path)
 {

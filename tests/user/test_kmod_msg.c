@@ -7,7 +7,7 @@
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
-#include "kmod_msg.h"
+#include "intercept/kmod_msg.h"
 
 enum { F_NO_ID = 1, F_BAD_LEN = 2, F_BAD_FAMILY = 4, F_BAD_DIR = 8, F_NO_OWNER = 16,
        F_EXE_NO_NUL = 32, F_SHORT_U64 = 64, F_V6 = 128, F_IN = 256, F_REPORT = 512 };

@@ -4,8 +4,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include "packet.h"
-#include "reject.h"
+#include "intercept/packet.h"
+#include "intercept/reject.h"
 
 static size_t ipv4_tcp(uint8_t *p, uint8_t flags)
 {

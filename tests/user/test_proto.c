@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The control protocol's encoding and request parsing. */
 #include "test_common.h"
-#include "proto.h"
+#include "control/proto.h"
 
 static void test_pct(void **state)
 {

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "rules.h"
+#include "decide/rules.h"
 
 static int load(struct ruleset *rs, const char *text, char *err)
 {

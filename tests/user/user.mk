@@ -10,7 +10,7 @@ $(PMU_DIR)/test_%: $(TOP)/tests/user/test_%.c $(PMD_LIB_OBJS) $(PMCTL_OBJS) $(PM
 	@echo "  CC      tests/user/test_$*"
 	@$(PM_CC) $(PM_CFLAGS) $(PM_PKG_CFLAGS) -I$(TOP)/daemon/pmctl \
 		-DFIXTURES='"$(TOP)/tests/user/fixtures"' -o $@ $< \
-		$(PMD_LIB_OBJS) $(filter-out $(PMD_OBJDIR)/proto.o $(PMD_OBJDIR)/util.o,$(PMCTL_OBJS)) \
+		$(PMD_LIB_OBJS) $(filter-out $(PMD_OBJDIR)/control/proto.o $(PMD_OBJDIR)/common/util.o,$(PMCTL_OBJS)) \
 		$(PM_PKG_LIBS) -lcmocka
 
 .PHONY: check-user-bins

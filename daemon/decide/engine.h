@@ -11,8 +11,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "flow.h"
-#include "rules.h"
+#include "decide/flow.h"
+#include "decide/rules.h"
 
 #define FLOW_MAX_HELD 16
 #define FLOWTAB_BUCKETS 65536

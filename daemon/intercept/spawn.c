@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "spawn.h"
-#include "util.h"
+#include "intercept/spawn.h"
+#include "common/util.h"
 
 static const char *const search_dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin",
 					   "/usr/local/sbin", "/usr/local/bin" };

@@ -18,12 +18,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include "attrib.h"
-#include "backend.h"
+#include "attrib/attrib.h"
+#include "intercept/backend.h"
 #include "daemon.h"
-#include "kmod_msg.h"
-#include "log.h"
-#include "util.h"
+#include "intercept/kmod_msg.h"
+#include "common/log.h"
+#include "common/util.h"
 
 #define KMOD_RCVBUF (8 << 20)
 /* How often the listener tells the module it is alive (see tick). */

@@ -2,7 +2,7 @@
 #ifndef PM_SPAWN_H
 #define PM_SPAWN_H
 
-#include "proto.h"
+#include "control/proto.h"
 
 /*
  * Runs argv[0] (searched in PATH, then /usr/sbin and /sbin) with input on

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "proto.h"
+#include "control/proto.h"
 
 void buf_init(struct buf *b)
 {

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "flow.h"
+#include "decide/flow.h"
 
 /*
  * Reads the IP and transport headers of a queued packet into f: the key

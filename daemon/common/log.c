@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <syslog.h>
 #include <time.h>
-#include "log.h"
+#include "common/log.h"
 
 int log_verbosity = LOG_INFO_;
 static bool to_syslog;

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "ctlcmd.h"
+#include "control/ctlcmd.h"
 #include "daemon.h"
-#include "log.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
 
 #ifndef PM_VERSION
 #define PM_VERSION "unknown"

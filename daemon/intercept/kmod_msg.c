@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "kmod_msg.h"
+#include "intercept/kmod_msg.h"
 
 static struct nla_policy flow_policy[PM_A_MAX + 1] = {
 	[PM_A_FLOW_ID] = { .type = NLA_U64 },

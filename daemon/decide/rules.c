@@ -11,9 +11,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "proto.h"
-#include "rules.h"
-#include "util.h"
+#include "control/proto.h"
+#include "decide/rules.h"
+#include "common/util.h"
 
 static const char *const action_names[] = { "allow", "block", "drop", "ask" };
 static const char *const scope_names[] = { "once", "for", "until-restart", "always" };

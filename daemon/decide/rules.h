@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "flow.h"
+#include "decide/flow.h"
 
 enum action { ACT_ALLOW, ACT_BLOCK, ACT_DROP, ACT_ASK, ACT__COUNT };
 enum scope { SCOPE_ONCE, SCOPE_FOR, SCOPE_RESTART, SCOPE_ALWAYS };

@@ -15,10 +15,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "attrib.h"
+#include "attrib/attrib.h"
 #include "daemon.h"
-#include "log.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
 
 #define CACHE_SLOTS 16384
 #define HOT_PIDS 8

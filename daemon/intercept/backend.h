@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "proto.h"
+#include "control/proto.h"
 
 struct pmd;
 struct flow_entry;

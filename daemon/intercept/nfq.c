@@ -22,14 +22,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include "backend.h"
-#include "ct.h"
+#include "intercept/backend.h"
+#include "intercept/ct.h"
 #include "daemon.h"
-#include "iptables.h"
-#include "log.h"
-#include "packet.h"
-#include "reject.h"
-#include "util.h"
+#include "intercept/iptables.h"
+#include "common/log.h"
+#include "intercept/packet.h"
+#include "intercept/reject.h"
+#include "common/util.h"
 
 /* enum ip_conntrack_info, as NFQA_CT_INFO carries it */
 #define CTINFO_NEW 2

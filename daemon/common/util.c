@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
-#include "util.h"
+#include "common/util.h"
 
 uint64_t now_ms(void)
 {

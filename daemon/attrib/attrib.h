@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "flow.h"
+#include "decide/flow.h"
 
 struct attrib;
 struct stats;

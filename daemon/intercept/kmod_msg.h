@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/netlink.h>
-#include "flow.h"
+#include "decide/flow.h"
 
 struct kmod_flow {
 	uint64_t flow_id;

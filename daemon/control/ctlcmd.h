@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
-#include "proto.h"
+#include "control/proto.h"
 
 struct pmd;
 

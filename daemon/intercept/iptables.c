@@ -11,10 +11,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "iptables.h"
-#include "log.h"
-#include "spawn.h"
-#include "util.h"
+#include "intercept/iptables.h"
+#include "common/log.h"
+#include "intercept/spawn.h"
+#include "common/util.h"
 
 const char *ipt_backend_name(enum ipt_backend b)
 {

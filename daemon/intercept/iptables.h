@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 #include "config.h"
-#include "proto.h"
+#include "control/proto.h"
 
 /* auto: whichever backend the "iptables" command is (iptables -V). */
 int ipt_resolve_backend(enum ipt_backend want, enum ipt_backend *out, char *err, size_t errlen);

@@ -8,7 +8,7 @@
 #include <netinet/ip_icmp.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "packet.h"
+#include "intercept/packet.h"
 
 static uint16_t get16(const uint8_t *p)
 {

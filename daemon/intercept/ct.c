@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "ct.h"
-#include "log.h"
+#include "intercept/ct.h"
+#include "common/log.h"
 
 struct victim {
 	uint8_t family;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "reject.h"
+#include "intercept/reject.h"
 
 /* What a router quotes at most (RFC 1812 4.3.2.3: 576 bytes in all). */
 #define QUOTE_MAX 512

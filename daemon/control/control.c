@@ -12,11 +12,11 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "control.h"
-#include "ctlcmd.h"
+#include "control/control.h"
+#include "control/ctlcmd.h"
 #include "daemon.h"
-#include "log.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
 
 #define MAX_CLIENTS 64
 /* A client that does not read its replies is dropped past this. */

@@ -4,11 +4,11 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include "attrib.h"
+#include "attrib/attrib.h"
 #include "daemon.h"
-#include "engine.h"
-#include "log.h"
-#include "util.h"
+#include "decide/engine.h"
+#include "common/log.h"
+#include "common/util.h"
 
 static uint32_t key_hash(const struct flow_key *k)
 {
