@@ -10,6 +10,7 @@
 #include "decide/rules.h"
 
 struct attrib;
+struct watch;
 
 struct stats {
 	uint64_t packets;		/* queued packets or kernel events */
@@ -35,6 +36,8 @@ struct pmd {
 	struct attrib *attrib;
 	uint64_t started_ms;
 	int epfd;
+	struct watch *watches;	/* indexed by fd; see pmd_watch() */
+	int nwatches;
 	bool quit;
 	bool no_persist;	/* fuzzing and tests: never write files */
 };
@@ -45,7 +48,7 @@ int pmd_watch(struct pmd *d, int fd, uint32_t events, watch_cb cb, void *arg);
 void pmd_unwatch(struct pmd *d, int fd);
 /* Runs the callback registered for fd. */
 void pmd_dispatch(struct pmd *d, int fd, uint32_t events);
-void pmd_watch_free(void);
+void pmd_watch_free(struct pmd *d);
 
 /* After any change of rules or default: persist and reset connections. */
 int pmd_rules_changed(struct pmd *d, bool persist, char *err, size_t errlen);

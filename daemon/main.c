@@ -272,6 +272,6 @@ out:
 	attrib_free(d.attrib);
 	flowtab_free(&d.ft);
 	ruleset_clear(&d.rules);
-	pmd_watch_free();
+	pmd_watch_free(&d);
 	return rc;
 }

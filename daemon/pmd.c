@@ -16,9 +16,6 @@ struct watch {
 	bool used;
 };
 
-static struct watch *watches;
-static int nwatches;
-
 int pmd_watch(struct pmd *d, int fd, uint32_t events, watch_cb cb, void *arg)
 {
 	struct epoll_event ev = { .events = events, .data.fd = fd };
@@ -26,29 +23,29 @@ int pmd_watch(struct pmd *d, int fd, uint32_t events, watch_cb cb, void *arg)
 
 	if (fd < 0)
 		return -EBADF;
-	if (fd >= nwatches) {
+	if (fd >= d->nwatches) {
 		int n = fd + 64;
-		struct watch *w = realloc(watches, (size_t)n * sizeof(*w));
+		struct watch *w = realloc(d->watches, (size_t)n * sizeof(*w));
 
 		if (!w)
 			return -ENOMEM;
-		memset(w + nwatches, 0, (size_t)(n - nwatches) * sizeof(*w));
-		watches = w;
-		nwatches = n;
+		memset(w + d->nwatches, 0, (size_t)(n - d->nwatches) * sizeof(*w));
+		d->watches = w;
+		d->nwatches = n;
 	}
-	mod = watches[fd].used;
+	mod = d->watches[fd].used;
 	if (epoll_ctl(d->epfd, mod ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
-	watches[fd] = (struct watch){ .cb = cb, .arg = arg, .events = events, .used = true };
+	d->watches[fd] = (struct watch){ .cb = cb, .arg = arg, .events = events, .used = true };
 	return 0;
 }
 
 void pmd_unwatch(struct pmd *d, int fd)
 {
-	if (fd < 0 || fd >= nwatches || !watches[fd].used)
+	if (fd < 0 || fd >= d->nwatches || !d->watches[fd].used)
 		return;
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
-	watches[fd].used = false;
+	d->watches[fd].used = false;
 }
 
 int pmd_rules_changed(struct pmd *d, bool persist, char *err, size_t errlen)
@@ -102,13 +99,13 @@ int pmd_reload(struct pmd *d, char *err, size_t errlen)
 
 void pmd_dispatch(struct pmd *d, int fd, uint32_t events)
 {
-	if (fd >= 0 && fd < nwatches && watches[fd].used)
-		watches[fd].cb(d, fd, events, watches[fd].arg);
+	if (fd >= 0 && fd < d->nwatches && d->watches[fd].used)
+		d->watches[fd].cb(d, fd, events, d->watches[fd].arg);
 }
 
-void pmd_watch_free(void)
+void pmd_watch_free(struct pmd *d)
 {
-	free(watches);
-	watches = NULL;
-	nwatches = 0;
+	free(d->watches);
+	d->watches = NULL;
+	d->nwatches = 0;
 }
