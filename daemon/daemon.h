@@ -10,6 +10,7 @@
 #include "decide/rules.h"
 
 struct attrib;
+struct control;
 struct watch;
 
 struct stats {
@@ -34,6 +35,7 @@ struct pmd {
 	struct flowtab ft;
 	struct stats st;
 	struct attrib *attrib;
+	struct control *ctl;	/* the control socket, while open */
 	uint64_t started_ms;
 	int epfd;
 	struct watch *watches;	/* indexed by fd; see pmd_watch() */

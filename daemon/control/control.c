@@ -33,15 +33,20 @@ struct client {
 	bool discarding;	/* skipping the rest of an over-long line */
 };
 
-static int listen_fd = -1;
-static char sock_path[108];
-static struct client *clients[MAX_CLIENTS];
+/* The daemon's control socket (d->ctl), there while it is open. */
+struct control {
+	int listen_fd;
+	char sock_path[108];
+	struct client *clients[MAX_CLIENTS];
+};
 
 static void client_free(struct pmd *d, struct client *c)
 {
+	struct control *ctl = d->ctl;
+
 	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (clients[i] == c)
-			clients[i] = NULL;
+		if (ctl->clients[i] == c)
+			ctl->clients[i] = NULL;
 	pmd_unwatch(d, c->fd);
 	close(c->fd);
 	buf_free(&c->out);
@@ -149,8 +154,9 @@ static void client_io(struct pmd *d, int fd, uint32_t events, void *arg)
 
 static void on_accept(struct pmd *d, int fd, uint32_t events, void *arg)
 {
+	struct control *ctl = arg;
+
 	(void)events;
-	(void)arg;
 	for (;;) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct ucred cred;
@@ -164,7 +170,7 @@ static void on_accept(struct pmd *d, int fd, uint32_t events, void *arg)
 			return;
 		}
 		for (int i = 0; i < MAX_CLIENTS; i++)
-			if (!clients[i]) {
+			if (!ctl->clients[i]) {
 				slot = i;
 				break;
 			}
@@ -185,7 +191,7 @@ static void on_accept(struct pmd *d, int fd, uint32_t events, void *arg)
 		c->peer.uid = cred.uid;
 		c->peer.gid = cred.gid;
 		peer_check_admin(&c->peer, "/proc");
-		clients[slot] = c;
+		ctl->clients[slot] = c;
 		if (pmd_watch(d, cfd, EPOLLIN, client_io, c) < 0)
 			client_free(d, c);
 	}
@@ -215,6 +221,7 @@ int control_open(struct pmd *d, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char dir[PATH_MAX];
+	struct control *ctl;
 	struct group *g;
 	mode_t old;
 	int fd, r;
@@ -262,26 +269,38 @@ int control_open(struct pmd *d, const char *path, char *err, size_t errlen)
 	} else {
 		pm_warn("no group 'portmaster': %s is for root only (mode 0600)", path);
 	}
-	if (listen(fd, 64) < 0 || pmd_watch(d, fd, EPOLLIN, on_accept, NULL) < 0) {
-		snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl) {
+		snprintf(err, errlen, "control socket: out of memory");
 		close(fd);
 		unlink(path);
 		return -1;
 	}
-	listen_fd = fd;
-	snprintf(sock_path, sizeof(sock_path), "%s", path);
+	if (listen(fd, 64) < 0 || pmd_watch(d, fd, EPOLLIN, on_accept, ctl) < 0) {
+		snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
+		free(ctl);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	ctl->listen_fd = fd;
+	snprintf(ctl->sock_path, sizeof(ctl->sock_path), "%s", path);
+	d->ctl = ctl;
 	return 0;
 }
 
 void control_close(struct pmd *d)
 {
+	struct control *ctl = d->ctl;
+
+	if (!ctl)
+		return;
 	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (clients[i])
-			client_free(d, clients[i]);
-	if (listen_fd >= 0) {
-		pmd_unwatch(d, listen_fd);
-		close(listen_fd);
-		unlink(sock_path);
-		listen_fd = -1;
-	}
+		if (ctl->clients[i])
+			client_free(d, ctl->clients[i]);
+	pmd_unwatch(d, ctl->listen_fd);
+	close(ctl->listen_fd);
+	unlink(ctl->sock_path);
+	free(ctl);
+	d->ctl = NULL;
 }
