@@ -7,7 +7,7 @@ set -eu
 # Packages by purpose.  Keep this the one list: CI and README rely on it.
 BUILD="build-essential pkg-config bc bison flex libelf-dev libssl-dev dwarves
 	cpio rsync kmod xz-utils zstd python3 perl git"
-KERNELS="linux-image-amd64 linux-headers-amd64 linux-source-6.1"
+KERNELS="linux-image-amd64 linux-headers-amd64 linux-source-6.1 linux-source-6.12"
 QEMU="qemu-system-x86 busybox-static"
 LIBS="libnl-3-dev libnl-genl-3-dev libcmocka-dev libnetfilter-queue-dev
 	libmnl-dev"
@@ -80,15 +80,19 @@ fi
 # The portmaster group owns the control socket (see portmasterd(8)).
 getent group portmaster >/dev/null || groupadd --system portmaster
 
-# The source tree for the KUnit kernel and checkpatch.pl.
-src=/usr/src/linux-source-6.1
-if [ ! -d "$src" ]; then
-	tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
-	if [ -z "$tarball" ]; then
-		log "linux-source-6.1 is installed but its tarball is missing"
+# The source trees for the debug kernels (one per series) and checkpatch.pl.
+for series in 6.1 6.12; do
+	src=/usr/src/linux-source-$series
+	[ -f "$src/Makefile" ] && continue
+	tarball=/usr/src/linux-source-$series.tar.xz
+	if [ ! -f "$tarball" ]; then
+		log "linux-source-$series is installed but its tarball is missing"
 		exit 1
 	fi
 	log "unpacking $tarball"
-	tar -C /usr/src -xJf "$tarball"
-fi
+	rm -rf "$src.tmp" && mkdir -p "$src.tmp"
+	tar -C "$src.tmp" -xJf "$tarball"
+	mv "$src.tmp/linux-source-$series" "$src"
+	rmdir "$src.tmp"
+done
 exit 0
