@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The resolver's state, shared by its files (not by the rest of the daemon). */
+#ifndef PM_DNS_INTERNAL_H
+#define PM_DNS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <ldns/ldns.h>
+#include "decide/flow.h"
+#include "dns/blocklist.h"
+#include "dns/dnsconf.h"
+#include "dns/names.h"
+#include "dns/namecache.h"
+
+#define ASKERS 8192		/* recent DNS flows, by their source */
+#define ASKER_TTL_MS 120000
+#define TCP_MAX_CONNS 128
+#define TCP_IDLE_MS 10000
+#define TCP_MAX_OUT (256 * 1024)
+#define TCP_MAX_INFLIGHT 64
+#define DOH_MAX_ADDRS 1024
+#define CNAME_CHAIN_MAX 16
+
+struct pmd;
+struct ub_ctx;
+struct ub_result;
+
+/* Who sent a DNS flow, remembered from the flow's own decision (both modes:
+ * the module names the sender before the NAT), found by the query's source. */
+struct asker {
+	bool used;
+	uint8_t family, proto;
+	uint8_t addr[16];
+	uint16_t port;
+	uint64_t expires_ms;
+	struct flow_key key;	/* the flow as its sender opened it */
+	struct owner owner;	/* owner.exe malloc'd */
+};
+
+struct doh_addr {
+	uint8_t family;
+	uint8_t addr[16];
+};
+
+struct tcp_conn;
+
+/* One query waiting for libunbound. */
+struct query {
+	struct dns *n;
+	int async_id;
+	bool tcp;
+	struct tcp_conn *conn;	/* NULL once the connection closed */
+	int udp_fd;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	ldns_pkt *req;
+	char name[DNS_NAME_MAX];	/* canonical */
+	uint16_t udp_max;
+	struct owner who;	/* who.exe malloc'd */
+	uint64_t scope;
+	struct flow_key key;
+	struct query *prev, *next;
+};
+
+struct dns_stats {
+	uint64_t queries, answered, blocked, nxdomain_canary, formerr, servfail, dropped,
+		 truncated, tcp_conns, tcp_refused, cache_named, bypass_blocked;
+};
+
+struct dns {
+	struct pmd *d;
+	struct ub_ctx *ub;
+	int ubfd;
+	int nlisten;
+	int udp[DNS_MAX_LISTEN], tcp[DNS_MAX_LISTEN];
+	struct dns_addr bound[DNS_MAX_LISTEN];
+	struct tcp_conn *conns;
+	int nconns;
+	struct query *queries;
+	uint32_t nqueries;
+	struct namecache *names;
+	struct blocklist bl, doh;
+	struct doh_addr doh_addrs[DOH_MAX_ADDRS];
+	int ndoh_addrs;
+	uint64_t blocklist_lines_skipped;
+	struct asker askers[ASKERS];
+	uint64_t seed;
+	char upstreams[512];	/* for pmctl status */
+	struct dns_stats st;
+	uint8_t rx[65536];
+};
+
+/* policy.c */
+void asker_put(struct dns *n, const struct flow_info *fi);
+const struct asker *asker_get(struct dns *n, uint8_t family, const uint8_t *addr,
+			      uint16_t port, uint8_t proto);
+void askers_free(struct dns *n);
+/* The verdict on a name for this asker: 1 allowed by a rule, 0 no rule
+ * (and not listed), -1 blocked; *rule_id the rule that decided, if any. */
+int dns_policy_name(struct dns *n, const struct owner *who, const char *name, bool is_cname,
+		    uint32_t *rule_id);
+int dns_load_lists(struct dns *n, char *err, size_t errlen);
+
+/* wire.c: packets through ldns */
+ldns_pkt *wire_reply_for(const ldns_pkt *req, ldns_pkt_rcode rcode);
+ldns_pkt *wire_blocked(const ldns_pkt *req, enum blocked_answer how);
+ldns_pkt *wire_from_upstream(const ldns_pkt *req, const void *wire, size_t len);
+/* FORMERR for a message that ldns cannot read, from its id alone; NULL
+ * when it is too short to have one, or is itself a response. */
+ldns_pkt *wire_formerr_raw(const uint8_t *buf, size_t len);
+/* Encodes for the client: truncated (TC, sections emptied) when it is
+ * larger than max; *out malloc'd. */
+int wire_encode(ldns_pkt *p, size_t max, uint8_t **out, size_t *len, bool *truncated);
+/* Walks the answer: the CNAME chain from name (comma-separated into
+ * cnames, each canonical) and calls back for every address of its end,
+ * A, AAAA and the hints of SVCB/HTTPS records; returns the chain's
+ * length or -1. */
+int wire_chain(const ldns_pkt *ans, const char *name, char *cnames, size_t cnlen,
+	       void (*addr_cb)(void *arg, uint8_t family, const uint8_t *addr, uint32_t ttl),
+	       void *arg);
+/* The question's name, canonical (or lowercased as ldns prints it). */
+int wire_qname(const ldns_pkt *req, char *out, size_t len);
+
+/* upstream.c */
+int upstream_setup(struct dns *n, char *err, size_t errlen);
+
+#endif
