@@ -11,6 +11,7 @@
 
 struct attrib;
 struct control;
+struct dns;
 struct watch;
 
 struct stats {
@@ -36,6 +37,7 @@ struct pmd {
 	struct stats st;
 	struct attrib *attrib;
 	struct control *ctl;	/* the control socket, while open */
+	struct dns *dns;	/* the resolver, while on (dns/dns.h) */
 	uint64_t started_ms;
 	int epfd;
 	struct watch *watches;	/* indexed by fd; see pmd_watch() */

@@ -12,7 +12,8 @@ static int flows(struct pmctl *p, int argc, const char *cmd, const char *const *
 int cmd_list(struct pmctl *p, int argc, char **argv)
 {
 	static const char *const cols[] = { "id", "dir", "proto", "src", "sport", "dst",
-					    "dport", "pid", "uid", "exe", "verdict", "packets", NULL };
+					    "dport", "domain", "pid", "uid", "exe", "verdict", "packets",
+					    NULL };
 
 	(void)argv;
 	return flows(p, argc, "list", cols);
