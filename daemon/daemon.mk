@@ -10,11 +10,11 @@
 PM_CC ?= gcc
 PM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE \
 	-I$(TOP)/include/uapi -I$(TOP)/daemon -DPM_VERSION='"$(PM_VERSION)"'
-PM_PKGS := libnl-3.0 libnl-genl-3.0 libnetfilter_queue libmnl ldns
+PM_PKGS := libnl-3.0 libnl-genl-3.0 libnetfilter_queue libmnl ldns gnutls
 PM_PKG_CFLAGS = $(shell pkg-config --cflags $(PM_PKGS) 2>/dev/null)
 # libunbound's .pc names libevent among its private requirements, which
 # need not be installed to link the shared library: no pkg-config for it.
-PM_PKG_LIBS = $(shell pkg-config --libs $(PM_PKGS) 2>/dev/null) -lunbound
+PM_PKG_LIBS = $(shell pkg-config --libs $(PM_PKGS) 2>/dev/null) -lunbound -lpthread
 
 PMD_OBJDIR := $(BUILD)/obj/daemon
 PMD_BIN := $(BUILD)/bin
@@ -27,7 +27,7 @@ PMD_LIB_SRCS := pmd.c config.c common/log.c common/util.c \
 	decide/engine.c decide/rules.c attrib/attrib.c \
 	control/control.c control/ctlcmd.c control/proto.c \
 	dns/resolver.c dns/policy.c dns/upstream.c dns/wire.c dns/names.c \
-	dns/blocklist.c dns/namecache.c dns/dnsconf.c
+	dns/blocklist.c dns/namecache.c dns/dnsconf.c dns/dot.c
 PMD_LIB_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMD_LIB_SRCS:.c=.o))
 PMCTL_SRCS := pmctl/pmctl.c pmctl/client.c pmctl/output.c pmctl/status.c \
 	pmctl/list.c pmctl/verdict.c pmctl/rule.c pmctl/default.c

@@ -23,6 +23,7 @@
 #define CNAME_CHAIN_MAX 16
 
 struct pmd;
+struct dot;
 struct ub_ctx;
 struct ub_result;
 
@@ -72,6 +73,7 @@ struct dns {
 	struct pmd *d;
 	struct ub_ctx *ub;
 	int ubfd;
+	struct dot *dot;	/* the TLS bridge, with tls:// upstreams */
 	int nlisten;
 	int udp[DNS_MAX_LISTEN], tcp[DNS_MAX_LISTEN];
 	struct dns_addr bound[DNS_MAX_LISTEN];

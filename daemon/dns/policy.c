@@ -235,10 +235,13 @@ void dns_name_flow(struct pmd *d, struct flow_info *fi)
 static int doh_line(struct dns *n, struct blocklist *doh, struct doh_addr *addrs, int *naddrs,
 		    char *line)
 {
-	char *w = strtok(line, " \t\r#");
+	char *hash = strchr(line, '#'), *save = NULL, *w;
 	char canon[DNS_NAME_MAX];
 	uint8_t a[16];
 
+	if (hash)
+		*hash = 0;
+	w = strtok_r(line, " \t\r\n", &save);
 	if (!w)
 		return 0;
 	if (inet_pton(AF_INET, w, a) == 1 || inet_pton(AF_INET6, w, a) == 1) {

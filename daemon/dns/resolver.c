@@ -28,6 +28,7 @@
 #include "control/proto.h"
 #include "daemon.h"
 #include "dns/dns.h"
+#include "dns/dot.h"
 #include "dns/internal.h"
 
 struct tcp_conn {
@@ -672,6 +673,7 @@ void dns_stop(struct pmd *d)
 			pmd_unwatch(d, n->ubfd);
 		ub_ctx_delete(n->ub);
 	}
+	dot_stop(n->dot);
 	while (n->queries)
 		query_free(n, n->queries);
 	for (int i = 0; i < n->nlisten; i++) {

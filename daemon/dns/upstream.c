@@ -17,10 +17,10 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon.h"
+#include "dns/dot.h"
 #include "dns/internal.h"
 
 #define RESOLVED_UPSTREAMS "/run/systemd/resolve/resolv.conf"
-#define SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
 
 static bool is_self(const struct dns_config *c, const struct dns_addr *a)
 {
@@ -164,22 +164,29 @@ int upstream_setup(struct dns *n, char *err, size_t errlen)
 	for (int i = 0; i < nups; i++)
 		tls |= ups[i].tls;
 	if (tls) {
-		const char *ca = c->tls_ca[0] ? c->tls_ca : SYSTEM_CA;
+		/* over TCP to our TLS bridge, which carries it to the upstreams */
+		uint16_t port;
 
-		fprintf(f, "  tls-cert-bundle: \"%s\"\n", ca);
+		n->dot = dot_start(ups, nups, c->tls_ca[0] ? c->tls_ca : NULL, &port, err, errlen);
+		if (!n->dot) {
+			fclose(f);
+			return -1;
+		}
+		fprintf(f, "  tcp-upstream: yes\n");
+		fprintf(f, "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@%u\n", port);
+	} else {
+		fprintf(f, "forward-zone:\n  name: \".\"\n");
 	}
-	fprintf(f, "forward-zone:\n  name: \".\"\n");
 	n->upstreams[0] = 0;
 	for (int i = 0; i < nups; i++) {
 		fwd_str(&ups[i], fwd, sizeof(fwd));
-		fprintf(f, "  forward-addr: %s\n", fwd);
+		if (!tls)
+			fprintf(f, "  forward-addr: %s\n", fwd);
 		if (strlen(n->upstreams) + strlen(fwd) + 8 < sizeof(n->upstreams))
 			snprintf(n->upstreams + strlen(n->upstreams),
 				 sizeof(n->upstreams) - strlen(n->upstreams), "%s%s%s",
 				 i ? "," : "", ups[i].tls ? "tls:" : "", fwd);
 	}
-	if (tls)
-		fprintf(f, "  forward-tls-upstream: yes\n");
 	fflush(f);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	r = ub_ctx_config(n->ub, path);
