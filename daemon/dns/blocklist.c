@@ -193,7 +193,8 @@ int blocklist_seal(struct blocklist *b)
 	}
 	if (b->n > UINT32_MAX)
 		return -1;
-	qsort(b->h, b->n, sizeof(*b->h), cmp_u64);
+	if (b->n)
+		qsort(b->h, b->n, sizeof(*b->h), cmp_u64);
 	for (size_t i = 0; i < b->n; i++)
 		if (!j || b->h[i] != b->h[j - 1])
 			b->h[j++] = b->h[i];
