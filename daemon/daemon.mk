@@ -6,6 +6,7 @@
 #   make check-fuzz   libFuzzer harnesses, a short run each (tests/fuzz)
 #   make run          start portmasterd in the foreground, best mode here
 #   make bench-fallback  conn/s and throughput vs no firewall and opensnitchd
+#   make bench-dns     the resolver's queries/s vs its upstream; blocklist size and speed
 
 PM_CC ?= gcc
 PM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE \
@@ -27,7 +28,7 @@ PMD_LIB_SRCS := pmd.c config.c common/log.c common/util.c \
 	decide/engine.c decide/rules.c attrib/attrib.c \
 	control/control.c control/ctlcmd.c control/proto.c \
 	dns/resolver.c dns/policy.c dns/upstream.c dns/wire.c dns/names.c \
-	dns/blocklist.c dns/namecache.c dns/dnsconf.c dns/dot.c
+	dns/blocklist.c dns/namecache.c dns/dnsconf.c dns/dot.c dns/anscache.c
 PMD_LIB_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMD_LIB_SRCS:.c=.o))
 PMCTL_SRCS := pmctl/pmctl.c pmctl/client.c pmctl/output.c pmctl/status.c \
 	pmctl/list.c pmctl/verdict.c pmctl/rule.c pmctl/default.c
@@ -37,7 +38,7 @@ PMCTL_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMCTL_SRCS:.c=.o)) \
 PMD_HDRS := $(wildcard $(TOP)/daemon/*.h $(TOP)/daemon/*/*.h) \
 	$(TOP)/include/uapi/linux/portmaster.h
 
-.PHONY: daemon daemon-bins check-user check-host check-fuzz run bench-fallback
+.PHONY: daemon daemon-bins check-user check-host check-fuzz run bench-fallback bench-dns
 
 daemon: deps
 	@$(MAKE) --no-print-directory daemon-bins
@@ -71,3 +72,13 @@ run: daemon
 
 bench-fallback: daemon
 	@$(TOP)/bench/fallback.sh $(BENCH_SECONDS) $(BENCH_ROUNDS)
+
+$(BUILD)/bench/blocklist_bench: $(TOP)/bench/blocklist_bench.c $(TOP)/daemon/dns/blocklist.c \
+		$(TOP)/daemon/dns/names.c $(PMD_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      bench/blocklist_bench"
+	@$(PM_CC) $(PM_CFLAGS) -o $@ $(filter %.c,$^)
+
+bench-dns: daemon
+	@$(MAKE) --no-print-directory $(BUILD)/bench/blocklist_bench
+	@$(TOP)/bench/dns.sh $(BENCH_SECONDS)

@@ -483,8 +483,14 @@ void engine_dns_query(struct pmd *d, const struct flow_key *k, const struct owne
 		      const char *name, bool blocked)
 {
 	struct flow_entry *e = flowtab_lookup(&d->ft, k);
-	char *dup = strdup(name);
+	char *dup;
 
+	if (e && e->info.domain && !strcmp(e->info.domain, name)) {
+		e->dns_blocked = blocked;
+		e->pkts++;
+		return;
+	}
+	dup = strdup(name);
 	if (!dup)
 		return;
 	if (!e) {

@@ -26,20 +26,41 @@ void blocklist_free(struct blocklist *b)
 	blocklist_init(b, b->seed);
 }
 
-/* FNV-1a over the name, keyed by the seed, then a full avalanche
- * (splitmix64's finaliser) so that the top bits spread evenly. */
-static uint64_t name_hash(uint64_t seed, const char *s, size_t n)
+/*
+ * Names are hashed label by label from the right (FNV-1a, keyed by the
+ * seed), so that one pass over a name gives the running hash of each of
+ * its parent domains in turn; each is finished with a full avalanche
+ * (splitmix64's finaliser) so that the top bits spread evenly.
+ */
+static uint64_t label_step(uint64_t h, const char *label, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ seed;
-
 	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
+		h = (h ^ (uint8_t)label[i]) * 0x100000001b3ull;
+	return (h ^ '.') * 0x100000001b3ull;
+}
+
+static uint64_t finish(uint64_t h)
+{
 	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 27;
 	h *= 0x94d049bb133111ebull;
 	h ^= h >> 31;
 	return h;
+}
+
+static uint64_t name_hash(uint64_t seed, const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ seed;
+	size_t end = n;
+
+	for (size_t i = n; i-- > 0;) {
+		if (s[i] == '.') {
+			h = label_step(h, s + i + 1, end - i - 1);
+			end = i;
+		}
+	}
+	return finish(label_step(h, s, end));
 }
 
 int blocklist_add_name(struct blocklist *b, const char *canon)
@@ -236,19 +257,21 @@ static bool contains(const struct blocklist *b, uint64_t h)
 
 bool blocklist_match(const struct blocklist *b, const char *canon)
 {
-	size_t n = strlen(canon);
+	uint64_t h = 0xcbf29ce484222325ull ^ b->seed;
+	size_t n = strlen(canon), end = n;
 
 	if (!b->n || !b->index)
 		return false;
-	/* the name, then each parent domain: a.b.c, b.c, c */
-	for (size_t i = 0; i < n;) {
-		if (contains(b, name_hash(b->seed, canon + i, n - i)))
+	/* the top domain, then each one below it, down to the name itself */
+	for (size_t i = n; i-- > 0;) {
+		if (canon[i] != '.')
+			continue;
+		h = label_step(h, canon + i + 1, end - i - 1);
+		end = i;
+		if (contains(b, finish(h)))
 			return true;
-		while (i < n && canon[i] != '.')
-			i++;
-		i++;
 	}
-	return false;
+	return contains(b, finish(label_step(h, canon, end)));
 }
 
 size_t blocklist_bytes(const struct blocklist *b)

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <ldns/ldns.h>
 #include "decide/flow.h"
+#include "dns/anscache.h"
 #include "dns/blocklist.h"
 #include "dns/dnsconf.h"
 #include "dns/names.h"
@@ -57,6 +58,7 @@ struct query {
 	socklen_t peerlen;
 	ldns_pkt *req;
 	char name[DNS_NAME_MAX];	/* canonical */
+	char *cache_key;		/* the question as asked (anscache.h) */
 	uint16_t udp_max;
 	struct owner who;	/* who.exe malloc'd */
 	uint64_t scope;
@@ -66,7 +68,7 @@ struct query {
 
 struct dns_stats {
 	uint64_t queries, answered, blocked, nxdomain_canary, formerr, servfail, dropped,
-		 truncated, tcp_conns, tcp_refused, cache_named, bypass_blocked;
+		 truncated, tcp_conns, tcp_refused, cache_named, bypass_blocked, askers_found, askers_missed, ans_hits;
 };
 
 struct dns {
@@ -82,6 +84,7 @@ struct dns {
 	struct query *queries;
 	uint32_t nqueries;
 	struct namecache *names;
+	struct anscache *ans;
 	struct blocklist bl, doh;
 	struct doh_addr doh_addrs[DOH_MAX_ADDRS];
 	int ndoh_addrs;
@@ -91,6 +94,7 @@ struct dns {
 	char upstreams[512];	/* for pmctl status */
 	struct dns_stats st;
 	uint8_t rx[65536];
+	uint8_t tx[65536];
 };
 
 /* policy.c */
@@ -121,6 +125,8 @@ int wire_encode(ldns_pkt *p, size_t max, uint8_t **out, size_t *len, bool *trunc
 int wire_chain(const ldns_pkt *ans, const char *name, char *cnames, size_t cnlen,
 	       void (*addr_cb)(void *arg, uint8_t family, const uint8_t *addr, uint32_t ttl),
 	       void *arg);
+/* The smallest TTL of the records in p (0 when it has none). */
+uint32_t wire_min_ttl(const ldns_pkt *p);
 /* The question's name, canonical (or lowercased as ldns prints it). */
 int wire_qname(const ldns_pkt *req, char *out, size_t len);
 

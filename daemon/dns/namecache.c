@@ -134,15 +134,20 @@ int namecache_put(struct namecache *c, uint64_t scope, uint8_t family, const uin
 	if (ttl > NAMECACHE_MAX_TTL)
 		ttl = NAMECACHE_MAX_TTL;
 	widen(family, addr, a);
-	s = malloc(ln + lc + 2);
-	if (!s)
-		return -1;
-	memcpy(s, name, ln + 1);
-	memcpy(s + ln + 1, cnames, lc + 1);
 	e = find(c, scope, family, a);
+	/* the same answer again (a busy name): only its lifetime changes */
+	s = e && !strcmp(e->name, name) && !strcmp(e->name + ln + 1, cnames) ? e->name : NULL;
+	if (!s) {
+		s = malloc(ln + lc + 2);
+		if (!s)
+			return -1;
+		memcpy(s, name, ln + 1);
+		memcpy(s + ln + 1, cnames, lc + 1);
+	}
 	if (e) {
 		/* the most recent answer names the address from now on */
-		free(e->name);
+		if (e->name != s)
+			free(e->name);
 		e->name = s;
 		e->expires_ms = now + (uint64_t)ttl * 1000;
 		if (c->head != e) {

@@ -113,6 +113,27 @@ static void conn_flush(struct dns *n, struct tcp_conn *c)
 	}
 }
 
+static void send_wire(struct dns *n, bool tcp, struct tcp_conn *c, int udp_fd,
+		      const struct sockaddr_storage *peer, socklen_t peerlen,
+		      const uint8_t *wire, size_t len)
+{
+	if (!tcp) {
+		if (sendto(udp_fd, wire, len, MSG_DONTWAIT, (const struct sockaddr *)peer, peerlen) < 0)
+			n->st.dropped++;
+	} else if (c) {
+		uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+
+		if (c->out.len - c->outoff + len + 2 > TCP_MAX_OUT) {
+			/* a client that does not read its answers */
+			conn_close(n, c);
+			return;
+		}
+		buf_add(&c->out, hdr, 2);
+		buf_add(&c->out, wire, len);
+		conn_flush(n, c);
+	}
+}
+
 static void send_pkt(struct dns *n, struct query *q_or_null, bool tcp, struct tcp_conn *c,
 		     int udp_fd, const struct sockaddr_storage *peer, socklen_t peerlen,
 		     uint16_t udp_max, ldns_pkt *p)
@@ -131,22 +152,7 @@ static void send_pkt(struct dns *n, struct query *q_or_null, bool tcp, struct tc
 	}
 	ldns_pkt_free(p);
 	n->st.truncated += trunc;
-	if (!tcp) {
-		if (sendto(udp_fd, wire, len, MSG_DONTWAIT, (const struct sockaddr *)peer, peerlen) < 0)
-			n->st.dropped++;
-	} else if (c) {
-		uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-
-		if (c->out.len - c->outoff + len + 2 > TCP_MAX_OUT) {
-			/* a client that does not read its answers */
-			free(wire);
-			conn_close(n, c);
-			return;
-		}
-		buf_add(&c->out, hdr, 2);
-		buf_add(&c->out, wire, len);
-		conn_flush(n, c);
-	}
+	send_wire(n, tcp, c, udp_fd, peer, peerlen, wire, len);
 	free(wire);
 }
 
@@ -165,6 +171,7 @@ static void query_free(struct dns *n, struct query *q)
 		q->conn->inflight--;
 	ldns_pkt_free(q->req);
 	free(q->who.exe);
+	free(q->cache_key);
 	free(q);
 }
 
@@ -183,6 +190,7 @@ struct put_ctx {
 	const struct query *q;
 	const char *cnames;
 	uint64_t now;
+	struct ans *keep;
 };
 
 static void put_addr(void *arg, uint8_t family, const uint8_t *addr, uint32_t ttl)
@@ -190,6 +198,53 @@ static void put_addr(void *arg, uint8_t family, const uint8_t *addr, uint32_t tt
 	struct put_ctx *p = arg;
 
 	namecache_put(p->n->names, p->q->scope, family, addr, p->q->name, p->cnames, ttl, p->now);
+	if (p->keep->naddrs < ANSCACHE_ADDRS) {
+		struct ans_addr *a = &p->keep->addrs[p->keep->naddrs++];
+
+		a->family = family;
+		memcpy(a->addr, addr, family == AF_INET ? 4 : 16);
+		a->ttl = ttl;
+	}
+}
+
+/* A CNAME on the way can only block. */
+static bool cnames_block(struct dns *n, const struct owner *who, const char *cnames)
+{
+	char chain[NAMECACHE_CNAMES_MAX], *save = NULL;
+	uint32_t rid;
+
+	snprintf(chain, sizeof(chain), "%s", cnames);
+	for (char *cn = strtok_r(chain, ",", &save); cn; cn = strtok_r(NULL, ",", &save))
+		if (dns_policy_name(n, who, cn, true, &rid) < 0)
+			return true;
+	return false;
+}
+
+/* A repeated question: answered from the ready answers, with the same
+ * checks and naming as one from libunbound.  False: not there. */
+static bool answer_from_cache(struct dns *n, struct query *q)
+{
+	const struct ans *a = anscache_get(n->ans, q->cache_key, now_ms());
+	uint64_t now = now_ms();
+
+	if (!a || (!q->tcp && a->len > q->udp_max) || a->len > sizeof(n->tx))
+		return false;
+	n->st.ans_hits++;
+	if (a->cnames[0] && cnames_block(n, &q->who, a->cnames)) {
+		n->st.blocked++;
+		list_query(n, q, q->name, true);
+		answer_query(n, q, wire_blocked(q->req, n->d->cfg.dns.blocked_answer));
+		return true;
+	}
+	for (int i = 0; i < a->naddrs; i++)
+		namecache_put(n->names, q->scope, a->addrs[i].family, a->addrs[i].addr, q->name,
+			      a->cnames, a->addrs[i].ttl, now);
+	memcpy(n->tx, a->wire, a->len);
+	ldns_write_uint16(n->tx, ldns_pkt_id(q->req));
+	n->st.answered++;
+	list_query(n, q, q->name, false);
+	send_wire(n, q->tcp, q->conn, q->udp_fd, &q->peer, q->peerlen, n->tx, a->len);
+	return true;
 }
 
 static void on_resolved(void *arg, int err, struct ub_result *res)
@@ -205,26 +260,25 @@ static void on_resolved(void *arg, int err, struct ub_result *res)
 		answer_query(n, q, wire_reply_for(q->req, LDNS_RCODE_SERVFAIL));
 		goto out;
 	}
-	if (wire_chain(p, q->name, cnames, sizeof(cnames), NULL, NULL) > 0) {
-		/* a CNAME on the way can only block */
-		char chain[NAMECACHE_CNAMES_MAX], *save = NULL;
-		uint32_t rid;
-
-		snprintf(chain, sizeof(chain), "%s", cnames);
-		for (char *cn = strtok_r(chain, ",", &save); cn; cn = strtok_r(NULL, ",", &save)) {
-			if (dns_policy_name(n, &q->who, cn, true, &rid) < 0) {
-				ldns_pkt_free(p);
-				n->st.blocked++;
-				list_query(n, q, q->name, true);
-				answer_query(n, q, wire_blocked(q->req, n->d->cfg.dns.blocked_answer));
-				goto out;
-			}
-		}
+	if (wire_chain(p, q->name, cnames, sizeof(cnames), NULL, NULL) > 0 &&
+	    cnames_block(n, &q->who, cnames)) {
+		ldns_pkt_free(p);
+		n->st.blocked++;
+		list_query(n, q, q->name, true);
+		answer_query(n, q, wire_blocked(q->req, n->d->cfg.dns.blocked_answer));
+		goto out;
 	}
 	{
-		struct put_ctx pc = { .n = n, .q = q, .cnames = cnames, .now = now_ms() };
+		struct ans keep = { .cnames = cnames };
+		struct put_ctx pc = { .n = n, .q = q, .cnames = cnames, .now = now_ms(), .keep = &keep };
+		bool trunc;
 
 		wire_chain(p, q->name, cnames, sizeof(cnames), put_addr, &pc);
+		if (q->cache_key && ldns_pkt_get_rcode(p) != LDNS_RCODE_SERVFAIL &&
+		    wire_encode(p, 65535, &keep.wire, &keep.len, &trunc) == 0) {
+			anscache_put(n->ans, q->cache_key, &keep, wire_min_ttl(p), pc.now);
+			free(keep.wire);
+		}
 	}
 	n->st.answered++;
 	list_query(n, q, q->name, false);
@@ -256,6 +310,8 @@ static void who_asked(struct dns *n, const struct dns_addr *local, uint8_t proto
 
 	sa_to_addr(peer, &fam, addr, &port);
 	a = asker_get(n, fam, addr, port, proto);
+	n->st.askers_found += a != NULL;
+	n->st.askers_missed += a == NULL;
 	if (a) {
 		q->key = a->key;
 		q->who = a->owner;
@@ -364,15 +420,25 @@ static void handle(struct dns *n, const uint8_t *buf, size_t len, bool tcp, stru
 		query_free(n, q);
 		return;
 	}
-	if (!n->ub || n->nqueries > n->d->cfg.dns.max_queries) {
-		n->st.servfail++;
-		answer_query(n, q, wire_reply_for(req, LDNS_RCODE_SERVFAIL));
-		query_free(n, q);
-		return;
-	}
 	{
 		char *qname = ldns_rdf2str(ldns_rr_owner(qr));
 
+		if (qname && asprintf(&q->cache_key, "%u/%d%d%d%d/%s", ldns_rr_get_type(qr),
+				      ldns_pkt_edns(req), ldns_pkt_edns_do(req), ldns_pkt_cd(req),
+				      ldns_pkt_rd(req), qname) < 0)
+			q->cache_key = NULL;
+		if (q->cache_key && answer_from_cache(n, q)) {
+			free(qname);
+			query_free(n, q);
+			return;
+		}
+		if (!n->ub || n->nqueries > n->d->cfg.dns.max_queries) {
+			free(qname);
+			n->st.servfail++;
+			answer_query(n, q, wire_reply_for(req, LDNS_RCODE_SERVFAIL));
+			query_free(n, q);
+			return;
+		}
 		r = qname ? ub_resolve_async(n->ub, qname, ldns_rr_get_type(qr), LDNS_RR_CLASS_IN,
 					     q, on_resolved, &q->async_id) : UB_NOMEM;
 		free(qname);
@@ -596,10 +662,11 @@ int dns_start(struct pmd *d, char *err, size_t errlen)
 	if (getrandom(&n->seed, sizeof(n->seed), 0) != sizeof(n->seed))
 		n->seed = now_ms() ^ (uint64_t)getpid() << 32;
 	n->names = namecache_new(c->cache_entries);
+	n->ans = anscache_new();
 	blocklist_init(&n->bl, n->seed);
 	blocklist_init(&n->doh, n->seed);
 	d->dns = n;
-	if (!n->names) {
+	if (!n->names || !n->ans) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -683,6 +750,7 @@ void dns_stop(struct pmd *d)
 		close(n->tcp[i]);
 	}
 	namecache_free(n->names);
+	anscache_free(n->ans);
 	blocklist_free(&n->bl);
 	blocklist_free(&n->doh);
 	askers_free(n);
@@ -740,8 +808,12 @@ void dns_stats(struct pmd *d, struct buf *rec)
 	rec_u64(rec, "dns_truncated", n->st.truncated);
 	rec_u64(rec, "dns_bypass_blocked", n->st.bypass_blocked);
 	rec_u64(rec, "dns_in_flight", n->nqueries);
+	rec_u64(rec, "dns_askers_from_flows", n->st.askers_found);
+	rec_u64(rec, "dns_askers_from_sockets", n->st.askers_missed);
 	rec_u64(rec, "dns_tcp_conns", n->st.tcp_conns);
 	rec_u64(rec, "dns_tcp_refused", n->st.tcp_refused);
 	rec_u64(rec, "dns_names_cached", namecache_count(n->names));
+	rec_u64(rec, "dns_answers_cached", anscache_count(n->ans));
+	rec_u64(rec, "dns_answer_cache_hits", n->st.ans_hits);
 	rec_u64(rec, "dns_flows_named", n->st.cache_named);
 }

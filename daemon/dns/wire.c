@@ -300,3 +300,19 @@ int wire_chain(const ldns_pkt *ans, const char *name, char *cnames, size_t cnlen
 	}
 	return depth;
 }
+
+uint32_t wire_min_ttl(const ldns_pkt *p)
+{
+	const ldns_rr_list *secs[] = { ldns_pkt_answer(p), ldns_pkt_authority(p),
+				       ldns_pkt_additional(p) };
+	uint32_t ttl = UINT32_MAX;
+
+	for (size_t s = 0; s < 3; s++)
+		for (size_t i = 0; secs[s] && i < ldns_rr_list_rr_count(secs[s]); i++) {
+			uint32_t t = ldns_rr_ttl(ldns_rr_list_rr(secs[s], i));
+
+			if (t < ttl)
+				ttl = t;
+		}
+	return ttl == UINT32_MAX ? 0 : ttl;
+}
