@@ -27,7 +27,7 @@ PMD_LIB_SRCS := pmd.c config.c common/log.c common/util.c \
 	intercept/spawn.c intercept/packet.c intercept/reject.c intercept/ct.c \
 	decide/engine.c decide/rules.c attrib/attrib.c \
 	control/control.c control/ctlcmd.c control/proto.c \
-	dns/resolver.c dns/policy.c dns/upstream.c dns/wire.c dns/names.c \
+	dns/resolver.c dns/query.c dns/tcp.c dns/policy.c dns/upstream.c dns/wire.c dns/names.c \
 	dns/blocklist.c dns/namecache.c dns/dnsconf.c dns/dot.c dns/anscache.c
 PMD_LIB_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMD_LIB_SRCS:.c=.o))
 PMCTL_SRCS := pmctl/pmctl.c pmctl/client.c pmctl/output.c pmctl/status.c \

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <ldns/ldns.h>
+#include "control/proto.h"
 #include "decide/flow.h"
 #include "dns/anscache.h"
 #include "dns/blocklist.h"
@@ -45,7 +46,20 @@ struct doh_addr {
 	uint8_t addr[16];
 };
 
-struct tcp_conn;
+struct tcp_conn {
+	int fd;
+	struct dns_addr local;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	uint8_t *in;		/* a 2-byte length and up to 65535 bytes */
+	size_t inlen;
+	struct buf out;
+	size_t outoff;
+	int inflight;
+	uint64_t last_ms;
+	bool want_out;
+	struct tcp_conn *next;
+};
 
 /* One query waiting for libunbound. */
 struct query {
@@ -96,6 +110,24 @@ struct dns {
 	uint8_t rx[65536];
 	uint8_t tx[65536];
 };
+
+/* resolver.c */
+int listener_index(struct dns *n, int fd, bool tcp);
+
+/* query.c: one query from its bytes to its answer */
+void dns_handle(struct dns *n, const uint8_t *buf, size_t len, bool tcp, struct tcp_conn *c,
+		int udp_fd, const struct dns_addr *local, const struct sockaddr_storage *peer,
+		socklen_t peerlen);
+void queries_detach(struct dns *n, struct tcp_conn *c);	/* c is closing */
+void queries_free(struct dns *n);
+
+/* tcp.c */
+void tcp_on_accept(struct pmd *d, int fd, uint32_t events, void *arg);
+bool tcp_alive(const struct dns *n, const struct tcp_conn *c);
+/* Queues a message with its length; -1 when that closed c (overflow). */
+int tcp_send(struct dns *n, struct tcp_conn *c, const uint8_t *wire, size_t len);
+void tcp_close_all(struct dns *n);
+void tcp_expire(struct dns *n, uint64_t now_ms);
 
 /* policy.c */
 void asker_put(struct dns *n, const struct flow_info *fi);

@@ -8,7 +8,7 @@ PMF_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefine
 	-fno-sanitize-recover=all -I$(TOP)/include/uapi -I$(TOP)/daemon
 PMF_SECONDS ?= 20
 PMF_RULES_SRCS := decide/rules.c common/util.c control/proto.c dns/names.c
-PMF_DNS_SRCS := dns/resolver.c dns/policy.c dns/upstream.c dns/wire.c dns/names.c \
+PMF_DNS_SRCS := dns/resolver.c dns/query.c dns/tcp.c dns/policy.c dns/upstream.c dns/wire.c dns/names.c \
 	dns/blocklist.c dns/namecache.c dns/dnsconf.c dns/dot.c dns/anscache.c
 PMF_DNS_LIBS := $(shell pkg-config --libs ldns gnutls 2>/dev/null) -lunbound -lpthread
 PMF_CONTROL_SRCS := control/ctlcmd.c decide/engine.c decide/rules.c common/util.c \
