@@ -239,6 +239,23 @@ t_resolver() {
 			stop_daemon TERM
 		fi
 	fi
+
+	# Bounds: beyond them a query is refused (SERVFAIL, a closed
+	# connection), never answered by some other way
+	rs_conf "upstream = 10.77.0.3" "dns_max_queries = 2"
+	if start_daemon; then
+		out=$(inc python3 "$HERE/dnsbounds.py" queries 127.0.0.17 6)
+		case "$out" in
+		"servfail "[4-6]" other 0 "*) tap_pass "over dns_max_queries: SERVFAIL at once ($out)" ;;
+		*) tap_fail "over dns_max_queries: SERVFAIL at once" "$out" ;;
+		esac
+		out=$(inc python3 "$HERE/dnsbounds.py" tcp 127.0.0.17 140)
+		tap_is "over 128 TCP connections: the rest are closed, the first still served" \
+			"$out" "refused 12 answered 1"
+		stop_daemon TERM
+	else
+		tap_fail "daemon starts with dns_max_queries" "$(tail -5 "$WORK/pmd.log")"
+	fi
 	rm -rf "/etc/netns/$C"
 	rm -f "$CONF/portmasterd.conf" "$CONF/doh-endpoints.txt"
 }
