@@ -302,7 +302,8 @@ static void decide(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id,
 	if (e->mark == PM_MARK_ACCEPT_ALWAYS && is_stray_dns(d, &e->info))
 		e->mark = PM_MARK_REROUTE_DNS;
 	e->decided_ms = now;
-	if (permanent && d->cfg.remember_s && d->be && d->be->verdict_remember) {
+	if (permanent && d->cfg.remember_s && d->be && d->be->verdict_remember &&
+	    !dns_names_decide(d)) {
 		/* what a rule decides holds for flows like this one; a rule
 		 * that ends sooner bounds it */
 		uint64_t ms = (uint64_t)d->cfg.remember_s * 1000;

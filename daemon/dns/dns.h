@@ -54,5 +54,12 @@ void dns_name_flow(struct pmd *d, struct flow_info *fi);
  * matched the flow's name, or NULL).  Returns the rule that decides. */
 struct rule *dns_cname_rule(struct pmd *d, const struct flow_info *fi, struct rule *r,
 			    uint64_t now);
+/*
+ * Can a flow's name change its verdict?  Then no verdict may be carried
+ * to "flows like it" by address (module mode's remembered verdicts): the
+ * same program reaches one address under many names (CDNs), and a flow
+ * decided before its program resolved anything has no name at all.
+ */
+bool dns_names_decide(const struct pmd *d);
 
 #endif

@@ -215,6 +215,14 @@ struct rule *dns_cname_rule(struct pmd *d, const struct flow_info *fi, struct ru
 	return r;
 }
 
+bool dns_names_decide(const struct pmd *d)
+{
+	for (size_t i = 0; i < d->rules.n; i++)
+		if (d->rules.v[i]->match & RM_DOMAIN)
+			return true;
+	return false;
+}
+
 void dns_name_flow(struct pmd *d, struct flow_info *fi)
 {
 	struct dns *n = d->dns;
