@@ -2,6 +2,8 @@
 # make bench-dns: portmasterd's resolver against the same upstream queried
 # directly, in one run, with dnsperf from Debian, in network namespaces:
 #   upstream   dnsmasq in the server namespace, asked directly (the baseline)
+#   firewall   the same, with portmasterd's rules in place (reroute off):
+#              what the firewall alone costs every query
 #   cached     through portmasterd, the same 100 names over and over
 #   uncached   through portmasterd, every name new (each one forwarded)
 # Queries per second and the ratio of each to the upstream queried with
@@ -71,15 +73,24 @@ up_cached=$(perf 10.79.0.2 "$WORK/cached.txt")
 up_unique=$(perf 10.79.0.2 "$WORK/unique.txt")
 
 mkdir -p "$WORK/etc"
-printf 'upstream = 10.79.0.2\nmode = nfqueue\n' >"$WORK/etc/portmasterd.conf"
-inc "$BIN/portmasterd" --foreground --config "$WORK/etc" --socket "$WORK/ctl.sock" \
-	>"$WORK/pmd.log" 2>&1 &
-DAEMON=$!
-for _ in $(seq 1 100); do
-	PMCTL_SOCKET=$WORK/ctl.sock "$BIN/pmctl" status >/dev/null 2>&1 && break
-	sleep 0.05
-done
-PMCTL_SOCKET=$WORK/ctl.sock "$BIN/pmctl" status >/dev/null 2>&1 || die "portmasterd did not start: $(tail -3 "$WORK/pmd.log")"
+# daemon CONFIG-LINE...: portmasterd (fallback mode) with this configuration
+daemon() {
+	[ -n "$DAEMON" ] && kill "$DAEMON" && wait "$DAEMON" 2>/dev/null
+	printf '%s\n' "mode = nfqueue" "upstream = 10.79.0.2" "$@" >"$WORK/etc/portmasterd.conf"
+	inc "$BIN/portmasterd" --foreground --config "$WORK/etc" --socket "$WORK/ctl.sock" \
+		>"$WORK/pmd.log" 2>&1 &
+	DAEMON=$!
+	for _ in $(seq 1 100); do
+		PMCTL_SOCKET=$WORK/ctl.sock "$BIN/pmctl" status >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	die "portmasterd did not start: $(tail -3 "$WORK/pmd.log")"
+}
+# The upstream asked directly with the firewall in place (its rules and
+# conntrack on every packet, as for the resolver's), nothing rerouted.
+daemon "reroute_dns = no" "prevent_bypass = no"
+fw_cached=$(perf 10.79.0.2 "$WORK/cached.txt")
+daemon
 # warm the cache once
 inc dnsperf -s 127.0.0.17 -d "$WORK/cached.txt" -n 1 >/dev/null 2>&1
 pm_cached=$(perf 127.0.0.17 "$WORK/cached.txt")
@@ -89,6 +100,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 printf '\n| %-38s | %10s | %8s |\n' "queries/s (same run)" "q/s" "ratio"
 printf '|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..40})" "------------" "----------"
 printf '| %-38s | %10.0f | %8s |\n' "upstream (dnsmasq) directly, 100 names" "$up_cached" "1.00"
+printf '| %-38s | %10.0f | %8s |\n' "upstream directly, firewall on" "$fw_cached" "$(ratio "$fw_cached" "$up_cached")"
 printf '| %-38s | %10.0f | %8s |\n' "portmasterd, cached (100 names)" "$pm_cached" "$(ratio "$pm_cached" "$up_cached")"
 printf '| %-38s | %10.0f | %8s |\n' "upstream directly, every name new" "$up_unique" "1.00"
 printf '| %-38s | %10.0f | %8s |\n' "portmasterd, uncached (every name new)" "$pm_unique" "$(ratio "$pm_unique" "$up_unique")"

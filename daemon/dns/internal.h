@@ -23,6 +23,8 @@
 #define TCP_MAX_INFLIGHT 64
 #define DOH_MAX_ADDRS 1024
 #define CNAME_CHAIN_MAX 16
+#define UDP_BATCH 32		/* datagrams read, and answers sent, per syscall */
+#define UDP_BATCH_MSG 1232	/* answers up to this size wait for the batch */
 
 struct pmd;
 struct dot;
@@ -109,6 +111,15 @@ struct dns {
 	struct dns_stats st;
 	uint8_t rx[65536];
 	uint8_t tx[65536];
+	/* the answers of one burst of UDP queries, sent with one sendmmsg */
+	struct udp_batch {
+		int fd, n;
+		bool open;
+		struct sockaddr_storage peer[UDP_BATCH];
+		socklen_t peerlen[UDP_BATCH];
+		size_t len[UDP_BATCH];
+		uint8_t msg[UDP_BATCH][UDP_BATCH_MSG];
+	} batch;
 };
 
 /* resolver.c */
@@ -120,6 +131,8 @@ void dns_handle(struct dns *n, const uint8_t *buf, size_t len, bool tcp, struct 
 		socklen_t peerlen);
 void queries_detach(struct dns *n, struct tcp_conn *c);	/* c is closing */
 void queries_free(struct dns *n);
+/* Sends the answers queued while a burst of UDP queries was read. */
+void udp_batch_flush(struct dns *n);
 
 /* tcp.c */
 void tcp_on_accept(struct pmd *d, int fd, uint32_t events, void *arg);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unbound.h>
 #include "attrib/attrib.h"
 #include "common/util.h"
@@ -48,7 +49,17 @@ static void send_wire(struct dns *n, bool tcp, struct tcp_conn *c, int udp_fd,
 		      const struct sockaddr_storage *peer, socklen_t peerlen,
 		      const uint8_t *wire, size_t len)
 {
-	if (!tcp) {
+	struct udp_batch *b = &n->batch;
+
+	if (!tcp && b->open && b->fd == udp_fd && len <= UDP_BATCH_MSG) {
+		/* answered within the burst that brought the query */
+		memcpy(b->msg[b->n], wire, len);
+		b->len[b->n] = len;
+		memcpy(&b->peer[b->n], peer, peerlen);
+		b->peerlen[b->n] = peerlen;
+		if (++b->n == UDP_BATCH)
+			udp_batch_flush(n);
+	} else if (!tcp) {
 		if (sendto(udp_fd, wire, len, MSG_DONTWAIT, (const struct sockaddr *)peer, peerlen) < 0)
 			n->st.dropped++;
 	} else if (c) {
@@ -381,4 +392,31 @@ void queries_free(struct dns *n)
 {
 	while (n->queries)
 		query_free(n, n->queries);
+}
+
+void udp_batch_flush(struct dns *n)
+{
+	struct udp_batch *b = &n->batch;
+	struct mmsghdr mm[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	int sent = 0;
+
+	for (int i = 0; i < b->n; i++) {
+		iov[i] = (struct iovec){ .iov_base = b->msg[i], .iov_len = b->len[i] };
+		mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &b->peer[i],
+						       .msg_namelen = b->peerlen[i],
+						       .msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
+	while (sent < b->n) {
+		int r = sendmmsg(b->fd, mm + sent, (unsigned int)(b->n - sent), MSG_DONTWAIT);
+
+		if (r <= 0) {
+			/* a full socket buffer: these answers are lost, as a
+			 * datagram may be; the clients ask again */
+			n->st.dropped += (uint64_t)(b->n - sent);
+			break;
+		}
+		sent += r;
+	}
+	b->n = 0;
 }
