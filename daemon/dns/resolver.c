@@ -93,7 +93,7 @@ static int open_listener(const struct dns_addr *a, int type, char *err, size_t e
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd, one = 1, rcv = 4 << 20;
+	int fd, one = 1, rcv = 4 << 20, e;
 	char s[INET6_ADDRSTRLEN];
 
 	memset(&ss, 0, sizeof(ss));
@@ -115,7 +115,9 @@ static int open_listener(const struct dns_addr *a, int type, char *err, size_t e
 	fd = socket(a->family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* TCP only: on UDP it would let another resolver share the port */
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (a->family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (type == SOCK_DGRAM)
@@ -124,14 +126,15 @@ static int open_listener(const struct dns_addr *a, int type, char *err, size_t e
 		goto fail;
 	return fd;
 fail:
+	e = errno;
 	inet_ntop(a->family, a->addr, s, sizeof(s));
 	snprintf(err, errlen, "resolver: cannot listen on %s%s%s:%u/%s: %s%s",
 		 a->family == AF_INET6 ? "[" : "", s, a->family == AF_INET6 ? "]" : "", a->port,
-		 type == SOCK_DGRAM ? "udp" : "tcp", strerror(errno),
-		 errno == EADDRINUSE ? " (another resolver there? set resolver = ... or none)" : "");
+		 type == SOCK_DGRAM ? "udp" : "tcp", strerror(e),
+		 e == EADDRINUSE ? " (another resolver there? set resolver = ... or none)" : "");
 	if (fd >= 0)
 		close(fd);
-	return -errno;
+	return -e;
 }
 
 int dns_start(struct pmd *d, char *err, size_t errlen)

@@ -256,6 +256,24 @@ t_resolver() {
 	else
 		tap_fail "daemon starts with dns_max_queries" "$(tail -5 "$WORK/pmd.log")"
 	fi
+
+	# Its address taken: it says so and does not start half a firewall
+	# (domain block rules would match nothing)
+	inc socat UDP4-RECVFROM:53,bind=127.0.0.17,fork EXEC:cat >/dev/null 2>&1 &
+	local holder=$!
+	wait_port "$C" udp 53
+	rs_conf "upstream = 10.77.0.2"
+	if start_daemon; then
+		tap_fail "with 127.0.0.17:53 taken, portmasterd refuses to start"
+		stop_daemon TERM
+	else
+		grep -q "cannot listen on 127.0.0.17:53/udp: Address already in use" "$WORK/pmd.log" &&
+			tap_pass "with 127.0.0.17:53 taken, portmasterd refuses to start and says why" ||
+			tap_fail "with 127.0.0.17:53 taken, portmasterd refuses to start and says why" \
+				"$(tail -3 "$WORK/pmd.log")"
+	fi
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
 	rm -rf "/etc/netns/$C"
 	rm -f "$CONF/portmasterd.conf" "$CONF/doh-endpoints.txt"
 }
