@@ -21,6 +21,7 @@
 #include "common/util.h"
 #include "daemon.h"
 #include "dns/dns.h"
+#include "intercept/backend.h"
 #include "dns/internal.h"
 
 #define CANARY "use-application-dns.net"
@@ -99,6 +100,12 @@ static bool is_doh_addr(const struct dns *n, const struct flow_key *k)
 	return false;
 }
 
+/* Does mark 1799 send a flow to the resolver here? */
+static bool can_reroute(const struct pmd *d)
+{
+	return d->be != &kmod_backend || d->kmod_reroutes_dns;
+}
+
 bool dns_flow_verdict(struct pmd *d, const struct flow_info *fi, uint32_t *mark)
 {
 	const struct dns_config *c = &d->cfg.dns;
@@ -121,14 +128,20 @@ bool dns_flow_verdict(struct pmd *d, const struct flow_info *fi, uint32_t *mark)
 		return true;
 	}
 	if (dport == 53) {
-		if (d->cfg.reroute_dns) {
+		if (d->cfg.reroute_dns && can_reroute(d)) {
 			asker_put(n, fi);
 			*mark = PM_MARK_REROUTE_DNS;
 			return true;
 		}
+		/* DNS that cannot reach the resolver must not reach another */
 		if (c->prevent_bypass) {
 			n->st.bypass_blocked++;
 			*mark = PM_MARK_BLOCK_ALWAYS;
+			return true;
+		}
+		if (d->cfg.reroute_dns) {
+			/* marked, for a NAT rule of the user's own */
+			*mark = PM_MARK_REROUTE_DNS;
 			return true;
 		}
 		return false;

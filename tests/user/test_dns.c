@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <linux/portmaster.h>
 #include <netinet/in.h>
+#include <unistd.h>
 #include "config.h"
 #include "daemon.h"
 #include "dns/blocklist.h"
@@ -347,6 +348,90 @@ static void test_domain_rules(void **state)
 	ruleset_clear(&d.rules);
 }
 
+static struct flow_info out_flow(const char *dst, uint16_t dport, uint8_t proto)
+{
+	struct flow_info f;
+
+	memset(&f, 0, sizeof(f));
+	f.key.family = AF_INET;
+	f.key.proto = proto;
+	inet_pton(AF_INET, "10.0.0.1", f.key.laddr);
+	inet_pton(AF_INET, dst, f.key.raddr);
+	f.key.lport = 40000;
+	f.key.rport = dport;
+	f.has_ports = true;
+	f.dir = PM_DIR_OUT;
+	f.owner.pid = 4242;
+	return f;
+}
+
+static const struct backend_ops fallback_like = { .name = "nfqueue" };
+
+static void test_dns_flows(void **state)
+{
+	static struct pmd d;
+	struct dns *n = calloc(1, sizeof(*n));
+	struct flow_info f;
+	uint32_t mark = 0;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	config_defaults(&d.cfg);
+	config_finish(&d.cfg);
+	d.dns = n;
+	d.be = &fallback_like;
+	n->d = &d;
+	blocklist_init(&n->bl, 1);
+	blocklist_init(&n->doh, 1);
+	inet_pton(AF_INET, "192.0.2.53", n->doh_addrs[0].addr);
+	n->doh_addrs[0].family = AF_INET;
+	n->ndoh_addrs = 1;
+
+	/* our own upstream queries: accepted before any rule */
+	f = out_flow("192.0.2.1", 53, IPPROTO_UDP);
+	f.owner.pid = getpid();
+	assert_true(dns_flow_verdict(&d, &f, &mark));
+	assert_int_equal(mark, PM_MARK_ACCEPT_ALWAYS);
+	/* a query to the resolver: accepted, and its sender remembered */
+	f = out_flow("127.0.0.17", 53, IPPROTO_UDP);
+	assert_true(dns_flow_verdict(&d, &f, &mark));
+	assert_int_equal(mark, PM_MARK_ACCEPT_ALWAYS);
+	assert_non_null(asker_get(n, AF_INET, f.key.laddr, 40000, IPPROTO_UDP));
+	assert_int_equal(asker_get(n, AF_INET, f.key.laddr, 40000, IPPROTO_UDP)->owner.pid, 4242);
+	assert_null(asker_get(n, AF_INET, f.key.laddr, 40001, IPPROTO_UDP));
+	/* stray DNS, UDP and TCP: rerouted */
+	f = out_flow("192.0.2.1", 53, IPPROTO_TCP);
+	assert_true(dns_flow_verdict(&d, &f, &mark));
+	assert_int_equal(mark, PM_MARK_REROUTE_DNS);
+	/* module mode, before the module DNATs 1799: blocked, not let through */
+	d.be = &kmod_backend;
+	assert_true(dns_flow_verdict(&d, &f, &mark));
+	assert_int_equal(mark, PM_MARK_BLOCK_ALWAYS);
+	d.kmod_reroutes_dns = true;
+	assert_true(dns_flow_verdict(&d, &f, &mark));
+	assert_int_equal(mark, PM_MARK_REROUTE_DNS);
+	d.be = &fallback_like;
+	/* the ways around it */
+	f = out_flow("192.0.2.1", 853, IPPROTO_TCP);
+	assert_true(dns_flow_verdict(&d, &f, &mark));
+	assert_int_equal(mark, PM_MARK_BLOCK_ALWAYS);
+	f = out_flow("192.0.2.53", 443, IPPROTO_TCP);
+	assert_true(dns_flow_verdict(&d, &f, &mark));
+	assert_int_equal(mark, PM_MARK_BLOCK_ALWAYS);
+	f = out_flow("192.0.2.54", 443, IPPROTO_TCP);
+	assert_false(dns_flow_verdict(&d, &f, &mark));	/* the rules' */
+	/* without prevent_bypass, 853 and DoH are the rules' */
+	d.cfg.dns.prevent_bypass = false;
+	f = out_flow("192.0.2.53", 443, IPPROTO_TCP);
+	assert_false(dns_flow_verdict(&d, &f, &mark));
+	/* and inbound flows never the resolver's */
+	f = out_flow("192.0.2.1", 53, IPPROTO_UDP);
+	f.dir = PM_DIR_IN;
+	assert_false(dns_flow_verdict(&d, &f, &mark));
+	askers_free(n);
+	free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_wire),
 		cmocka_unit_test(test_domain_rules),
+		cmocka_unit_test(test_dns_flows),
 	};
 
 	return RUN("dns", tests);
