@@ -49,6 +49,7 @@ flow_of() {
 	pmctl -j list | python3 -c '
 import json, sys
 m = [f for f in json.load(sys.stdin) if f["dport"] == int(sys.argv[1]) and f["proto"] == sys.argv[2]]
+m.sort(key=lambda f: f["id"])	# the newest flow, not the one that spoke last
 print(" ".join(str(m[-1][k]) for k in sys.argv[3:]) if m else "none")' "$@"
 }
 
