@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "dns/dns.h"
 
 #ifndef PM_VERSION
 #define PM_VERSION "unknown"
@@ -162,6 +163,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	config_finish(&d.cfg);
 	d.next_rule_id = 1;
 	if (ruleset_load(&d.rules, d.rules_path, &d.next_rule_id, err, sizeof(err)) < 0) {
 		/* With no good rules at all we refuse rather than guess. */
@@ -219,10 +221,16 @@ int main(int argc, char **argv)
 		d.be == &kmod_backend ? "kernel module" : "fallback: iptables + NFQUEUE",
 		d.cfg.mode == MODE_AUTO ? ", chosen automatically" : "",
 		action_name(d.def), d.rules.n, d.rules_path);
+	/* The resolver listens before any stray DNS can be sent to it. */
+	if (dns_start(&d, err, sizeof(err)) < 0) {
+		pm_err("%s", err);
+		d.be = NULL;
+		goto out_ctl;
+	}
 	if (d.be->start(&d, err, sizeof(err)) < 0) {
 		pm_err("%s mode: %s", d.be->name, err);
 		d.be = NULL;
-		goto out_ctl;
+		goto out_dns;
 	}
 	pm_info("control socket %s; try: pmctl status", d.cfg.socket_path);
 	tell_parent(&ready_fd, 0);
@@ -256,8 +264,10 @@ int main(int argc, char **argv)
 			} else if (fd == tfd) {
 				uint64_t exp;
 
-				if (read(tfd, &exp, sizeof(exp)) > 0)
+				if (read(tfd, &exp, sizeof(exp)) > 0) {
 					engine_tick(&d);
+					dns_tick(&d, now_ms());
+				}
 			} else {
 				pmd_dispatch(&d, fd, ev[i].events);
 			}
@@ -265,6 +275,8 @@ int main(int argc, char **argv)
 	}
 	d.be->stop(&d);
 	d.be = NULL;
+out_dns:
+	dns_stop(&d);
 out_ctl:
 	control_close(&d);
 out:

@@ -27,6 +27,7 @@ fi
 . "$HERE/t_prompt.sh"
 . "$HERE/t_crash.sh"
 . "$HERE/t_dns.sh"
+. "$HERE/t_resolver.sh"
 
 t_rules
 t_traffic
@@ -34,6 +35,7 @@ t_control
 t_prompt
 t_crash
 t_dns
+t_resolver
 
 if [ "$TAP_FAILED" != 0 ]; then
 	tap_diag "daemon log:"
