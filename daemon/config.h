@@ -29,6 +29,10 @@ struct config {
 	uint32_t max_pending;
 	bool reroute_dns;
 	struct endpoint nameserver, nameserver6, tunnel, tunnel6;
+	char history_path[PATH_MAX];	/* "": no history */
+	uint32_t history_days;
+	uint64_t history_max_bytes;
+	struct endpoint ui;		/* loopback address and port; !set: off */
 };
 
 void config_defaults(struct config *c);

@@ -11,6 +11,10 @@
 
 struct attrib;
 struct control;
+struct events;
+struct history;
+struct ctacct;
+struct ui;
 struct watch;
 
 struct stats {
@@ -36,6 +40,10 @@ struct pmd {
 	struct stats st;
 	struct attrib *attrib;
 	struct control *ctl;	/* the control socket, while open */
+	struct events *events;	/* the event bus; NULL: nobody listens */
+	struct history *hist;	/* NULL: history off or failed to start */
+	struct ctacct *ctacct;	/* conntrack totals for the history */
+	struct ui *ui;		/* the web UI's process, while it runs */
 	uint64_t started_ms;
 	int epfd;
 	struct watch *watches;	/* indexed by fd; see pmd_watch() */

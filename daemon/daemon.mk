@@ -10,7 +10,7 @@
 PM_CC ?= gcc
 PM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE \
 	-I$(TOP)/include/uapi -I$(TOP)/daemon -DPM_VERSION='"$(PM_VERSION)"'
-PM_PKGS := libnl-3.0 libnl-genl-3.0 libnetfilter_queue libmnl
+PM_PKGS := libnl-3.0 libnl-genl-3.0 libnetfilter_queue libmnl sqlite3
 PM_PKG_CFLAGS = $(shell pkg-config --cflags $(PM_PKGS) 2>/dev/null)
 PM_PKG_LIBS = $(shell pkg-config --libs $(PM_PKGS) 2>/dev/null)
 
@@ -23,10 +23,12 @@ PMD_LIB_SRCS := pmd.c config.c common/log.c common/util.c \
 	intercept/kmod.c intercept/kmod_msg.c intercept/nfq.c intercept/iptables.c \
 	intercept/spawn.c intercept/packet.c intercept/reject.c intercept/ct.c \
 	decide/engine.c decide/rules.c attrib/attrib.c \
-	control/control.c control/ctlcmd.c control/proto.c
+	control/control.c control/ctlcmd.c control/proto.c control/ctl_views.c \
+	events/events.c history/store.c history/history.c history/ctacct.c
 PMD_LIB_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMD_LIB_SRCS:.c=.o))
 PMCTL_SRCS := pmctl/pmctl.c pmctl/client.c pmctl/output.c pmctl/status.c \
-	pmctl/list.c pmctl/verdict.c pmctl/rule.c pmctl/default.c
+	pmctl/list.c pmctl/verdict.c pmctl/rule.c pmctl/default.c pmctl/history.c \
+	pmctl/monitor.c
 PMCTL_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMCTL_SRCS:.c=.o)) \
 	$(PMD_OBJDIR)/control/proto.o $(PMD_OBJDIR)/common/util.o
 # Every header of every part (pmctl/ included): an edit rebuilds all.
@@ -49,7 +51,7 @@ $(PMD_OBJDIR)/%.o: $(TOP)/daemon/%.c $(PMD_HDRS) $(VERSION_STAMP)
 $(PMD_BIN)/portmasterd: $(PMD_OBJDIR)/main.o $(PMD_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $(subst $(TOP)/,,$@)"
-	@$(PM_CC) -o $@ $^ $(PM_PKG_LIBS)
+	@$(PM_CC) -o $@ $^ $(PM_PKG_LIBS) -lpthread
 
 $(PMD_BIN)/pmctl: $(PMCTL_OBJS) $(PMD_OBJDIR)/pmctl/main.o
 	@mkdir -p $(dir $@)

@@ -32,7 +32,7 @@ const char *rec_get(const struct record *r, const char *key)
 	return NULL;
 }
 
-static int connect_daemon(struct pmctl *p)
+int connect_daemon(struct pmctl *p)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd;

@@ -30,7 +30,7 @@ static bool is_number(const char *s)
 	return true;
 }
 
-static void json_record(FILE *f, const struct record *r)
+void json_record(FILE *f, const struct record *r)
 {
 	fputc('{', f);
 	for (int i = 0; i < r->n; i++) {

@@ -26,6 +26,10 @@ static const struct pmctl_cmd commands[] = {
 	  "       pmctl [-j|-t] rule list\n"
 	  "       pmctl rule del ID" },
 	{ "default", cmd_default, "default allow|block|drop|ask" },
+	{ "history", cmd_history,
+	  "history [--exe PATH] [--domain DOMAIN] [--since DURATION] [--verdict VERDICT]\n"
+	  "                 [--flows|--dns] [--limit N]" },
+	{ "monitor", cmd_monitor, "monitor [--events flow,prompt,answer,end,dns]" },
 	{ "help", cmd_help, "help" },
 };
 

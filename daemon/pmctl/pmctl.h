@@ -55,6 +55,11 @@ void print_records(struct pmctl *p, const struct reply *r, const char *const *co
 void print_kv(struct pmctl *p, const struct record *r);
 void print_empty_ok(struct pmctl *p);
 
+/* A connected socket to the daemon, or -1 with a message printed. */
+int connect_daemon(struct pmctl *p);
+/* One record as a JSON object, as -j prints it. */
+void json_record(FILE *f, const struct record *r);
+
 /* Request building: "cmd key=value..." with values percent-encoded. */
 void req_arg(struct buf *b, const char *key, const char *val);
 
@@ -70,6 +75,8 @@ int cmd_pending(struct pmctl *p, int argc, char **argv);
 int cmd_verdict(struct pmctl *p, int argc, char **argv);
 int cmd_rule(struct pmctl *p, int argc, char **argv);
 int cmd_default(struct pmctl *p, int argc, char **argv);
+int cmd_history(struct pmctl *p, int argc, char **argv);
+int cmd_monitor(struct pmctl *p, int argc, char **argv);
 
 int usage_error(struct pmctl *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

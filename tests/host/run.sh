@@ -27,13 +27,12 @@ fi
 . "$HERE/t_prompt.sh"
 . "$HERE/t_crash.sh"
 . "$HERE/t_dns.sh"
+. "$HERE/t_history.sh"
 
-t_rules
-t_traffic
-t_control
-t_prompt
-t_crash
-t_dns
+# HOST_TESTS="t_history ..." runs only those (while working on one).
+for t in ${HOST_TESTS:-t_rules t_traffic t_control t_prompt t_crash t_dns t_history}; do
+	"$t"
+done
 
 if [ "$TAP_FAILED" != 0 ]; then
 	tap_diag "daemon log:"

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Conntrack's accounting for the history: turns on nf_conntrack_acct in
+ * the daemon's network namespace and listens for conntrack's destroy
+ * events, which carry the totals (bytes and packets each way) of every
+ * connection as it is forgotten.  The same in both modes.
+ */
+#ifndef PM_CTACCT_H
+#define PM_CTACCT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "control/proto.h"
+
+struct pmd;
+struct ctacct;
+
+struct ctacct *ctacct_start(struct pmd *d, const char *proc_root, char *err, size_t errlen);
+void ctacct_stop(struct pmd *d, struct ctacct *c);
+void ctacct_stats(struct ctacct *c, struct buf *rec);
+
+/* One destroy event, parsed (for the tests). */
+struct ct_end;
+int ctacct_parse(const void *nlmsg, size_t len, struct ct_end *e);
+
+#endif
