@@ -8,7 +8,8 @@ PMF_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefine
 PMF_SECONDS ?= 20
 PMF_RULES_SRCS := decide/rules.c common/util.c control/proto.c
 PMF_CONTROL_SRCS := control/ctlcmd.c decide/engine.c decide/rules.c common/util.c \
-	control/proto.c control/ctl_views.c config.c common/log.c pmd.c attrib/attrib.c \
+	control/proto.c control/ctl_views.c control/control.c config.c common/log.c pmd.c \
+	attrib/attrib.c \
 	events/events.c history/store.c history/history.c history/ctacct.c
 
 $(PMF_DIR)/fuzz_rules: $(TOP)/tests/fuzz/fuzz_rules.c $(addprefix $(TOP)/daemon/,$(PMF_RULES_SRCS)) $(PMD_HDRS)
