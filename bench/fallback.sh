@@ -4,6 +4,7 @@
 #   none         no firewall
 #   portmasterd  the fallback with real rules (one matches on an executable,
 #                so every flow is attributed before its verdict), default allow
+#   pmd+history  the same with the history on (SQLite, conntrack totals)
 #   trivial      the seed's rules + a C program that marks everything 1710
 #   opensnitchd  Debian's opensnitch 1.5.8, default action allow, /proc monitor
 # and the ratio of each to no firewall.  Run as root: make bench-fallback
@@ -98,19 +99,30 @@ echo "bench: $SECS s per run, median of $ROUNDS, $INFLIGHT connects in flight, $
 fresh_ns
 measure none
 
-# portmasterd, real rules, default allow
+# portmasterd, real rules, default allow; without and with the history
+# (written in batches by its own thread, conntrack accounting on).
 mkdir -p "$WORK/etc"
 cp "$HERE/rules.conf" "$WORK/etc/rules.conf"
-fresh_ns
-inc "$BIN/portmasterd" --foreground --config "$WORK/etc" --socket "$WORK/pm.sock" \
-	>"$WORK/pmd.log" 2>&1 & PMD=$!
-for _ in $(seq 50); do [ -S "$WORK/pm.sock" ] && break; sleep 0.1; done
-[ -S "$WORK/pm.sock" ] || { cat "$WORK/pmd.log"; die "portmasterd did not start"; }
-measure portmasterd
-"$BIN/pmctl" -s "$WORK/pm.sock" -t status | awk -F'\t' '
-	$1 == "packets" || $1 == "attrib_ok" || $1 == "attrib_fail" || $1 == "attrib_avg_ns" ||
-	$1 == "overruns" { printf "    %s=%s", $1, $2 } END { print "" }'
-kill "$PMD"; wait "$PMD" 2>/dev/null
+run_pmd() { # name [portmasterd args...]
+	local name=$1
+	shift
+	fresh_ns
+	rm -f "$WORK/pm.sock"
+	inc "$BIN/portmasterd" --foreground --config "$WORK/etc" --socket "$WORK/pm.sock" \
+		--ui off "$@" >"$WORK/pmd.log" 2>&1 & PMD=$!
+	for _ in $(seq 50); do [ -S "$WORK/pm.sock" ] && break; sleep 0.1; done
+	[ -S "$WORK/pm.sock" ] || { cat "$WORK/pmd.log"; die "portmasterd did not start"; }
+	measure "$name"
+	"$BIN/pmctl" -s "$WORK/pm.sock" -t status | awk -F'\t' '
+		$1 == "packets" || $1 == "attrib_ok" || $1 == "attrib_fail" || $1 == "attrib_avg_ns" ||
+		$1 == "overruns" || $1 == "history_written" || $1 == "history_lost" ||
+		$1 == "history_bytes" || $1 == "ct_ends" { printf "    %s=%s", $1, $2 } END { print "" }'
+	kill "$PMD"; wait "$PMD" 2>/dev/null
+}
+run_pmd portmasterd --history off
+run_pmd pmd+history --history "$WORK/history.db"
+[ -f "$WORK/history.db" ] &&
+	echo "    history: $(sqlite3 "$WORK/history.db" 'SELECT count(*) FROM flows') flows in $(stat -c %s "$WORK/history.db") bytes (+WAL $(stat -c %s "$WORK/history.db-wal" 2>/dev/null || echo 0))"
 
 # The seed's rules from portmasterd itself: SIGKILL leaves them in place.
 fresh_ns
@@ -143,9 +155,13 @@ fi
 echo
 echo "ratios to no firewall (same run):"
 printf '  %-12s %10s %10s\n' "" "conn/s" "bulk"
-for k in portmasterd trivial opensnitchd; do
+for k in portmasterd pmd+history trivial opensnitchd; do
 	[ -n "${CONN[$k]:-}" ] || continue
 	printf '  %-12s %10.2f %10.2f\n' "$k" \
 		"$(echo "${CONN[$k]} / ${CONN[none]}" | bc -l)" \
 		"$(echo "${BULK[$k]} / ${BULK[none]}" | bc -l)"
 done
+echo
+printf 'history on / off (same run): conn/s %.3f, bulk %.3f\n' \
+	"$(echo "${CONN[pmd+history]} / ${CONN[portmasterd]}" | bc -l)" \
+	"$(echo "${BULK[pmd+history]} / ${BULK[portmasterd]}" | bc -l)"

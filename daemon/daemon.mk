@@ -6,6 +6,7 @@
 #   make check-fuzz   libFuzzer harnesses, a short run each (tests/fuzz)
 #   make run          start portmasterd in the foreground, best mode here
 #   make bench-fallback  conn/s and throughput vs no firewall and opensnitchd
+#   make bench-history   bytes per flow, one program's queries in a month of flows
 
 PM_CC ?= gcc
 PM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE \
@@ -35,7 +36,7 @@ PMCTL_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMCTL_SRCS:.c=.o)) \
 PMD_HDRS := $(wildcard $(TOP)/daemon/*.h $(TOP)/daemon/*/*.h) \
 	$(TOP)/include/uapi/linux/portmaster.h
 
-.PHONY: daemon daemon-bins check-user check-host check-fuzz run bench-fallback
+.PHONY: daemon daemon-bins check-user check-host check-fuzz run bench-fallback bench-history
 
 daemon: deps
 	@$(MAKE) --no-print-directory daemon-bins
@@ -69,3 +70,13 @@ run: daemon
 
 bench-fallback: daemon
 	@$(TOP)/bench/fallback.sh $(BENCH_SECONDS) $(BENCH_ROUNDS)
+
+$(PMD_BIN)/history_bench: $(TOP)/bench/history_bench.c $(PMD_OBJDIR)/history/store.o \
+		$(PMD_OBJDIR)/common/util.o $(PMD_OBJDIR)/control/proto.o $(PMD_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      bench/history_bench"
+	@$(PM_CC) $(PM_CFLAGS) -o $@ $(filter %.c %.o,$^) -lsqlite3
+
+bench-history: deps
+	@$(MAKE) --no-print-directory $(PMD_BIN)/history_bench
+	@$(TOP)/bench/history.sh $(BENCH_HISTORY)

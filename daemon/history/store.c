@@ -15,6 +15,14 @@
 
 #define FLOW_SLOTS (1u << 17)	/* the daemon's flow id -> row, direct-mapped */
 #define PROG_SLOTS 1024		/* executable -> program id cache */
+#define HOUR_MS 3600000ull
+#define ROLL_MAX 256
+
+/* A batch's additions to the hourly table, summed before they are written. */
+struct roll {
+	int64_t prog, hour;
+	int64_t flows, blocked, bytes_out, bytes_in;
+};
 
 struct flow_slot {
 	uint64_t flow_id;
@@ -28,7 +36,9 @@ struct prog_slot {
 
 struct hstore {
 	sqlite3 *db;
-	sqlite3_stmt *ins_flow, *end_flow, *ins_dns, *ins_prog, *get_prog;
+	sqlite3_stmt *ins_flow, *end_flow, *ins_dns, *ins_prog, *get_prog, *add_hour;
+	struct roll roll[ROLL_MAX];
+	int nroll;
 	struct flow_slot *flows;
 	struct prog_slot prog[PROG_SLOTS];
 };
@@ -49,7 +59,14 @@ static const char schema[] =
 	" uid INTEGER, unit TEXT, qname TEXT, qtype INTEGER, rcode INTEGER, answers TEXT,"
 	" verdict TEXT, rule INTEGER);"
 	"CREATE INDEX IF NOT EXISTS dns_prog ON dns (prog, time);"
-	"CREATE INDEX IF NOT EXISTS dns_time ON dns (time);";
+	"CREATE INDEX IF NOT EXISTS dns_time ON dns (time);"
+	/* Per program and hour, kept as flows are written: a month's chart
+	 * reads 720 rows a program, not every flow. */
+	"CREATE TABLE IF NOT EXISTS hourly ("
+	" prog INTEGER NOT NULL, hour INTEGER NOT NULL, flows INTEGER NOT NULL DEFAULT 0,"
+	" blocked INTEGER NOT NULL DEFAULT 0, bytes_out INTEGER NOT NULL DEFAULT 0,"
+	" bytes_in INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (prog, hour)) WITHOUT ROWID;";
+
 
 void hrow_from_event(struct hrow *r, const struct pm_event *ev)
 {
@@ -135,6 +152,13 @@ int hstore_open(struct hstore **sp, const char *path, bool readonly, char *err, 
 		if (rc == SQLITE_OK)
 			rc = sqlite3_prepare_v2(s->db, "SELECT id FROM programs WHERE exe = ?1", -1,
 						&s->get_prog, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_prepare_v2(s->db,
+				"INSERT INTO hourly VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (prog, hour)"
+				" DO UPDATE SET flows = flows + excluded.flows,"
+				" blocked = blocked + excluded.blocked,"
+				" bytes_out = bytes_out + excluded.bytes_out,"
+				" bytes_in = bytes_in + excluded.bytes_in", -1, &s->add_hour, NULL);
 		if (rc != SQLITE_OK) {
 			rc = fail(s, rc, path, err, errlen);
 			hstore_close(s);
@@ -160,6 +184,7 @@ void hstore_close(struct hstore *s)
 	sqlite3_finalize(s->ins_dns);
 	sqlite3_finalize(s->ins_prog);
 	sqlite3_finalize(s->get_prog);
+	sqlite3_finalize(s->add_hour);
 	sqlite3_close_v2(s->db);
 	for (int i = 0; i < PROG_SLOTS; i++)
 		free(s->prog[i].exe);
@@ -208,6 +233,57 @@ static int prog_id(struct hstore *s, const char *exe, int64_t *id)
 	slot->exe = strdup(exe);
 	slot->id = slot->exe ? *id : 0;
 	return SQLITE_OK;
+}
+
+static int roll_flush(struct hstore *s)
+{
+	sqlite3_stmt *st = s->add_hour;
+	int rc = SQLITE_DONE;
+
+	for (int i = 0; i < s->nroll && rc == SQLITE_DONE; i++) {
+		const struct roll *r = &s->roll[i];
+
+		sqlite3_bind_int64(st, 1, r->prog);
+		sqlite3_bind_int64(st, 2, r->hour);
+		sqlite3_bind_int64(st, 3, r->flows);
+		sqlite3_bind_int64(st, 4, r->blocked);
+		sqlite3_bind_int64(st, 5, r->bytes_out);
+		sqlite3_bind_int64(st, 6, r->bytes_in);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+	s->nroll = 0;
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int roll_add(struct hstore *s, int64_t prog, uint64_t t_ms, int64_t flows, int64_t blocked,
+		    int64_t bytes_out, int64_t bytes_in)
+{
+	int64_t hour = (int64_t)(t_ms / HOUR_MS);
+	struct roll *r = NULL;
+	int rc;
+
+	for (int i = s->nroll - 1; i >= 0; i--)
+		if (s->roll[i].prog == prog && s->roll[i].hour == hour) {
+			r = &s->roll[i];
+			break;
+		}
+	if (!r) {
+		if (s->nroll == ROLL_MAX && (rc = roll_flush(s)) != SQLITE_OK)
+			return rc;
+		r = &s->roll[s->nroll++];
+		*r = (struct roll){ .prog = prog, .hour = hour };
+	}
+	r->flows += flows;
+	r->blocked += blocked;
+	r->bytes_out += bytes_out;
+	r->bytes_in += bytes_in;
+	return SQLITE_OK;
+}
+
+static bool is_allowed(const char *verdict)
+{
+	return verdict && (!strcmp(verdict, "allow") || !strncmp(verdict, "reroute", 7));
 }
 
 static void bind_opt_text(sqlite3_stmt *st, int i, const char *v)
@@ -264,7 +340,7 @@ static int write_flow(struct hstore *s, struct hrow *r)
 		c->flow_id = ev->flow_id;
 		c->rowid = sqlite3_last_insert_rowid(s->db);
 	}
-	return SQLITE_OK;
+	return roll_add(s, prog, ev->time_ms, 1, !is_allowed(ev->verdict), 0, 0);
 }
 
 static int write_end(struct hstore *s, const struct hrow *r)
@@ -285,7 +361,19 @@ static int write_end(struct hstore *s, const struct hrow *r)
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	c->flow_id = 0;
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	if (rc != SQLITE_DONE)
+		return rc;
+	/* Counted in the hour the flow began, where its chart shows it. */
+	if (r->exe && ev->start_ms) {
+		int64_t prog;
+
+		rc = prog_id(s, r->exe, &prog);
+		if (rc == SQLITE_OK)
+			rc = roll_add(s, prog, ev->start_ms, 0, 0, (int64_t)ev->bytes_out,
+				      (int64_t)ev->bytes_in);
+		return rc;
+	}
+	return SQLITE_OK;
 }
 
 static int write_dns(struct hstore *s, struct hrow *r)
@@ -349,6 +437,10 @@ int hstore_write(struct hstore *s, struct hrow *rows, size_t n, char *err, size_
 		}
 	}
 	if (rc == SQLITE_OK)
+		rc = roll_flush(s);
+	else
+		s->nroll = 0;
+	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		int r = fail(s, rc, "writing the history", err, errlen);
@@ -400,7 +492,8 @@ static long delete_before(struct hstore *s, uint64_t before_ms)
 	sqlite3_stmt *st;
 	long n = 0;
 	static const char *const sql[] = { "DELETE FROM flows WHERE start < ?1",
-					   "DELETE FROM dns WHERE time < ?1" };
+					   "DELETE FROM dns WHERE time < ?1",
+					   "DELETE FROM hourly WHERE hour < ?1 / 3600000" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
 		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK)
@@ -410,7 +503,8 @@ static long delete_before(struct hstore *s, uint64_t before_ms)
 			sqlite3_finalize(st);
 			return -1;
 		}
-		n += sqlite3_changes(s->db);
+		if (i < 2)
+			n += sqlite3_changes(s->db);
 		sqlite3_finalize(st);
 	}
 	return n;
@@ -465,49 +559,67 @@ static long run_rows(struct hstore *s, sqlite3_stmt *st, hstore_row_fn row, void
 	return n;
 }
 
+/* The conditions present, and only those: an "?2 IS NULL OR prog = ..."
+ * would keep the planner from the (prog, start) index. */
+static void where(char *w, size_t len, const struct hfilter *f, const char *time, const char *name)
+{
+	size_t n = (size_t)snprintf(w, len, " WHERE %s >= ?1", time);
+
+	if (f->exe && n < len)
+		n += (size_t)snprintf(w + n, len - n, " AND prog = (SELECT id FROM programs WHERE exe = ?2)");
+	if (f->domain && n < len)
+		n += (size_t)snprintf(w + n, len - n, " AND (%s = ?3 OR %s LIKE '%%.' || ?3)", name, name);
+	if (f->verdict && n < len)
+		snprintf(w + n, len - n, " AND verdict = ?4");
+}
+
 long hstore_query(struct hstore *s, const struct hfilter *f, hstore_row_fn row, void *arg,
 		  char *err, size_t errlen)
 {
-	/* Newest first to apply the limit, then oldest first like a log.
-	 * The program is matched by id, so that (prog, start) is used. */
 	static const char flows_sql[] =
-		"SELECT 'flow' AS kind, f.start AS start, f.end AS end, f.pid AS pid,"
-		" f.uid AS uid, p.exe AS exe, f.unit AS unit,"
-		" CASE f.dir WHEN 0 THEN 'out' ELSE 'in' END AS dir,"
-		" CASE f.proto WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 1 THEN 'icmp'"
-		"  WHEN 58 THEN 'icmpv6' ELSE f.proto END AS proto,"
-		" f.peer AS peer, f.port AS port, f.domain AS domain, f.verdict AS verdict,"
-		" f.rule AS rule, f.bytes_out AS bytes_out, f.bytes_in AS bytes_in,"
-		" f.packets_out AS packets_out, f.packets_in AS packets_in"
-		" FROM flows f LEFT JOIN programs p ON p.id = f.prog"
-		" WHERE f.start >= ?1 AND (?2 IS NULL OR f.prog = (SELECT id FROM programs WHERE exe = ?2))"
-		" AND (?3 IS NULL OR f.domain = ?3 OR f.domain LIKE '%.' || ?3)"
-		" AND (?4 IS NULL OR f.verdict = ?4)";
+		"SELECT 'flow' AS kind, start, end, pid, uid,"
+		" (SELECT exe FROM programs WHERE id = prog) AS exe, unit,"
+		" CASE dir WHEN 0 THEN 'out' ELSE 'in' END AS dir,"
+		" CASE proto WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 1 THEN 'icmp'"
+		"  WHEN 58 THEN 'icmpv6' ELSE proto END AS proto,"
+		" peer, port, domain, verdict, rule, bytes_out, bytes_in, packets_out, packets_in"
+		" FROM flows";
 	static const char dns_sql[] =
-		"SELECT 'dns' AS kind, d.time AS start, NULL AS end, d.pid AS pid, d.uid AS uid,"
-		" p.exe AS exe, d.unit AS unit, 'out' AS dir, 'dns' AS proto, NULL AS peer,"
-		" d.qtype AS port, d.qname AS domain, d.verdict AS verdict, d.rule AS rule,"
+		"SELECT 'dns' AS kind, time AS start, NULL AS end, pid, uid,"
+		" (SELECT exe FROM programs WHERE id = prog) AS exe, unit, 'out' AS dir,"
+		" 'dns' AS proto, NULL AS peer, qtype AS port, qname AS domain, verdict, rule,"
 		" NULL AS bytes_out, NULL AS bytes_in, NULL AS packets_out, NULL AS packets_in"
-		" FROM dns d LEFT JOIN programs p ON p.id = d.prog"
-		" WHERE d.time >= ?1 AND (?2 IS NULL OR d.prog = (SELECT id FROM programs WHERE exe = ?2))"
-		" AND (?3 IS NULL OR d.qname = ?3 OR d.qname LIKE '%.' || ?3)"
-		" AND (?4 IS NULL OR d.verdict = ?4)";
-	char sql[4096];
+		" FROM dns";
+	char sql[4096], wf[512], wd[512], part_f[1536], part_d[1536];
 	sqlite3_stmt *st;
 	int rc;
 
 	if (!f->flows && !f->dns)
 		return 0;
-	snprintf(sql, sizeof(sql), "SELECT * FROM (%s%s%s ORDER BY start DESC LIMIT ?5)"
-		 " ORDER BY start ASC", f->flows ? flows_sql : "",
-		 f->flows && f->dns ? " UNION ALL " : "", f->dns ? dns_sql : "");
+	/* Each kind newest first within the limit (the index gives them in
+	 * order), then the newest of both, returned oldest first. */
+	where(wf, sizeof(wf), f, "start", "domain");
+	where(wd, sizeof(wd), f, "time", "qname");
+	snprintf(part_f, sizeof(part_f), "SELECT * FROM (%s%s ORDER BY start DESC LIMIT ?5)",
+		 flows_sql, wf);
+	snprintf(part_d, sizeof(part_d), "SELECT * FROM (%s%s ORDER BY time DESC LIMIT ?5)",
+		 dns_sql, wd);
+	if (f->flows && f->dns)
+		snprintf(sql, sizeof(sql), "SELECT * FROM (SELECT * FROM (%s UNION ALL %s)"
+			 " ORDER BY start DESC LIMIT ?5) ORDER BY start ASC", part_f, part_d);
+	else
+		snprintf(sql, sizeof(sql), "SELECT * FROM (%s) ORDER BY start ASC",
+			 f->flows ? part_f : part_d);
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fail(s, rc, "query", err, errlen), -1;
 	sqlite3_bind_int64(st, 1, (int64_t)f->since_ms);
-	bind_opt_text(st, 2, f->exe);
-	bind_opt_text(st, 3, f->domain);
-	bind_opt_text(st, 4, f->verdict);
+	if (f->exe)
+		sqlite3_bind_text(st, 2, f->exe, -1, SQLITE_STATIC);
+	if (f->domain)
+		sqlite3_bind_text(st, 3, f->domain, -1, SQLITE_STATIC);
+	if (f->verdict)
+		sqlite3_bind_text(st, 4, f->verdict, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, f->limit ? f->limit : 1000);
 	return run_rows(s, st, row, arg, err, errlen);
 }
@@ -516,18 +628,24 @@ long hstore_series(struct hstore *s, uint64_t since_ms, uint64_t bucket_ms, cons
 		   hstore_row_fn row, void *arg, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db,
-		"SELECT p.exe AS exe, (f.start / ?2) * ?2 AS time, count(*) AS flows,"
-		" sum(f.verdict NOT IN ('allow', 'reroute-dns', 'reroute-tunnel')) AS blocked,"
-		" coalesce(sum(f.bytes_out), 0) AS bytes_out, coalesce(sum(f.bytes_in), 0) AS bytes_in"
-		" FROM flows f LEFT JOIN programs p ON p.id = f.prog"
-		" WHERE f.start >= ?1 AND (?3 IS NULL OR f.prog = (SELECT id FROM programs WHERE exe = ?3))"
-		" GROUP BY f.prog, time ORDER BY exe, time", -1, &st, NULL);
+	char sql[1024];
+	int rc;
 
+	if (bucket_ms < HOUR_MS)
+		bucket_ms = HOUR_MS;	/* the table's own grain */
+	snprintf(sql, sizeof(sql),
+		 "SELECT p.exe AS exe, (h.hour * 3600000 / ?2) * ?2 AS time, sum(h.flows) AS flows,"
+		 " sum(h.blocked) AS blocked, sum(h.bytes_out) AS bytes_out,"
+		 " sum(h.bytes_in) AS bytes_in"
+		 " FROM hourly h LEFT JOIN programs p ON p.id = h.prog"
+		 " WHERE h.hour >= ?1 / 3600000%s GROUP BY h.prog, time ORDER BY exe, time",
+		 exe ? " AND h.prog = (SELECT id FROM programs WHERE exe = ?3)" : "");
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fail(s, rc, "query", err, errlen), -1;
 	sqlite3_bind_int64(st, 1, (int64_t)since_ms);
-	sqlite3_bind_int64(st, 2, (int64_t)(bucket_ms ? bucket_ms : 3600000));
-	bind_opt_text(st, 3, exe);
+	sqlite3_bind_int64(st, 2, (int64_t)bucket_ms);
+	if (exe)
+		sqlite3_bind_text(st, 3, exe, -1, SQLITE_STATIC);
 	return run_rows(s, st, row, arg, err, errlen);
 }

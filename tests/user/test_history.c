@@ -76,6 +76,7 @@ static void test_rows_and_filters(void **state)
 
 	(void)state;
 	end.type = EV_END;
+	end.start_ms = 1000;
 	end.bytes_out = 100, end.bytes_in = 2000, end.pkts_out = 3, end.pkts_in = 4;
 	evs[3] = (struct pm_event){ .type = EV_DNS, .time_ms = 2500, .exe = "/usr/bin/curl",
 				    .pid = 42, .qname = "www.example.com", .domain = "www.example.com",
