@@ -25,11 +25,11 @@ PMD_LIB_SRCS := pmd.c config.c common/log.c common/util.c \
 	intercept/spawn.c intercept/packet.c intercept/reject.c intercept/ct.c \
 	decide/engine.c decide/rules.c attrib/attrib.c \
 	control/control.c control/ctlcmd.c control/proto.c control/ctl_views.c \
-	events/events.c history/store.c history/history.c history/ctacct.c
+	events/events.c history/store.c history/history.c history/ctacct.c ui/uiproc.c
 PMD_LIB_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMD_LIB_SRCS:.c=.o))
 PMCTL_SRCS := pmctl/pmctl.c pmctl/client.c pmctl/output.c pmctl/status.c \
 	pmctl/list.c pmctl/verdict.c pmctl/rule.c pmctl/default.c pmctl/history.c \
-	pmctl/monitor.c
+	pmctl/monitor.c pmctl/ui.c
 PMCTL_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMCTL_SRCS:.c=.o)) \
 	$(PMD_OBJDIR)/control/proto.o $(PMD_OBJDIR)/common/util.o
 # Every header of every part (pmctl/ included): an edit rebuilds all.
@@ -41,7 +41,7 @@ PMD_HDRS := $(wildcard $(TOP)/daemon/*.h $(TOP)/daemon/*/*.h) \
 daemon: deps
 	@$(MAKE) --no-print-directory daemon-bins
 
-daemon-bins: $(PMD_BIN)/portmasterd $(PMD_BIN)/pmctl
+daemon-bins: $(PMD_BIN)/portmasterd $(PMD_BIN)/pmctl $(PMD_BIN)/portmaster-ui
 
 # Every object carries PM_VERSION on its command line: all rebuild when it changes.
 $(PMD_OBJDIR)/%.o: $(TOP)/daemon/%.c $(PMD_HDRS) $(VERSION_STAMP)
@@ -58,6 +58,28 @@ $(PMD_BIN)/pmctl: $(PMCTL_OBJS) $(PMD_OBJDIR)/pmctl/main.o
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $(subst $(TOP)/,,$@)"
 	@$(PM_CC) -o $@ $^
+
+# The web UI's process: libmicrohttpd and json-c, the page compiled in.
+UI_PKGS := libmicrohttpd json-c
+UI_SRCS := ui/portmaster-ui.c ui/ctlconn.c ui/session.c ui/sse.c
+UI_OBJS := $(addprefix $(PMD_OBJDIR)/,$(UI_SRCS:.c=.o)) $(PMD_OBJDIR)/ui/assets.o \
+	$(PMD_OBJDIR)/control/proto.o
+UI_WWW := $(sort $(wildcard $(TOP)/daemon/ui/www/*))
+
+$(PMD_OBJDIR)/ui/assets.c: $(UI_WWW) $(TOP)/daemon/ui/embed-assets.py
+	@mkdir -p $(dir $@)
+	@echo "  EMBED   daemon/ui/www"
+	@python3 $(TOP)/daemon/ui/embed-assets.py $@ $(UI_WWW)
+
+$(PMD_OBJDIR)/ui/assets.o: $(PMD_OBJDIR)/ui/assets.c $(TOP)/daemon/ui/webui.h
+	@$(PM_CC) $(PM_CFLAGS) $(shell pkg-config --cflags $(UI_PKGS)) -c -o $@ $<
+
+$(PMD_OBJDIR)/ui/%.o: PM_PKG_CFLAGS += $(shell pkg-config --cflags $(UI_PKGS))
+
+$(PMD_BIN)/portmaster-ui: $(UI_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $(subst $(TOP)/,,$@)"
+	@$(PM_CC) -o $@ $^ $(shell pkg-config --libs $(UI_PKGS)) -lpthread
 
 -include $(TOP)/tests/user/user.mk
 -include $(TOP)/tests/fuzz/fuzz.mk

@@ -23,6 +23,7 @@
 #include "events/events.h"
 #include "history/ctacct.h"
 #include "history/history.h"
+#include "ui/uiproc.h"
 #include "daemon.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -287,6 +288,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	history_setup(&d);
+	ui_start(&d);
 	switch (d.cfg.mode) {
 	case MODE_KMOD:
 		d.be = &kmod_backend;
@@ -340,8 +342,10 @@ int main(int argc, char **argv)
 			} else if (fd == tfd) {
 				uint64_t exp;
 
-				if (read(tfd, &exp, sizeof(exp)) > 0)
+				if (read(tfd, &exp, sizeof(exp)) > 0) {
 					engine_tick(&d);
+					ui_tick(&d, now_ms());
+				}
 			} else {
 				pmd_dispatch(&d, fd, ev[i].events);
 			}
@@ -350,6 +354,7 @@ int main(int argc, char **argv)
 	d.be->stop(&d);
 	d.be = NULL;
 out_ctl:
+	ui_stop(&d);
 	history_teardown(&d);
 	control_close(&d);
 out:

@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "events/events.h"
 #include "history/history.h"
+#include "ui/uiproc.h"
 #include "common/util.h"
 
 struct pending_reply {
@@ -170,9 +171,62 @@ static void cmd_monitor(struct pmd *d, const struct peer *p, const struct proto_
 	buf_addf(out, "ok 0\n");
 }
 
+/* pmctl ui: a one-time login URL, for the rights of who asks. */
+static void cmd_ui_login(struct pmd *d, const struct peer *p, const struct proto_req *req,
+			 struct buf *out)
+{
+	char url[256];
+
+	if (req->nargs) {
+		ctl_reply_err(out, "usage", "ui-login takes no arguments");
+		return;
+	}
+	if (ui_login_url(d, p->admin, url, sizeof(url)) < 0) {
+		ctl_reply_err(out, "noent", "the web UI is off (ui = off in portmasterd.conf, or it "
+			      "could not start: see the daemon's log)");
+		return;
+	}
+	buf_addf(out, "ok 1\n");
+	rec_str(out, "url", url);
+	rec_str(out, "admin", p->admin ? "yes" : "no");
+	rec_end(out);
+}
+
+/* The UI process only: a token from a login URL, used up. */
+static void cmd_ui_redeem(struct pmd *d, const struct peer *p, const struct proto_req *req,
+			  struct buf *out)
+{
+	const char *token = proto_arg(req, "token");
+	bool admin;
+
+	if (!p->ui) {
+		ctl_reply_err(out, "perm", "ui-redeem is for the web UI's own connection");
+		return;
+	}
+	if (!token || req->nargs != 1) {
+		ctl_reply_err(out, "usage", "ui-redeem needs token=TOKEN");
+		return;
+	}
+	if (ui_redeem(d, token, &admin) < 0) {
+		ctl_reply_err(out, "perm", "unknown, used or expired login token");
+		return;
+	}
+	buf_addf(out, "ok 1\n");
+	rec_str(out, "admin", admin ? "yes" : "no");
+	rec_end(out);
+}
+
 bool ctl_views_handle(struct pmd *d, const struct peer *p, const struct proto_req *req,
 		      struct buf *out)
 {
+	if (!strcmp(req->cmd, "ui-login")) {
+		cmd_ui_login(d, p, req, out);
+		return true;
+	}
+	if (!strcmp(req->cmd, "ui-redeem")) {
+		cmd_ui_redeem(d, p, req, out);
+		return true;
+	}
 	if (!strcmp(req->cmd, "history"))
 		cmd_history(d, p, req, out);
 	else if (!strcmp(req->cmd, "monitor"))

@@ -30,6 +30,7 @@ static const struct pmctl_cmd commands[] = {
 	  "history [--exe PATH] [--domain DOMAIN] [--since DURATION] [--verdict VERDICT]\n"
 	  "                 [--flows|--dns] [--limit N]" },
 	{ "monitor", cmd_monitor, "monitor [--events flow,prompt,answer,end,dns]" },
+	{ "ui", cmd_ui, "ui [--no-open]" },
 	{ "help", cmd_help, "help" },
 };
 

@@ -77,6 +77,7 @@ int cmd_rule(struct pmctl *p, int argc, char **argv);
 int cmd_default(struct pmctl *p, int argc, char **argv);
 int cmd_history(struct pmctl *p, int argc, char **argv);
 int cmd_monitor(struct pmctl *p, int argc, char **argv);
+int cmd_ui(struct pmctl *p, int argc, char **argv);
 
 int usage_error(struct pmctl *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

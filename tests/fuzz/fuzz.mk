@@ -10,7 +10,7 @@ PMF_RULES_SRCS := decide/rules.c common/util.c control/proto.c
 PMF_CONTROL_SRCS := control/ctlcmd.c decide/engine.c decide/rules.c common/util.c \
 	control/proto.c control/ctl_views.c control/control.c config.c common/log.c pmd.c \
 	attrib/attrib.c \
-	events/events.c history/store.c history/history.c history/ctacct.c
+	events/events.c history/store.c history/history.c history/ctacct.c ui/uiproc.c
 
 $(PMF_DIR)/fuzz_rules: $(TOP)/tests/fuzz/fuzz_rules.c $(addprefix $(TOP)/daemon/,$(PMF_RULES_SRCS)) $(PMD_HDRS)
 	@mkdir -p $(dir $@)
