@@ -3,6 +3,7 @@
 #   make daemon       build/bin/portmasterd, build/bin/pmctl
 #   make check-user   cmocka suites (tests/user)
 #   make check-host   the fallback for real on this kernel (tests/host)
+#   make check-ui     the web UI in Chromium, notifications, pmctl top (tests/ui)
 #   make check-fuzz   libFuzzer harnesses, a short run each (tests/fuzz)
 #   make run          start portmasterd in the foreground, best mode here
 #   make bench-fallback  conn/s and throughput vs no firewall and opensnitchd
@@ -36,7 +37,7 @@ PMCTL_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMCTL_SRCS:.c=.o)) \
 PMD_HDRS := $(wildcard $(TOP)/daemon/*.h $(TOP)/daemon/*/*.h) \
 	$(TOP)/include/uapi/linux/portmaster.h
 
-.PHONY: daemon daemon-bins check-user check-host check-fuzz run bench-fallback bench-history
+.PHONY: daemon daemon-bins check-user check-host check-fuzz check-ui run bench-fallback bench-history
 
 daemon: deps
 	@$(MAKE) --no-print-directory daemon-bins
@@ -86,6 +87,11 @@ $(PMD_BIN)/portmaster-ui: $(UI_OBJS)
 
 check-host: daemon
 	@$(TOP)/scripts/run-suite.sh host-fallback $(TOP)/tests/host/run.sh $(PMD_BIN)
+
+# The user interfaces as a person uses them: the web UI in Chromium, the
+# desktop prompts under Xvfb, pmctl top in tmux.
+check-ui: daemon
+	@$(TOP)/scripts/run-suite.sh ui-web $(TOP)/tests/ui/run.sh $(PMD_BIN)
 
 run: daemon
 	@$(TOP)/daemon/run.sh $(PMD_BIN) $(TOP)/config
