@@ -30,7 +30,7 @@ PMD_LIB_SRCS := pmd.c config.c common/log.c common/util.c \
 PMD_LIB_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMD_LIB_SRCS:.c=.o))
 PMCTL_SRCS := pmctl/pmctl.c pmctl/client.c pmctl/output.c pmctl/status.c \
 	pmctl/list.c pmctl/verdict.c pmctl/rule.c pmctl/default.c pmctl/history.c \
-	pmctl/monitor.c pmctl/ui.c
+	pmctl/monitor.c pmctl/ui.c pmctl/notify.c pmctl/top.c
 PMCTL_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMCTL_SRCS:.c=.o)) \
 	$(PMD_OBJDIR)/control/proto.o $(PMD_OBJDIR)/common/util.o
 # Every header of every part (pmctl/ included): an edit rebuilds all.
@@ -42,7 +42,8 @@ PMD_HDRS := $(wildcard $(TOP)/daemon/*.h $(TOP)/daemon/*/*.h) \
 daemon: deps
 	@$(MAKE) --no-print-directory daemon-bins
 
-daemon-bins: $(PMD_BIN)/portmasterd $(PMD_BIN)/pmctl $(PMD_BIN)/portmaster-ui
+daemon-bins: $(PMD_BIN)/portmasterd $(PMD_BIN)/pmctl $(PMD_BIN)/portmaster-ui \
+	$(PMD_BIN)/portmaster-notify
 
 # Every object carries PM_VERSION on its command line: all rebuild when it changes.
 $(PMD_OBJDIR)/%.o: $(TOP)/daemon/%.c $(PMD_HDRS) $(VERSION_STAMP)
@@ -82,6 +83,14 @@ $(PMD_BIN)/portmaster-ui: $(UI_OBJS)
 	@echo "  LINK    $(subst $(TOP)/,,$@)"
 	@$(PM_CC) -o $@ $^ $(shell pkg-config --libs $(UI_PKGS)) -lpthread
 
+# pmctl notify's desktop agent: libnotify.
+$(PMD_OBJDIR)/notify/%.o: PM_PKG_CFLAGS += $(shell pkg-config --cflags libnotify)
+
+$(PMD_BIN)/portmaster-notify: $(PMD_OBJDIR)/notify/portmaster-notify.o $(PMD_OBJDIR)/control/proto.o
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $(subst $(TOP)/,,$@)"
+	@$(PM_CC) -o $@ $^ $(shell pkg-config --libs libnotify)
+
 -include $(TOP)/tests/user/user.mk
 -include $(TOP)/tests/fuzz/fuzz.mk
 
@@ -92,6 +101,8 @@ check-host: daemon
 # desktop prompts under Xvfb, pmctl top in tmux.
 check-ui: daemon
 	@$(TOP)/scripts/run-suite.sh ui-web $(TOP)/tests/ui/run.sh $(PMD_BIN)
+	@$(TOP)/scripts/run-suite.sh ui-notify $(TOP)/tests/ui/notify.sh $(PMD_BIN)
+	@$(TOP)/scripts/run-suite.sh ui-top $(TOP)/tests/ui/top.sh $(PMD_BIN)
 
 run: daemon
 	@$(TOP)/daemon/run.sh $(PMD_BIN) $(TOP)/config

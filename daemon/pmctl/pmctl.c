@@ -31,6 +31,8 @@ static const struct pmctl_cmd commands[] = {
 	  "                 [--flows|--dns] [--limit N]" },
 	{ "monitor", cmd_monitor, "monitor [--events flow,prompt,answer,end,dns]" },
 	{ "ui", cmd_ui, "ui [--no-open]" },
+	{ "notify", cmd_notify, "notify" },
+	{ "top", cmd_top, "top" },
 	{ "help", cmd_help, "help" },
 };
 

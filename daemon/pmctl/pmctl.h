@@ -78,6 +78,8 @@ int cmd_default(struct pmctl *p, int argc, char **argv);
 int cmd_history(struct pmctl *p, int argc, char **argv);
 int cmd_monitor(struct pmctl *p, int argc, char **argv);
 int cmd_ui(struct pmctl *p, int argc, char **argv);
+int cmd_notify(struct pmctl *p, int argc, char **argv);
+int cmd_top(struct pmctl *p, int argc, char **argv);
 
 int usage_error(struct pmctl *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
