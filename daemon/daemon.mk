@@ -12,7 +12,7 @@
 PM_CC ?= gcc
 PM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE \
 	-I$(TOP)/include/uapi -I$(TOP)/daemon -DPM_VERSION='"$(PM_VERSION)"'
-PM_PKGS := libnl-3.0 libnl-genl-3.0 libnetfilter_queue libmnl sqlite3
+PM_PKGS := libnl-3.0 libnl-genl-3.0 libnetfilter_queue libmnl sqlite3 json-c
 PM_PKG_CFLAGS = $(shell pkg-config --cflags $(PM_PKGS) 2>/dev/null)
 PM_PKG_LIBS = $(shell pkg-config --libs $(PM_PKGS) 2>/dev/null)
 
@@ -59,7 +59,7 @@ $(PMD_BIN)/portmasterd: $(PMD_OBJDIR)/main.o $(PMD_LIB_OBJS)
 $(PMD_BIN)/pmctl: $(PMCTL_OBJS) $(PMD_OBJDIR)/pmctl/main.o
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $(subst $(TOP)/,,$@)"
-	@$(PM_CC) -o $@ $^
+	@$(PM_CC) -o $@ $^ $(shell pkg-config --libs json-c)
 
 # The web UI's process: libmicrohttpd and json-c, the page compiled in.
 UI_PKGS := libmicrohttpd json-c
@@ -89,7 +89,7 @@ $(PMD_OBJDIR)/notify/%.o: PM_PKG_CFLAGS += $(shell pkg-config --cflags libnotify
 $(PMD_BIN)/portmaster-notify: $(PMD_OBJDIR)/notify/portmaster-notify.o $(PMD_OBJDIR)/control/proto.o
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $(subst $(TOP)/,,$@)"
-	@$(PM_CC) -o $@ $^ $(shell pkg-config --libs libnotify)
+	@$(PM_CC) -o $@ $^ $(shell pkg-config --libs libnotify json-c)
 
 -include $(TOP)/tests/user/user.mk
 -include $(TOP)/tests/fuzz/fuzz.mk
@@ -114,7 +114,7 @@ $(PMD_BIN)/history_bench: $(TOP)/bench/history_bench.c $(PMD_OBJDIR)/history/sto
 		$(PMD_OBJDIR)/common/util.o $(PMD_OBJDIR)/control/proto.o $(PMD_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      bench/history_bench"
-	@$(PM_CC) $(PM_CFLAGS) -o $@ $(filter %.c %.o,$^) -lsqlite3
+	@$(PM_CC) $(PM_CFLAGS) -o $@ $(filter %.c %.o,$^) -lsqlite3 -ljson-c
 
 bench-history: deps
 	@$(MAKE) --no-print-directory $(PMD_BIN)/history_bench

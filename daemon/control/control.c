@@ -172,8 +172,11 @@ static void client_io(struct pmd *d, int fd, uint32_t events, void *arg)
 			if (c->inlen >= sizeof(c->in) - 1 && !c->deferred) {
 				/* Answer once, then skip to the next newline: the
 				 * client may go on with well-formed requests. */
-				buf_addf(&c->out, "error usage request line too long (at most %d bytes)\n",
+				char msg[64];
+
+				snprintf(msg, sizeof(msg), "request line too long (at most %d bytes)",
 					 PROTO_MAX_LINE - 1);
+				proto_error(&c->out, "usage", msg);
 				c->inlen = 0;
 				c->discarding = true;
 			}
@@ -215,7 +218,7 @@ static void on_accept(struct pmd *d, int fd, uint32_t events, void *arg)
 				break;
 			}
 		if (slot < 0 || getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-			static const char busy[] = "error busy too many clients\n";
+			static const char busy[] = "{\"error\":\"busy\",\"message\":\"too many clients\"}\n";
 
 			send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			close(cfd);

@@ -30,7 +30,7 @@ static void history_done(void *arg, struct buf *recs, long n, const char *err)
 	if (n < 0) {
 		ctl_reply_err(&out, "internal", "history: %s", err ? err : "query failed");
 	} else {
-		buf_addf(&out, "ok %ld\n", n);
+		proto_ok(&out, n);
 		if (recs->len)
 			buf_add(&out, recs->p, recs->len);
 	}
@@ -168,7 +168,7 @@ static void cmd_monitor(struct pmd *d, const struct peer *p, const struct proto_
 		ctl_reply_err(out, "internal", "monitor: no event stream here");
 		return;
 	}
-	buf_addf(out, "ok 0\n");
+	proto_ok(out, 0);
 }
 
 /* pmctl ui: a one-time login URL, for the rights of who asks. */
@@ -186,7 +186,7 @@ static void cmd_ui_login(struct pmd *d, const struct peer *p, const struct proto
 			      "could not start: see the daemon's log)");
 		return;
 	}
-	buf_addf(out, "ok 1\n");
+	proto_ok(out, 1);
 	rec_str(out, "url", url);
 	rec_str(out, "admin", p->admin ? "yes" : "no");
 	rec_end(out);
@@ -211,7 +211,7 @@ static void cmd_ui_redeem(struct pmd *d, const struct peer *p, const struct prot
 		ctl_reply_err(out, "perm", "unknown, used or expired login token");
 		return;
 	}
-	buf_addf(out, "ok 1\n");
+	proto_ok(out, 1);
 	rec_str(out, "admin", admin ? "yes" : "no");
 	rec_end(out);
 }

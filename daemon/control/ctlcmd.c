@@ -58,15 +58,12 @@ void ctl_reply_err(struct buf *out, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	for (char *c = msg; *c; c++)
-		if (*c == '\n' || *c == '\r')
-			*c = ' ';
-	buf_addf(out, "error %s %s\n", code, msg);
+	proto_error(out, code, msg);
 }
 
 static void reply_ok(struct buf *out, struct buf *body, int n)
 {
-	buf_addf(out, "ok %d\n", n);
+	proto_ok(out, n);
 	if (body && body->len)
 		buf_add(out, body->p, body->len);
 }

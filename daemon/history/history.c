@@ -261,12 +261,30 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+static bool is_integer(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (!*s || strlen(s) > 18)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
 static void collect_row(void *arg, const char *const *names, const char *const *vals, int ncols)
 {
 	struct job *j = arg;
 
-	for (int i = 0; i < ncols; i++)
-		rec_str(&j->out, names[i], vals[i] ? vals[i] : "-");
+	for (int i = 0; i < ncols; i++) {
+		if (!vals[i])
+			rec_str(&j->out, names[i], "-");
+		else if (proto_key_numeric(names[i]) && is_integer(vals[i]))
+			rec_i64(&j->out, names[i], strtoll(vals[i], NULL, 10));
+		else
+			rec_str(&j->out, names[i], vals[i]);
+	}
 	rec_end(&j->out);
 }
 

@@ -53,23 +53,31 @@ static int connect_daemon(void)
 	return fd;
 }
 
-/* One request on a connection of its own: the first reply line. */
-static int request(const char *req, char *reply, size_t len)
+/* One request (cmd and the arguments in args) on a connection of its
+ * own; 0, or -1 with the daemon's message in msg. */
+static int request(const char *cmd, struct buf *args, char *msg, size_t len)
 {
-	int fd = connect_daemon();
+	char reply[4096], code[16];
+	struct buf req;
 	size_t got = 0;
+	long n0;
+	int fd = connect_daemon();
 
 	if (fd < 0) {
-		snprintf(reply, len, "error io cannot connect to %s: %s", sock_path, strerror(errno));
+		snprintf(msg, len, "cannot connect to %s: %s", sock_path, strerror(errno));
 		return -1;
 	}
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+	buf_init(&req);
+	proto_request(&req, cmd, args);
+	if (req.oom || send(fd, req.p, req.len, MSG_NOSIGNAL) < 0) {
 		close(fd);
-		snprintf(reply, len, "error io %s", strerror(errno));
+		buf_free(&req);
+		snprintf(msg, len, "%s", strerror(errno));
 		return -1;
 	}
-	while (got + 1 < len) {
-		ssize_t n = recv(fd, reply + got, len - 1 - got, 0);
+	buf_free(&req);
+	while (got + 1 < sizeof(reply)) {
+		ssize_t n = recv(fd, reply + got, sizeof(reply) - 1 - got, 0);
 
 		if (n <= 0)
 			break;
@@ -81,7 +89,15 @@ static int request(const char *req, char *reply, size_t len)
 	close(fd);
 	reply[got] = 0;
 	reply[strcspn(reply, "\n")] = 0;
-	return strncmp(reply, "ok", 2) ? -1 : 0;
+	switch (proto_parse_header(reply, &n0, code, sizeof(code), msg, len)) {
+	case 0:
+		return 0;
+	case 1:
+		return -1;
+	default:
+		snprintf(msg, len, "no answer from portmasterd");
+		return -1;
+	}
 }
 
 static struct shown *find(uint64_t id)
@@ -112,7 +128,7 @@ static void tell(const char *summary, const char *body)
 static void on_action(NotifyNotification *n, char *action, gpointer data)
 {
 	struct shown *s = data;
-	char req[2048], reply[1024], id[24];
+	char reply[1024], id[24];
 	struct buf b;
 	bool ok = true;
 
@@ -123,28 +139,25 @@ static void on_action(NotifyNotification *n, char *action, gpointer data)
 	if (!strcmp(action, "allow-always")) {
 		/* A rule for what was asked about, then this connection. */
 		buf_init(&b);
-		buf_addf(&b, "rule-add action=allow scope=always dir=%s", s->dir);
-		if (strcmp(s->exe, "-")) {
-			buf_addf(&b, " exe=");
-			pct_encode(&b, s->exe);
-		}
-		buf_addf(&b, " dst=");
-		pct_encode(&b, s->dst);
-		snprintf(req, sizeof(req), "%s", b.p ? b.p : "");
+		rec_str(&b, "action", "allow");
+		rec_str(&b, "scope", "always");
+		rec_str(&b, "dir", s->dir);
+		if (strcmp(s->exe, "-"))
+			rec_str(&b, "exe", s->exe);
+		rec_str(&b, "dst", s->dst);
+		ok = request("rule-add", &b, reply, sizeof(reply)) == 0;
 		buf_free(&b);
-		ok = request(req, reply, sizeof(reply)) == 0;
 	}
 	if (ok) {
-		snprintf(req, sizeof(req), "verdict id=%s action=%s permanent=%s", id,
-			 strcmp(action, "block") ? "accept" : "block",
-			 strcmp(action, "allow-always") ? "no" : "yes");
-		ok = request(req, reply, sizeof(reply)) == 0;
+		buf_init(&b);
+		rec_str(&b, "id", id);
+		rec_str(&b, "action", strcmp(action, "block") ? "accept" : "block");
+		rec_str(&b, "permanent", strcmp(action, "allow-always") ? "no" : "yes");
+		ok = request("verdict", &b, reply, sizeof(reply)) == 0;
+		buf_free(&b);
 	}
-	if (!ok) {
-		const char *msg = strchr(reply + 6, ' ');
-
-		tell("Portmaster: the answer was refused", msg ? msg + 1 : reply);
-	}
+	if (!ok)
+		tell("Portmaster: the answer was refused", reply);
 	printf("answered %s: %s%s\n", id, action, ok ? "" : " (refused)");
 	fflush(stdout);
 	forget(s);
@@ -218,9 +231,12 @@ static gboolean on_stream(gint fd, GIOCondition cond, gpointer data)
 
 		*nl = 0;
 		if (!header) {
+			char code[16], msg[512];
+			long n0;
+
 			header = true;
-			if (strncmp(line, "ok", 2)) {
-				fprintf(stderr, "pmctl notify: %s\n", line);
+			if (proto_parse_header(line, &n0, code, sizeof(code), msg, sizeof(msg)) != 0) {
+				fprintf(stderr, "pmctl notify: %s\n", msg);
 				g_main_loop_quit(loop);
 				return G_SOURCE_REMOVE;
 			}
@@ -275,7 +291,7 @@ static bool member_of(const char *group)
 
 int main(int argc, char **argv)
 {
-	const char *req = "monitor events=prompt,answer\n";
+	const char *req = "{\"cmd\":\"monitor\",\"args\":{\"events\":\"prompt,answer\"}}\n";
 	int fd;
 
 	sock_path = getenv("PMCTL_SOCKET");

@@ -75,7 +75,7 @@ int cmd_history(struct pmctl *p, int argc, char **argv)
 		fprintf(p->err, "pmctl: out of memory\n");
 		return EXIT_ERR;
 	}
-	rc = pmctl_request(p, b.p, &r);
+	rc = pmctl_request_args(p, b.p, &b, &r);
 	buf_free(&b);
 	if (rc != EXIT_OK)
 		return rc;

@@ -58,34 +58,37 @@ static void print_line(struct pmctl *p, const struct record *r)
 
 int cmd_monitor(struct pmctl *p, int argc, char **argv)
 {
-	char in[8192], req[256] = "monitor\n";
+	char in[8192];
 	size_t len = 0;
 	bool header = false;
+	struct buf args, req;
 	int fd;
 
+	buf_init(&args);
+	buf_init(&req);
 	if (argc == 3 && !strcmp(argv[1], "--events")) {
-		struct buf b;
-
-		buf_init(&b);
-		buf_addf(&b, "monitor");
-		req_arg(&b, "events", argv[2]);
-		if (b.oom || b.len + 2 > sizeof(req)) {
-			buf_free(&b);
-			return usage_error(p, "monitor: --events too long");
-		}
-		snprintf(req, sizeof(req), "%s\n", b.p);
-		buf_free(&b);
+		req_arg(&args, "events", argv[2]);
 	} else if (argc != 1) {
 		return usage_error(p, "usage: pmctl monitor [--events flow,prompt,answer,end,dns]");
 	}
+	proto_request(&req, "monitor", &args);
+	buf_free(&args);
+	if (req.oom || req.len >= PROTO_MAX_LINE) {
+		buf_free(&req);
+		return usage_error(p, "monitor: --events too long");
+	}
 	fd = connect_daemon(p);
-	if (fd < 0)
+	if (fd < 0) {
+		buf_free(&req);
 		return EXIT_ERR;
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+	}
+	if (send(fd, req.p, req.len, MSG_NOSIGNAL) < 0) {
 		fprintf(p->err, "pmctl: sending to portmasterd: %s\n", strerror(errno));
+		buf_free(&req);
 		close(fd);
 		return EXIT_ERR;
 	}
+	buf_free(&req);
 	for (;;) {
 		ssize_t n = recv(fd, in + len, sizeof(in) - 1 - len, 0);
 		char *line, *nl;
@@ -102,12 +105,15 @@ int cmd_monitor(struct pmctl *p, int argc, char **argv)
 
 			*nl = 0;
 			if (!header) {
+				char code[16], msg[512];
+				long n0;
+				int h = proto_parse_header(line, &n0, code, sizeof(code), msg, sizeof(msg));
+
 				header = true;
-				if (strncmp(line, "ok", 2)) {
-					fprintf(p->err, "pmctl: %s\n",
-						!strncmp(line, "error ", 6) ? strchr(line + 6, ' ') + 1 : line);
+				if (h != 0) {
+					fprintf(p->err, "pmctl: %s\n", h > 0 ? msg : "malformed reply");
 					close(fd);
-					return EXIT_ERR;
+					return h > 0 && !strcmp(code, "usage") ? EXIT_USAGE : EXIT_ERR;
 				}
 			} else {
 				r.n = proto_parse_record(line, r.kv, REC_MAX_KV);

@@ -38,7 +38,7 @@ void json_record(FILE *f, const struct record *r)
 			fputs(", ", f);
 		json_str(f, r->kv[i].key);
 		fputs(": ", f);
-		if (proto_key_numeric(r->kv[i].key) && is_number(r->kv[i].val))
+		if (r->kv[i].num || (proto_key_numeric(r->kv[i].key) && is_number(r->kv[i].val)))
 			fputs(r->kv[i].val, f);
 		else
 			json_str(f, r->kv[i].val);

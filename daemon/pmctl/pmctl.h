@@ -38,12 +38,17 @@ struct reply {
 /* Sends one request and reads its reply. EXIT_OK, or EXIT_ERR with a
  * message printed to p->err. A daemon's "error" reply is EXIT_OK here
  * with r->is_error set. */
-int pmctl_request(struct pmctl *p, const char *req, struct reply *r);
+int pmctl_request(struct pmctl *p, const char *cmd, struct reply *r);
+/* The same with arguments (req_arg() into args). */
+int pmctl_request_args(struct pmctl *p, const char *cmd, struct buf *args, struct reply *r);
 void reply_free(struct reply *r);
 /* Sends one request and prints its reply: the records under cols (an
  * array, or a single object in JSON unless as_array), or "ok" when cols
  * is NULL.  Returns the exit status.  The _buf form frees b. */
-int pmctl_call(struct pmctl *p, const char *req, const char *const *cols, bool as_array);
+int pmctl_call(struct pmctl *p, const char *cmd, const char *const *cols, bool as_array);
+int pmctl_call_args(struct pmctl *p, const char *cmd, struct buf *args, const char *const *cols,
+		    bool as_array);
+/* b holds the command as its text and the arguments (req_arg()). */
 int pmctl_call_buf(struct pmctl *p, struct buf *b, const char *const *cols, bool as_array);
 /* Reports a daemon error reply; returns the exit status for it. */
 int pmctl_report_error(struct pmctl *p, const struct reply *r);
@@ -60,7 +65,7 @@ int connect_daemon(struct pmctl *p);
 /* One record as a JSON object, as -j prints it. */
 void json_record(FILE *f, const struct record *r);
 
-/* Request building: "cmd key=value..." with values percent-encoded. */
+/* Request building: buf_addf(b, "cmd"), then req_arg() for each argument. */
 void req_arg(struct buf *b, const char *key, const char *val);
 
 struct pmctl_cmd {

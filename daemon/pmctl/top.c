@@ -133,7 +133,7 @@ static double mono(void)
 
 int cmd_top(struct pmctl *p, int argc, char **argv)
 {
-	static const char req[] = "monitor events=flow,answer,end\n";
+	static const char req[] = "{\"cmd\":\"monitor\",\"args\":{\"events\":\"flow,answer,end\"}}\n";
 	char in[16384];
 	size_t len = 0;
 	bool header = false, quit = false;
@@ -209,7 +209,17 @@ int cmd_top(struct pmctl *p, int argc, char **argv)
 
 				*nl = 0;
 				if (!header) {
+					long n0;
+					char code[16], msg[512];
+
 					header = true;
+					if (proto_parse_header(line, &n0, code, sizeof(code), msg,
+							       sizeof(msg)) != 0) {
+						restore();
+						fprintf(p->err, "pmctl: %s\n", msg);
+						close(fd);
+						return EXIT_ERR;
+					}
 				} else {
 					r.n = proto_parse_record(line, r.kv, REC_MAX_KV);
 					if (r.n > 0)

@@ -10,33 +10,13 @@
 
 #define MAX_REPLY (64u << 20)
 
-static bool is_number(const char *s)
+json_object *record_to_json(const char *line)
 {
-	if (*s == '-')
-		s++;
-	if (!*s || strlen(s) > 18)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
+	json_object *o = json_tokener_parse(line);
 
-json_object *record_to_json(char *line)
-{
-	struct proto_kv kv[64];
-	int n = proto_parse_record(line, kv, 64);
-	json_object *o;
-
-	if (n < 0)
-		return NULL;
-	o = json_object_new_object();
-	for (int i = 0; i < n && o; i++) {
-		json_object *v = proto_key_numeric(kv[i].key) && is_number(kv[i].val) ?
-			json_object_new_int64(strtoll(kv[i].val, NULL, 10)) :
-			json_object_new_string(kv[i].val);
-
-		json_object_object_add(o, kv[i].key, v);
+	if (o && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = NULL;
 	}
 	return o;
 }
@@ -56,28 +36,48 @@ static int send_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-json_object *ctl_call(struct ctlconn *c, const char *req, char *code, size_t codelen,
-		      char *msg, size_t msglen)
+json_object *ctl_call(struct ctlconn *c, const char *cmd, struct buf *args, char *code,
+		      size_t codelen, char *msg, size_t msglen)
 {
-	struct buf in;
+	struct buf in, req;
 	json_object *arr = NULL;
 	long want = -1, lines = 0;
+	bool failed = false;
 	char *line;
 
 	buf_init(&in);
+	buf_init(&req);
+	proto_request(&req, cmd, args);
+	if (req.oom) {
+		buf_free(&req);
+		snprintf(code, codelen, "internal");
+		snprintf(msg, msglen, "out of memory");
+		return NULL;
+	}
 	pthread_mutex_lock(&c->lock);
-	if (send_all(c->fd, req, strlen(req)) < 0 || send_all(c->fd, "\n", 1) < 0)
+	if (send_all(c->fd, req.p, req.len) < 0) {
+		buf_free(&req);
 		goto io;
+	}
+	buf_free(&req);
 	/* Until the header's count of records is in. */
 	for (;;) {
 		char chunk[65536];
 		ssize_t n;
 
 		if (want < 0 && memchr(in.p ? in.p : "", '\n', in.len)) {
-			if (!strncmp(in.p, "error ", 6))
-				break;
-			if (sscanf(in.p, "ok %ld", &want) != 1 || want < 0)
+			char *nl = memchr(in.p, '\n', in.len);
+			int h;
+
+			*nl = 0;
+			h = proto_parse_header(in.p, &want, code, codelen, msg, msglen);
+			*nl = '\n';
+			if (h < 0)
 				goto io;
+			if (h > 0) {
+				failed = true;
+				break;
+			}
 		}
 		if (want >= 0) {
 			lines = 0;
@@ -98,13 +98,7 @@ json_object *ctl_call(struct ctlconn *c, const char *req, char *code, size_t cod
 	pthread_mutex_unlock(&c->lock);
 	line = in.p;
 	*strchr(line, '\n') = 0;
-	if (!strncmp(line, "error ", 6)) {
-		char *sp = strchr(line + 6, ' ');
-
-		if (sp)
-			*sp = 0;
-		snprintf(code, codelen, "%s", line + 6);
-		snprintf(msg, msglen, "%s", sp ? sp + 1 : "");
+	if (failed) {
 		buf_free(&in);
 		return NULL;
 	}

@@ -104,7 +104,7 @@ static enum MHD_Result relay(struct MHD_Connection *c, struct buf *req, bool sin
 		buf_free(req);
 		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	}
-	arr = ctl_call(&ctl, req->p, code, sizeof(code), msg, sizeof(msg));
+	arr = ctl_call(&ctl, req->p, req, code, sizeof(code), msg, sizeof(msg));
 	buf_free(req);
 	if (!arr) {
 		if (!strcmp(code, "io"))
@@ -123,8 +123,7 @@ static enum MHD_Result relay(struct MHD_Connection *c, struct buf *req, bool sin
 
 static void req_arg(struct buf *b, const char *key, const char *val)
 {
-	buf_addf(b, " %s=", key);
-	pct_encode(b, val);
+	rec_str(b, key, val);
 }
 
 /* Copies the query parameters that the command takes. */
@@ -195,7 +194,7 @@ static enum MHD_Result rule_edit(struct MHD_Connection *c, const struct request 
 		buf_free(&b);
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "a JSON object of the rule's fields");
 	}
-	added = ctl_call(&ctl, b.p, code, sizeof(code), msg, sizeof(msg));
+	added = ctl_call(&ctl, b.p, &b, code, sizeof(code), msg, sizeof(msg));
 	buf_free(&b);
 	if (!added)
 		return send_error(c, status_of(code), msg);
@@ -237,7 +236,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, const struct request *rq
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "id, action and scope are needed");
 	}
 	if (strcmp(scope, "once")) {
-		json_object *pending = ctl_call(&ctl, "pending", code, sizeof(code), msg, sizeof(msg));
+		json_object *pending = ctl_call(&ctl, "pending", NULL, code, sizeof(code), msg,
+						sizeof(msg));
 		json_object *flow = NULL;
 
 		for (size_t i = 0; pending && i < json_object_array_length(pending); i++) {
@@ -272,7 +272,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, const struct request *rq
 			json_object_put(o);
 			return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 		}
-		v = ctl_call(&ctl, b.p, code, sizeof(code), msg, sizeof(msg));
+		v = ctl_call(&ctl, b.p, &b, code, sizeof(code), msg, sizeof(msg));
 		buf_free(&b);
 		if (!v) {
 			json_object_put(o);
@@ -305,7 +305,7 @@ static enum MHD_Result login(struct MHD_Connection *c)
 	buf_init(&b);
 	buf_addf(&b, "ui-redeem");
 	req_arg(&b, "token", token);
-	arr = b.oom ? NULL : ctl_call(&ctl, b.p, code, sizeof(code), msg, sizeof(msg));
+	arr = b.oom ? NULL : ctl_call(&ctl, b.p, &b, code, sizeof(code), msg, sizeof(msg));
 	buf_free(&b);
 	if (!arr)
 		return send_text(c, MHD_HTTP_FORBIDDEN, "text/plain; charset=utf-8",
@@ -466,7 +466,8 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
 	if (get && !strcmp(url, "/api/series")) {
 		static const char *const keys[] = { "exe", "since", NULL };
 
-		buf_addf(&b, "history series=1h");
+		buf_addf(&b, "history");
+		req_arg(&b, "series", "1h");
 		query_args(c, &b, keys);
 		return relay(c, &b, false);
 	}

@@ -28,7 +28,7 @@ struct sse_client {
 	size_t off, len;
 };
 
-static void publish(char *line)
+static void publish(const char *line)
 {
 	json_object *o = record_to_json(line);
 	const char *type;
@@ -61,7 +61,9 @@ static void *reader(void *arg)
 	size_t len = 0;
 	bool header = false;
 
-	if (send(fd, "monitor\n", 8, MSG_NOSIGNAL) != 8)
+	static const char req[] = "{\"cmd\":\"monitor\"}\n";
+
+	if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(req) - 1)
 		exit(1);
 	for (;;) {
 		ssize_t n = recv(fd, in + len, sizeof(in) - 1 - len, 0);

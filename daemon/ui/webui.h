@@ -20,16 +20,17 @@ struct ctlconn {
 	pthread_mutex_t lock;
 };
 
+struct buf;
 /*
- * Sends one request line (no newline) and returns the reply's records as
- * a JSON array of objects, or NULL with the daemon's error code
- * ("usage", "perm", "noent", "busy", "internal", or "io" when the
- * connection failed) and message.
+ * Sends one request (cmd, and the arguments built in args with rec_str(),
+ * or NULL) and returns the reply's records as a JSON array of objects, or
+ * NULL with the daemon's error code ("usage", "perm", "noent", "busy",
+ * "internal", or "io" when the connection failed) and message.
  */
-json_object *ctl_call(struct ctlconn *c, const char *req, char *code, size_t codelen,
-		      char *msg, size_t msglen);
-/* A record line as a JSON object (numbers as numbers, as pmctl -j). */
-json_object *record_to_json(char *line);
+json_object *ctl_call(struct ctlconn *c, const char *cmd, struct buf *args, char *code,
+		      size_t codelen, char *msg, size_t msglen);
+/* A record line as a JSON object; NULL when it is none. */
+json_object *record_to_json(const char *line);
 
 /* Sessions: a cookie for a browser that came with a login URL. */
 #define SESSION_COOKIE "pm_session"

@@ -15,12 +15,12 @@ PMF_CONTROL_SRCS := control/ctlcmd.c decide/engine.c decide/rules.c common/util.
 $(PMF_DIR)/fuzz_rules: $(TOP)/tests/fuzz/fuzz_rules.c $(addprefix $(TOP)/daemon/,$(PMF_RULES_SRCS)) $(PMD_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CLANG   tests/fuzz/fuzz_rules"
-	@$(PMF_CC) $(PMF_CFLAGS) -o $@ $(filter %.c,$^)
+	@$(PMF_CC) $(PMF_CFLAGS) -o $@ $(filter %.c,$^) -ljson-c
 
 $(PMF_DIR)/fuzz_control: $(TOP)/tests/fuzz/fuzz_control.c $(addprefix $(TOP)/daemon/,$(PMF_CONTROL_SRCS)) $(PMD_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CLANG   tests/fuzz/fuzz_control"
-	@$(PMF_CC) $(PMF_CFLAGS) -o $@ $(filter %.c,$^) -lsqlite3 -lmnl
+	@$(PMF_CC) $(PMF_CFLAGS) -o $@ $(filter %.c,$^) -lsqlite3 -lmnl -ljson-c
 
 check-fuzz: deps
 	@# Without clang the suite reports a skip; with it, a build error fails.

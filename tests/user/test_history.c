@@ -231,9 +231,10 @@ static void test_writer(void **state)
 	history_sync(h);
 	buf_init(&st);
 	history_stats(h, &st);
-	assert_non_null(strstr(st.p, "history_written=3000 "));
-	assert_non_null(strstr(st.p, "history_lost=0 "));
-	assert_non_null(strstr(st.p, "history_error=broken"));
+	rec_end(&st);
+	assert_non_null(strstr(st.p, "\"history_written\":3000,"));
+	assert_non_null(strstr(st.p, "\"history_lost\":0,"));
+	assert_non_null(strstr(st.p, "\"history_error\":\"broken"));
 	buf_free(&st);
 	history_stop(h);
 	snprintf(aside, sizeof(aside), "ls %s/writer.db.broken-* >/dev/null 2>&1", dir);
