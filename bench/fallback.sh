@@ -76,7 +76,7 @@ fresh_ns() {
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 conn_rate() {
-	for _ in $(seq "$ROUNDS"); do
+	for _ in $(seq "${INNER:-$ROUNDS}"); do
 		inc "$WORK/conn_bench" client 10.78.0.2 5001 "$SECS" "$INFLIGHT" | awk '{ print $1 }'
 		inc conntrack -F >/dev/null 2>&1
 	done | median
@@ -112,22 +112,36 @@ run_pmd() { # name [portmasterd args...]
 		--ui off "$@" >"$WORK/pmd.log" 2>&1 & PMD=$!
 	for _ in $(seq 50); do [ -S "$WORK/pm.sock" ] && break; sleep 0.1; done
 	[ -S "$WORK/pm.sock" ] || { cat "$WORK/pmd.log"; die "portmasterd did not start"; }
-	measure "$name"
+	INNER=1 measure "$name"
 	"$BIN/pmctl" -s "$WORK/pm.sock" -t status | awk -F'\t' '
 		$1 == "packets" || $1 == "attrib_ok" || $1 == "attrib_fail" || $1 == "attrib_avg_ns" ||
 		$1 == "overruns" || $1 == "history_written" || $1 == "history_lost" ||
 		$1 == "history_bytes" || $1 == "ct_ends" { printf "    %s=%s", $1, $2 } END { print "" }'
 	kill "$PMD"; wait "$PMD" 2>/dev/null
 }
-run_pmd portmasterd --history off
-run_pmd pmd+history --history "$WORK/history.db"
-[ -f "$WORK/history.db" ] &&
-	echo "    history: $(sqlite3 "$WORK/history.db" 'SELECT count(*) FROM flows') flows in $(stat -c %s "$WORK/history.db") bytes (+WAL $(stat -c %s "$WORK/history.db-wal" 2>/dev/null || echo 0))"
+# Off and on taken in turns, so that whatever else the machine does
+# weighs on both alike; the table shows the median of each.
+declare -a OFF_C ON_C OFF_B ON_B
+for r in $(seq "$ROUNDS"); do
+	rm -f "$WORK"/history.db*
+	run_pmd portmasterd --history off
+	OFF_C+=("${CONN[portmasterd]}"); OFF_B+=("${BULK[portmasterd]}")
+	run_pmd pmd+history --history "$WORK/history.db"
+	ON_C+=("${CONN[pmd+history]}"); ON_B+=("${BULK[pmd+history]}")
+	[ "$r" = 1 ] && [ -f "$WORK/history.db" ] && sqlite3 "$WORK/history.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null &&
+		echo "    history: $(sqlite3 "$WORK/history.db" 'SELECT count(*) FROM flows') flows, $(stat -c %s "$WORK/history.db") bytes: $(( $(stat -c %s "$WORK/history.db") / $(sqlite3 "$WORK/history.db" 'SELECT max(1, count(*)) FROM flows') )) bytes per flow"
+done
+CONN[portmasterd]=$(printf '%s\n' "${OFF_C[@]}" | median)
+CONN[pmd+history]=$(printf '%s\n' "${ON_C[@]}" | median)
+BULK[portmasterd]=$(printf '%s\n' "${OFF_B[@]}" | median)
+BULK[pmd+history]=$(printf '%s\n' "${ON_B[@]}" | median)
+echo "  history off: ${OFF_C[*]} conn/s; on: ${ON_C[*]} conn/s"
 
 # The seed's rules from portmasterd itself: SIGKILL leaves them in place.
 fresh_ns
 rm -f "$WORK/pm.sock"
-inc "$BIN/portmasterd" --foreground --config "$WORK/etc" --socket "$WORK/pm.sock" >/dev/null 2>&1 & PMD=$!
+inc "$BIN/portmasterd" --foreground --config "$WORK/etc" --socket "$WORK/pm.sock" \
+	--history off --ui off >/dev/null 2>&1 & PMD=$!
 for _ in $(seq 50); do [ -S "$WORK/pm.sock" ] && break; sleep 0.1; done
 kill -KILL "$PMD"; wait "$PMD" 2>/dev/null
 inc "$WORK/trivial_verdict" >"$WORK/trivial.log" 2>&1 & TRIV=$!

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "history/history.h"
@@ -208,6 +210,9 @@ static void *writer_main(void *arg)
 
 	if (!batch)
 		return NULL;
+	/* Writing the history gives way to deciding flows when the machine
+	 * is busy (nice applies to this thread alone on Linux). */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
 	for (;;) {
 		struct timespec ts;
 		size_t n;
@@ -221,8 +226,14 @@ static void *writer_main(void *arg)
 		while (!h->stop && h->qn < BATCH_WAKE)
 			if (pthread_cond_timedwait(&h->wake, &h->lock, &ts) == ETIMEDOUT)
 				break;
+		/* The two queues change places: the lock is held for no copy. */
 		n = h->qn;
-		memcpy(batch, h->q, n * sizeof(*batch));
+		{
+			struct hrow *t = h->q;
+
+			h->q = batch;
+			batch = t;
+		}
 		h->qn = 0;
 		stop = h->stop;
 		h->writing = n > 0;

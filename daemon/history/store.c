@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The history in SQLite.  Programs are stored once (a path is most of a
- * row's size); flows point to them.  The index (program, start) serves
- * "this program's flows since"; (start) serves retention and time ranges.
+ * row's size); flows point to them.  A row's id is its start time in ms
+ * times 4096 plus a count (ID_SHIFT), kept increasing: the table itself is
+ * in time order, so a time range, retention and "the newest" need no index
+ * of their own, and the one index, on the program, is (program, time) as
+ * it stands.  One index a row is what a write costs.
  */
 #include <errno.h>
 #include <linux/portmaster.h>
@@ -16,6 +19,8 @@
 #define FLOW_SLOTS (1u << 17)	/* the daemon's flow id -> row, direct-mapped */
 #define PROG_SLOTS 1024		/* executable -> program id cache */
 #define HOUR_MS 3600000ull
+#define ID_SHIFT 12
+#define SCHEMA_VERSION 1
 #define ROLL_MAX 256
 
 /* A batch's additions to the hourly table, summed before they are written. */
@@ -41,6 +46,7 @@ struct hstore {
 	int nroll;
 	struct flow_slot *flows;
 	struct prog_slot prog[PROG_SLOTS];
+	int64_t last_flow, last_dns;	/* the newest ids */
 };
 
 static const char schema[] =
@@ -52,14 +58,12 @@ static const char schema[] =
 	" prog INTEGER, pid INTEGER, uid INTEGER, unit TEXT, dir INTEGER, proto INTEGER,"
 	" peer TEXT, port INTEGER, domain TEXT, verdict TEXT, rule INTEGER,"
 	" bytes_out INTEGER, bytes_in INTEGER, packets_out INTEGER, packets_in INTEGER);"
-	"CREATE INDEX IF NOT EXISTS flows_prog ON flows (prog, start);"
-	"CREATE INDEX IF NOT EXISTS flows_start ON flows (start);"
+	"CREATE INDEX IF NOT EXISTS flows_prog ON flows (prog);"
 	"CREATE TABLE IF NOT EXISTS dns ("
 	" id INTEGER PRIMARY KEY, time INTEGER NOT NULL, prog INTEGER, pid INTEGER,"
 	" uid INTEGER, unit TEXT, qname TEXT, qtype INTEGER, rcode INTEGER, answers TEXT,"
 	" verdict TEXT, rule INTEGER);"
-	"CREATE INDEX IF NOT EXISTS dns_prog ON dns (prog, time);"
-	"CREATE INDEX IF NOT EXISTS dns_time ON dns (time);"
+	"CREATE INDEX IF NOT EXISTS dns_prog ON dns (prog);"
 	/* Per program and hour, kept as flows are written: a month's chart
 	 * reads 720 rows a program, not every flow. */
 	"CREATE TABLE IF NOT EXISTS hourly ("
@@ -106,6 +110,36 @@ static int fail(struct hstore *s, int rc, const char *what, char *err, size_t er
 	return classify(rc) == HS_OK ? HS_OTHER : classify(rc);
 }
 
+static int64_t one_int(struct hstore *s, const char *sql);
+
+/* A database of another layout is not ours to write into: broken. */
+static int check_version(struct hstore *s)
+{
+	int64_t v = one_int(s, "PRAGMA user_version");
+	int64_t tables = one_int(s, "SELECT count(*) FROM sqlite_master WHERE name = 'flows'");
+	char sql[64];
+
+	if (v < 0 || tables < 0)
+		return SQLITE_NOTADB;
+	if (v == SCHEMA_VERSION)
+		return SQLITE_OK;
+	if (tables)
+		return SQLITE_CORRUPT;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+	return sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}
+
+/* A new row's id: its time, after every id given so far. */
+static int64_t next_id(int64_t *last, uint64_t time_ms)
+{
+	int64_t id = (int64_t)(time_ms << ID_SHIFT);
+
+	if (id <= *last)
+		id = *last + 1;
+	*last = id;
+	return id;
+}
+
 int hstore_open(struct hstore **sp, const char *path, bool readonly, char *err, size_t errlen)
 {
 	struct hstore *s = calloc(1, sizeof(*s));
@@ -131,12 +165,14 @@ int hstore_open(struct hstore **sp, const char *path, bool readonly, char *err, 
 		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
 				  NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
+			rc = check_version(s);
+		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_prepare_v2(s->db,
 				"INSERT INTO flows (start, prog, pid, uid, unit, dir, proto, peer, port,"
-				" domain, verdict, rule) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-				" ?11, ?12)", -1, &s->ins_flow, NULL);
+				" domain, verdict, rule, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+				" ?11, ?12, ?13)", -1, &s->ins_flow, NULL);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_prepare_v2(s->db,
 				"UPDATE flows SET end = ?2, bytes_out = ?3, bytes_in = ?4,"
@@ -144,7 +180,7 @@ int hstore_open(struct hstore **sp, const char *path, bool readonly, char *err, 
 		if (rc == SQLITE_OK)
 			rc = sqlite3_prepare_v2(s->db,
 				"INSERT INTO dns (time, prog, pid, uid, unit, qname, qtype, rcode, answers,"
-				" verdict, rule) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+				" verdict, rule, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 				-1, &s->ins_dns, NULL);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO programs (exe) VALUES (?1)",
@@ -164,6 +200,8 @@ int hstore_open(struct hstore **sp, const char *path, bool readonly, char *err, 
 			hstore_close(s);
 			return rc;
 		}
+		s->last_flow = one_int(s, "SELECT coalesce(max(id), 0) FROM flows");
+		s->last_dns = one_int(s, "SELECT coalesce(max(id), 0) FROM dns");
 		s->flows = calloc(FLOW_SLOTS, sizeof(*s->flows));
 		if (!s->flows) {
 			snprintf(err, errlen, "out of memory");
@@ -329,6 +367,7 @@ static int write_flow(struct hstore *s, struct hrow *r)
 		sqlite3_bind_int64(st, 12, ev->rule_id);
 	else
 		sqlite3_bind_null(st, 12);
+	sqlite3_bind_int64(st, 13, next_id(&s->last_flow, ev->time_ms));
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -408,6 +447,7 @@ static int write_dns(struct hstore *s, struct hrow *r)
 		sqlite3_bind_int64(st, 11, ev->rule_id);
 	else
 		sqlite3_bind_null(st, 11);
+	sqlite3_bind_int64(st, 12, next_id(&s->last_dns, ev->time_ms));
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -491,8 +531,8 @@ static long delete_before(struct hstore *s, uint64_t before_ms)
 {
 	sqlite3_stmt *st;
 	long n = 0;
-	static const char *const sql[] = { "DELETE FROM flows WHERE start < ?1",
-					   "DELETE FROM dns WHERE time < ?1",
+	static const char *const sql[] = { "DELETE FROM flows WHERE id < ?1 * 4096",
+					   "DELETE FROM dns WHERE id < ?1 * 4096",
 					   "DELETE FROM hourly WHERE hour < ?1 / 3600000" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
@@ -519,7 +559,7 @@ long hstore_prune(struct hstore *s, uint64_t before_ms, uint64_t max_bytes)
 	/* Over the bound: the oldest tenth goes, until it fits. */
 	for (int round = 0; max_bytes && hstore_size(s) > max_bytes && round < 10; round++) {
 		int64_t cutoff = one_int(s,
-			"SELECT start FROM flows ORDER BY start LIMIT 1 OFFSET "
+			"SELECT id / 4096 FROM flows ORDER BY id LIMIT 1 OFFSET "
 			"(SELECT count(*) / 10 FROM flows)");
 
 		if (cutoff <= 0)
@@ -537,18 +577,23 @@ long hstore_prune(struct hstore *s, uint64_t before_ms, uint64_t max_bytes)
 static long run_rows(struct hstore *s, sqlite3_stmt *st, hstore_row_fn row, void *arg,
 		     char *err, size_t errlen)
 {
-	int ncols = sqlite3_column_count(st), rc;
+	int ncols = sqlite3_column_count(st), rc, nout = 0;
 	const char *names[32], *vals[32];
+	int cols[32];
 	long n = 0;
 
 	if (ncols > 32)
 		ncols = 32;
+	/* "rowid_" orders the rows; it is not one of their fields. */
 	for (int i = 0; i < ncols; i++)
-		names[i] = sqlite3_column_name(st, i);
+		if (strcmp(sqlite3_column_name(st, i), "rowid_")) {
+			cols[nout] = i;
+			names[nout++] = sqlite3_column_name(st, i);
+		}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (int i = 0; i < ncols; i++)
-			vals[i] = (const char *)sqlite3_column_text(st, i);
-		row(arg, names, vals, ncols);
+		for (int i = 0; i < nout; i++)
+			vals[i] = (const char *)sqlite3_column_text(st, cols[i]);
+		row(arg, names, vals, nout);
 		n++;
 	}
 	if (rc != SQLITE_DONE) {
@@ -561,9 +606,9 @@ static long run_rows(struct hstore *s, sqlite3_stmt *st, hstore_row_fn row, void
 
 /* The conditions present, and only those: an "?2 IS NULL OR prog = ..."
  * would keep the planner from the (prog, start) index. */
-static void where(char *w, size_t len, const struct hfilter *f, const char *time, const char *name)
+static void where(char *w, size_t len, const struct hfilter *f, const char *name)
 {
-	size_t n = (size_t)snprintf(w, len, " WHERE %s >= ?1", time);
+	size_t n = (size_t)snprintf(w, len, " WHERE id >= ?1 * 4096");
 
 	if (f->exe && n < len)
 		n += (size_t)snprintf(w + n, len - n, " AND prog = (SELECT id FROM programs WHERE exe = ?2)");
@@ -582,14 +627,14 @@ long hstore_query(struct hstore *s, const struct hfilter *f, hstore_row_fn row, 
 		" CASE dir WHEN 0 THEN 'out' ELSE 'in' END AS dir,"
 		" CASE proto WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 1 THEN 'icmp'"
 		"  WHEN 58 THEN 'icmpv6' ELSE proto END AS proto,"
-		" peer, port, domain, verdict, rule, bytes_out, bytes_in, packets_out, packets_in"
-		" FROM flows";
+		" peer, port, domain, verdict, rule, bytes_out, bytes_in, packets_out, packets_in,"
+		" id AS rowid_ FROM flows";
 	static const char dns_sql[] =
 		"SELECT 'dns' AS kind, time AS start, NULL AS end, pid, uid,"
 		" (SELECT exe FROM programs WHERE id = prog) AS exe, unit, 'out' AS dir,"
 		" 'dns' AS proto, NULL AS peer, qtype AS port, qname AS domain, verdict, rule,"
-		" NULL AS bytes_out, NULL AS bytes_in, NULL AS packets_out, NULL AS packets_in"
-		" FROM dns";
+		" NULL AS bytes_out, NULL AS bytes_in, NULL AS packets_out, NULL AS packets_in,"
+		" id AS rowid_ FROM dns";
 	char sql[4096], wf[512], wd[512], part_f[1536], part_d[1536];
 	sqlite3_stmt *st;
 	int rc;
@@ -598,17 +643,17 @@ long hstore_query(struct hstore *s, const struct hfilter *f, hstore_row_fn row, 
 		return 0;
 	/* Each kind newest first within the limit (the index gives them in
 	 * order), then the newest of both, returned oldest first. */
-	where(wf, sizeof(wf), f, "start", "domain");
-	where(wd, sizeof(wd), f, "time", "qname");
-	snprintf(part_f, sizeof(part_f), "SELECT * FROM (%s%s ORDER BY start DESC LIMIT ?5)",
+	where(wf, sizeof(wf), f, "domain");
+	where(wd, sizeof(wd), f, "qname");
+	snprintf(part_f, sizeof(part_f), "SELECT * FROM (%s%s ORDER BY id DESC LIMIT ?5)",
 		 flows_sql, wf);
-	snprintf(part_d, sizeof(part_d), "SELECT * FROM (%s%s ORDER BY time DESC LIMIT ?5)",
+	snprintf(part_d, sizeof(part_d), "SELECT * FROM (%s%s ORDER BY id DESC LIMIT ?5)",
 		 dns_sql, wd);
 	if (f->flows && f->dns)
 		snprintf(sql, sizeof(sql), "SELECT * FROM (SELECT * FROM (%s UNION ALL %s)"
-			 " ORDER BY start DESC LIMIT ?5) ORDER BY start ASC", part_f, part_d);
+			 " ORDER BY rowid_ DESC LIMIT ?5) ORDER BY rowid_ ASC", part_f, part_d);
 	else
-		snprintf(sql, sizeof(sql), "SELECT * FROM (%s) ORDER BY start ASC",
+		snprintf(sql, sizeof(sql), "SELECT * FROM (%s) ORDER BY rowid_ ASC",
 			 f->flows ? part_f : part_d);
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
