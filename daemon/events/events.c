@@ -226,9 +226,12 @@ static struct live *find(struct events *e, const struct ct_end *c, bool outbound
 	memcpy(k.raddr, outbound ? c->dst : c->src, alen);
 	k.lport = outbound ? c->sport : c->dport;
 	k.rport = outbound ? c->dport : c->sport;
+	/* By tuple alone: the newest decision for a tuple is kept (a reused
+	 * tuple replaces the old), and the module's conntrack id, taken
+	 * before the entry is confirmed, need not be the one conntrack
+	 * reports at its end. */
 	for (struct live *l = e->buckets[key_hash(&k)]; l; l = l->hnext)
-		if (!memcmp(&l->key, &k, sizeof(k)) && l->ev.dir == (outbound ? PM_DIR_OUT : PM_DIR_IN) &&
-		    (!l->ev.ct_id || !c->id || l->ev.ct_id == c->id))
+		if (!memcmp(&l->key, &k, sizeof(k)) && l->ev.dir == (outbound ? PM_DIR_OUT : PM_DIR_IN))
 			return l;
 	return NULL;
 }

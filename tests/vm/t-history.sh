@@ -32,6 +32,7 @@ pmctl rule add block --port 8602 --until-restart >/dev/null
 
 tap_is "an allowed connection works" "$(in_cli socat -T 3 - TCP:10.0.0.2:8601 </dev/null 2>&1)" hello
 in_cli socat -T 3 - TCP:10.0.0.2:8602 </dev/null >/dev/null 2>&1
+ct_ids=$(in_cli conntrack -L -p tcp -o id 2>/dev/null | sed -n 's/.*dport=\(86..\) .*id=\([0-9]*\).*/\1:\2/p' | sort -u | tr '\n' ' ')
 # Its end comes when conntrack lets it go: now, not after TIME_WAIT.
 in_cli conntrack -D -p tcp >/dev/null 2>&1
 
@@ -63,6 +64,11 @@ import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 print(" ".join(sorted({e["event"] for e in ev if e.get("dport") == 8601})))' "$T/monitor.out" 2>&1)
 tap_is "pmctl -j monitor streamed the flow and its end" "$out" "end flow"
+# The module's conntrack id of a flow, and conntrack's own, for the record.
+mod_ids=$(python3 -c '
+import json, sys
+print(" ".join(sorted({"%d:%d" % (e["dport"], e["ct"]) for e in map(json.loads, filter(str.strip, open(sys.argv[1]))) if e.get("event") == "flow"})))' "$T/monitor.out" 2>&1)
+tap_diag "conntrack ids: conntrack says $ct_ids; the module said $mod_ids"
 kill -TERM "$PMD_PID"
 wait "$PMD_PID"
 tap_is "SIGTERM: portmasterd exits cleanly, history written" "$?" 0
