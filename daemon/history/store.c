@@ -608,33 +608,37 @@ static long run_rows(struct hstore *s, sqlite3_stmt *st, hstore_row_fn row, void
  * would keep the planner from the (prog, start) index. */
 static void where(char *w, size_t len, const struct hfilter *f, const char *name)
 {
-	size_t n = (size_t)snprintf(w, len, " WHERE id >= ?1 * 4096");
+	size_t n = (size_t)snprintf(w, len, " WHERE t.id >= ?1 * 4096");
 
 	if (f->exe && n < len)
-		n += (size_t)snprintf(w + n, len - n, " AND prog = (SELECT id FROM programs WHERE exe = ?2)");
+		n += (size_t)snprintf(w + n, len - n,
+				      " AND t.prog = (SELECT id FROM programs WHERE exe = ?2)");
 	if (f->domain && n < len)
-		n += (size_t)snprintf(w + n, len - n, " AND (%s = ?3 OR %s LIKE '%%.' || ?3)", name, name);
+		n += (size_t)snprintf(w + n, len - n, " AND (t.%s = ?3 OR t.%s LIKE '%%.' || ?3)",
+				      name, name);
 	if (f->verdict && n < len)
-		snprintf(w + n, len - n, " AND verdict = ?4");
+		snprintf(w + n, len - n, " AND t.verdict = ?4");
 }
 
 long hstore_query(struct hstore *s, const struct hfilter *f, hstore_row_fn row, void *arg,
 		  char *err, size_t errlen)
 {
 	static const char flows_sql[] =
-		"SELECT 'flow' AS kind, start, end, pid, uid,"
-		" (SELECT exe FROM programs WHERE id = prog) AS exe, unit,"
-		" CASE dir WHEN 0 THEN 'out' ELSE 'in' END AS dir,"
-		" CASE proto WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 1 THEN 'icmp'"
-		"  WHEN 58 THEN 'icmpv6' ELSE proto END AS proto,"
-		" peer, port, domain, verdict, rule, bytes_out, bytes_in, packets_out, packets_in,"
-		" id AS rowid_ FROM flows";
+		"SELECT 'flow' AS kind, t.start AS start, t.end AS end, t.pid AS pid, t.uid AS uid,"
+		" p.exe AS exe, t.unit AS unit,"
+		" CASE t.dir WHEN 0 THEN 'out' ELSE 'in' END AS dir,"
+		" CASE t.proto WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 1 THEN 'icmp'"
+		"  WHEN 58 THEN 'icmpv6' ELSE t.proto END AS proto,"
+		" t.peer AS peer, t.port AS port, t.domain AS domain, t.verdict AS verdict,"
+		" t.rule AS rule, t.bytes_out AS bytes_out, t.bytes_in AS bytes_in,"
+		" t.packets_out AS packets_out, t.packets_in AS packets_in, t.id AS rowid_"
+		" FROM flows t LEFT JOIN programs p ON p.id = t.prog";
 	static const char dns_sql[] =
-		"SELECT 'dns' AS kind, time AS start, NULL AS end, pid, uid,"
-		" (SELECT exe FROM programs WHERE id = prog) AS exe, unit, 'out' AS dir,"
-		" 'dns' AS proto, NULL AS peer, qtype AS port, qname AS domain, verdict, rule,"
+		"SELECT 'dns' AS kind, t.time AS start, NULL AS end, t.pid AS pid, t.uid AS uid,"
+		" p.exe AS exe, t.unit AS unit, 'out' AS dir, 'dns' AS proto, NULL AS peer,"
+		" t.qtype AS port, t.qname AS domain, t.verdict AS verdict, t.rule AS rule,"
 		" NULL AS bytes_out, NULL AS bytes_in, NULL AS packets_out, NULL AS packets_in,"
-		" id AS rowid_ FROM dns";
+		" t.id AS rowid_ FROM dns t LEFT JOIN programs p ON p.id = t.prog";
 	char sql[4096], wf[512], wd[512], part_f[1536], part_d[1536];
 	sqlite3_stmt *st;
 	int rc;
@@ -645,9 +649,9 @@ long hstore_query(struct hstore *s, const struct hfilter *f, hstore_row_fn row, 
 	 * order), then the newest of both, returned oldest first. */
 	where(wf, sizeof(wf), f, "domain");
 	where(wd, sizeof(wd), f, "qname");
-	snprintf(part_f, sizeof(part_f), "SELECT * FROM (%s%s ORDER BY id DESC LIMIT ?5)",
+	snprintf(part_f, sizeof(part_f), "SELECT * FROM (%s%s ORDER BY t.id DESC LIMIT ?5)",
 		 flows_sql, wf);
-	snprintf(part_d, sizeof(part_d), "SELECT * FROM (%s%s ORDER BY id DESC LIMIT ?5)",
+	snprintf(part_d, sizeof(part_d), "SELECT * FROM (%s%s ORDER BY t.id DESC LIMIT ?5)",
 		 dns_sql, wd);
 	if (f->flows && f->dns)
 		snprintf(sql, sizeof(sql), "SELECT * FROM (SELECT * FROM (%s UNION ALL %s)"
