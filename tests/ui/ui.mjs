@@ -157,6 +157,34 @@ try {
   await evil.close();
   resp = await page.goto(login);
   ok(resp.status() === 403 && (await page.textContent("body")).includes("used or expired"), "a reused login URL: 403", resp.status());
+
+  // A member of group portmaster without CAP_NET_ADMIN may look, not change.
+  const member = ["--reuid=nobody", "--regid=portmaster", "--clear-groups"];
+  let ro = "";
+  try {
+    ro = execFileSync("setpriv", [...member, PMCTL, "-s", SOCK, "ui", "--no-open"], { stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+  } catch (e) { ro = String(e.stderr || e); }
+  if (/^http:/.test(ro)) {
+    const jarFile = `${WORK}/member.jar`;
+    execFileSync(CURL, ["-s", "-o", "/dev/null", "-c", jarFile, ro]);
+    const look = execFileSync(CURL, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-b", jarFile, ORIGIN + "/api/rules"]).toString();
+    const change = execFileSync(CURL, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-b", jarFile, "-H", `Origin: ${ORIGIN}`,
+      "-H", "Content-Type: application/json", "-d", '{"action":"block","port":"6666"}', ORIGIN + "/api/rules"]).toString();
+    ok(look === "200" && change === "403" && !/\b6666\b/.test(pmctl("-t", "rule", "list")),
+      "a session from pmctl ui run by a group member without CAP_NET_ADMIN may look (200), not change (403)", `${look} ${change}`);
+  } else {
+    ok(false, "a group member gets a login URL too", ro);
+  }
+
+  // The UI's process dies: the daemon decides on, and starts it again.
+  const uiPid = Number((readFileSync(`${WORK}/pmd.log`, "utf8").match(/web UI on .* \(process (\d+)/g) || []).pop()?.match(/(\d+)\)?$/)?.[1]);
+  process.kill(uiPid, "SIGKILL");
+  r = await curl("--http0.9", "http://10.77.0.2:8082/");
+  ok(r.code === 0 && r.out === "ok", "with the UI's process killed, flows are decided as before", JSON.stringify(r));
+  ok(await until(async () => (await fetch(ORIGIN + "/api/flows")).status === 401, 15000),
+    `the daemon starts the UI again (process ${uiPid} was killed)`);
+  resp = await page.goto(pmctl("ui", "--no-open").trim());
+  ok(resp.ok() && page.url() === ORIGIN + "/", "and a new login URL works with it");
 } catch (e) {
   ok(false, "the UI test ran to its end", e.stack);
   try { console.log(readFileSync(`${WORK}/pmd.log`, "utf8").split("\n").slice(-30).join("\n").replace(/^/gm, "# ")); } catch { /* none */ }
