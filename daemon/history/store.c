@@ -8,6 +8,8 @@
  * it stands.  One index a row is what a write costs.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <linux/portmaster.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -150,6 +152,14 @@ int hstore_open(struct hstore **sp, const char *path, bool readonly, char *err, 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return HS_OTHER;
+	}
+	if (!readonly) {
+		/* Who talked to whom is for root: made 0600 before SQLite makes
+		 * it (its -wal and -shm files take the database's mode). */
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+		if (fd >= 0)
+			close(fd);
 	}
 	rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {

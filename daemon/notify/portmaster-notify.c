@@ -5,7 +5,8 @@
  * through libnotify: Allow once (also the default action, a click on the
  * notification), Allow always (a rule for the program, direction and
  * destination), Block (this connection).  A prompt answered elsewhere or
- * timed out closes its notification.  Only for members of the portmaster
+ * timed out closes its notification; a daemon that restarts is waited
+ * for.  Only for members of the portmaster
  * group, who may use the control socket; for anyone else it says so and
  * ends, so that starting it for every session (XDG autostart) is harmless.
  */
@@ -210,6 +211,38 @@ static void on_prompt(struct proto_kv *kv, int n)
 	fflush(stdout);
 }
 
+static gboolean on_stream(gint fd, GIOCondition cond, gpointer data);
+
+static const char stream_req[] = "{\"cmd\":\"monitor\",\"args\":{\"events\":\"prompt,answer\"}}\n";
+
+/* The prompt stream; -1 when the daemon is not there. */
+static int open_stream(void)
+{
+	int fd = connect_daemon();
+
+	if (fd < 0)
+		return -1;
+	if (send(fd, stream_req, sizeof(stream_req) - 1, MSG_NOSIGNAL) < 0) {
+		close(fd);
+		return -1;
+	}
+	inlen = 0;
+	header = false;
+	g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stream, NULL);
+	return fd;
+}
+
+/* The daemon went away (a restart, an upgrade): back when it is. */
+static gboolean reconnect(gpointer data)
+{
+	(void)data;
+	if (open_stream() < 0)
+		return G_SOURCE_CONTINUE;
+	printf("pmctl notify: connected to portmasterd again\n");
+	fflush(stdout);
+	return G_SOURCE_REMOVE;
+}
+
 static gboolean on_stream(gint fd, GIOCondition cond, gpointer data)
 {
 	ssize_t n = recv(fd, in + inlen, sizeof(in) - 1 - inlen, MSG_DONTWAIT);
@@ -220,8 +253,13 @@ static gboolean on_stream(gint fd, GIOCondition cond, gpointer data)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return G_SOURCE_CONTINUE;
 	if (n <= 0) {
-		fprintf(stderr, "pmctl notify: portmasterd closed the connection\n");
-		g_main_loop_quit(loop);
+		fprintf(stderr, "pmctl notify: portmasterd closed the connection; "
+			"waiting for it to come back\n");
+		close(fd);
+		/* Its prompts went with it. */
+		for (int i = 0; i < MAX_SHOWN; i++)
+			forget(&shown[i]);
+		g_timeout_add_seconds(2, reconnect, NULL);
 		return G_SOURCE_REMOVE;
 	}
 	inlen += (size_t)n;
@@ -291,7 +329,6 @@ static bool member_of(const char *group)
 
 int main(int argc, char **argv)
 {
-	const char *req = "{\"cmd\":\"monitor\",\"args\":{\"events\":\"prompt,answer\"}}\n";
 	int fd;
 
 	sock_path = getenv("PMCTL_SOCKET");
@@ -322,21 +359,16 @@ int main(int argc, char **argv)
 			return 0;
 		}
 	}
-	fd = connect_daemon();
-	if (fd < 0) {
-		fprintf(stderr, "pmctl notify: cannot connect to %s: %s\n", sock_path, strerror(errno));
-		return 1;
-	}
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
-		fprintf(stderr, "pmctl notify: %s\n", strerror(errno));
-		return 1;
-	}
 	if (!notify_init("Portmaster")) {
 		fprintf(stderr, "pmctl notify: no notification service (is a desktop session running?)\n");
 		return 1;
 	}
 	loop = g_main_loop_new(NULL, FALSE);
-	g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stream, NULL);
+	fd = open_stream();
+	if (fd < 0) {
+		fprintf(stderr, "pmctl notify: cannot connect to %s: %s\n", sock_path, strerror(errno));
+		return 1;
+	}
 	g_unix_signal_add(SIGINT, on_signal, NULL);
 	g_unix_signal_add(SIGTERM, on_signal, NULL);
 	printf("pmctl notify: showing the prompts of %s\n", sock_path);
@@ -345,6 +377,5 @@ int main(int argc, char **argv)
 	for (int i = 0; i < MAX_SHOWN; i++)
 		forget(&shown[i]);
 	notify_uninit();
-	close(fd);
 	return 0;
 }

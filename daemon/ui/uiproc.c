@@ -201,8 +201,11 @@ void ui_tick(struct pmd *d, uint64_t now)
 		if (u->backoff_ms < RESTART_MAX_MS)
 			u->backoff_ms *= 2;
 	}
-	if (!u->pid && now >= u->restart_at_ms)
+	if (!u->pid && now >= u->restart_at_ms) {
 		spawn(d, u);
+		if (!u->pid)	/* could not: not again before the backoff */
+			u->restart_at_ms = now + u->backoff_ms;
+	}
 }
 
 int ui_login_url(struct pmd *d, bool admin, char *url, size_t len)

@@ -36,7 +36,7 @@ disp=$((100 + $$ % 400))
 Xvfb ":$disp" -screen 0 1024x768x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 100); do [ -S "/tmp/.X11-unix/X$disp" ] && break; sleep 0.1; done
-export DISPLAY=":$disp" C S WORK PMCTL SOCK HERE BIN
+export DISPLAY=":$disp" C S WORK PMCTL SOCK HERE BIN PMD CONF DAEMON_PID
 
 # Everything that talks to the session bus runs inside it.
 dbus-run-session -- bash -s <<'SESSION'
@@ -90,6 +90,23 @@ if wait_shown 0; then
 	tap_pass "a prompt answered with pmctl closes its notification"
 else
 	tap_fail "a prompt answered with pmctl closes its notification" "displayed: $(shown)"
+fi
+# The daemon restarts: the agent waits for it and goes on.
+kill -TERM "$DAEMON_PID"
+while kill -0 "$DAEMON_PID" 2>/dev/null; do sleep 0.1; done
+ip netns exec "$C" "$PMD" --foreground --config "$CONF" --socket "$SOCK" --history "$WORK/history.db" \
+	--ui off >>"$WORK/pmd.log" 2>&1 &
+for _ in $(seq 1 100); do grep -q "connected to portmasterd again" "$WORK/notify.out" && break; sleep 0.1; done
+ip netns exec "$C" curl -sS -m 30 --http0.9 http://10.77.0.2:8081/ >"$WORK/curl3.out" 2>&1 &
+c3=$!
+if wait_shown 1; then
+	dunstctl action 0
+	wait "$c3"
+	tap_is "after a daemon restart the agent shows its prompts again, and answers them" \
+		"$(cat "$WORK/curl3.out")" "ok"
+else
+	kill "$c3" 2>/dev/null
+	tap_fail "after a daemon restart the agent shows its prompts again" "$(tail -3 "$WORK/notify.out")"
 fi
 kill "$agent" "$dunst_pid" 2>/dev/null
 wait "$agent" 2>/dev/null
