@@ -53,6 +53,7 @@ print(r["dir"], r["proto"], r["bytes_out"] > 0, r["packets_in"] > 0, r["start"] 
 		"$out" "out tcp True True True True"
 	n=$(hist_rows --exe /usr/bin/nonexistent | wc -l)
 	tap_is "--exe of another program lists none of it" "$n" "0"
+	tap_is "the database is root's alone (0600)" "$(stat -c %a "$WORK/history.db")" "600"
 
 	kill "$mon" 2>/dev/null; wait "$mon" 2>/dev/null
 	out=$(python3 -c '
