@@ -53,9 +53,9 @@ static void on_history(struct pmd *d, int fd, uint32_t events, void *arg)
 }
 
 /*
- * The history and what feeds it.  Nothing here can stop the daemon: a
- * history that cannot start is reported and the flows are decided as
- * before.
+ * The history, and conntrack's totals (which the history, monitor
+ * streams, pmctl top and the web UI take).  Nothing here can stop the
+ * daemon: what cannot start is reported and flows are decided as before.
  */
 static void history_setup(struct pmd *d)
 {
@@ -67,6 +67,9 @@ static void history_setup(struct pmd *d)
 	};
 	char dir[PATH_MAX], err[256], *slash;
 
+	d->ctacct = ctacct_start(d, "/proc", err, sizeof(err));
+	if (!d->ctacct)
+		pm_warn("conntrack accounting: %s; flows get no byte counts or end times", err);
 	if (!d->cfg.history_path[0])
 		return;
 	snprintf(dir, sizeof(dir), "%s", d->cfg.history_path);
@@ -84,9 +87,6 @@ static void history_setup(struct pmd *d)
 	events_listen(d->events, EV_MASK_ALL, history_event, d->hist);
 	if (pmd_watch(d, history_fd(d->hist), EPOLLIN, on_history, d->hist) < 0)
 		pm_warn("history: queries will not complete: %s", strerror(errno));
-	d->ctacct = ctacct_start(d, "/proc", err, sizeof(err));
-	if (!d->ctacct)
-		pm_warn("history: no byte counts or end times: %s", err);
 	pm_info("history in %s (%u days, at most %llu MiB)", d->cfg.history_path,
 		d->cfg.history_days, (unsigned long long)(d->cfg.history_max_bytes >> 20));
 }
@@ -345,6 +345,7 @@ int main(int argc, char **argv)
 				if (read(tfd, &exp, sizeof(exp)) > 0) {
 					engine_tick(&d);
 					ui_tick(&d, now_ms());
+					ctacct_tick(&d, d.ctacct, now_ms());
 				}
 			} else {
 				pmd_dispatch(&d, fd, ev[i].events);

@@ -317,6 +317,18 @@ int control_stream(struct pmd *d, uint64_t handle, uint32_t mask)
 	return 0;
 }
 
+bool control_wants(struct pmd *d, uint32_t mask)
+{
+	struct control *ctl = d->ctl;
+
+	if (!ctl || !ctl->nstreams)
+		return false;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (ctl->clients[i] && (ctl->clients[i]->stream_mask & mask))
+			return true;
+	return false;
+}
+
 int control_adopt(struct pmd *d, int fd, bool ui)
 {
 	struct control *ctl = d->ctl;

@@ -27,6 +27,8 @@ void control_complete(struct pmd *d, uint64_t handle, const char *reply, size_t 
  * it sends no more requests, and a stream that is not read loses events
  * (counted, and told with a "lost" record) rather than hold the daemon. */
 int control_stream(struct pmd *d, uint64_t handle, uint32_t mask);
+/* Does any stream want events of this mask? */
+bool control_wants(struct pmd *d, uint32_t mask);
 /* For the web UI (ui/): a connected client that is trusted as the UI. */
 int control_adopt(struct pmd *d, int fd, bool ui);
 

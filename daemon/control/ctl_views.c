@@ -141,11 +141,12 @@ static void cmd_monitor(struct pmd *d, const struct peer *p, const struct proto_
 	const char *ev = proto_arg(req, "events");
 
 	if (req->nargs > (ev ? 1 : 0)) {
-		ctl_reply_err(out, "usage", "monitor [events=flow,prompt,answer,end,dns]");
+		ctl_reply_err(out, "usage", "monitor [events=flow,prompt,answer,end,dns,traffic] "
+			      "(traffic: each second, per program)");
 		return;
 	}
 	if (!ev) {
-		mask = EV_MASK_ALL;
+		mask = EV_MASK_DEFAULT;
 	} else {
 		char list[128], *save = NULL;
 
@@ -158,7 +159,7 @@ static void cmd_monitor(struct pmd *d, const struct peer *p, const struct proto_
 
 			if (event_type_parse(t, &type) < 0) {
 				ctl_reply_err(out, "usage", "monitor: unknown event '%s' (flow, prompt, "
-					      "answer, end, dns)", t);
+					      "answer, end, dns, traffic)", t);
 				return;
 			}
 			mask |= EV_MASK(type);

@@ -166,12 +166,11 @@ static void cmd_status(struct pmd *d, struct buf *out)
 	rec_u64(&b, "reset_entries", d->st.reset_entries);
 	if (d->be && d->be->stats)
 		d->be->stats(d, &b);
-	if (d->hist) {
+	if (d->hist)
 		history_stats(d->hist, &b);
-		ctacct_stats(d->ctacct, &b);
-	} else {
+	else
 		rec_str(&b, "history", "off");
-	}
+	ctacct_stats(d->ctacct, &b);
 	rec_end(&b);
 	reply_ok(out, &b, 1);
 	buf_free(&b);

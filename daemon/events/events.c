@@ -29,7 +29,19 @@ struct listener {
 struct live {
 	struct pm_event ev;		/* EV_FLOW as published, exe owned */
 	struct flow_key key;
+	uint64_t last_out, last_in;	/* counters at the last traffic sample */
+	uint32_t sampled;		/* the round that took them, 0: none */
+	uint32_t born;			/* the round under way when it was decided */
 	struct live *hnext, *older, *newer;
+};
+
+#define TRAFFIC_MAX 1024
+
+/* A program's traffic since the last EV_TRAFFIC. */
+struct traffic {
+	char *exe;
+	uint64_t out, in;
+	uint32_t conns;
 };
 
 static uint32_t key_hash(const struct flow_key *k)
@@ -48,6 +60,11 @@ struct events {
 	struct live *buckets[LIVE_BUCKETS];
 	struct live *oldest, *newest;
 	size_t nlive;
+	struct traffic traffic[TRAFFIC_MAX];
+	int ntraffic;
+	uint32_t round;			/* of sampling, counting from 1 */
+	uint64_t round_start_ms;	/* monotonic */
+	bool sampling;
 };
 
 uint64_t wall_ms(void)
@@ -88,10 +105,18 @@ static void live_free(struct live *l)
 	free(l);
 }
 
+static void traffic_clear(struct events *e)
+{
+	for (int i = 0; i < e->ntraffic; i++)
+		free(e->traffic[i].exe);
+	e->ntraffic = 0;
+}
+
 void events_free(struct events *e)
 {
 	if (!e)
 		return;
+	traffic_clear(e);
 	while (e->oldest) {
 		struct live *l = e->oldest;
 
@@ -169,6 +194,8 @@ static void remember(struct events *e, const struct pm_event *ev, const struct f
 	if (!l)
 		return;
 	l->ev = *ev;
+	l->ev.start_ms = now_ms();	/* monotonic here, wall time again at its end */
+	l->born = e->round;
 	l->key = *k;
 	l->ev.exe = ev->exe ? strdup(ev->exe) : NULL;
 	l->ev.domain = NULL;
@@ -236,6 +263,101 @@ static struct live *find(struct events *e, const struct ct_end *c, bool outbound
 	return NULL;
 }
 
+static struct traffic *traffic_of(struct events *e, const char *exe)
+{
+	struct traffic *t;
+
+	if (!exe)
+		exe = "-";
+	for (int i = e->ntraffic - 1; i >= 0; i--)
+		if (!strcmp(e->traffic[i].exe, exe))
+			return &e->traffic[i];
+	if (e->ntraffic == TRAFFIC_MAX)
+		return NULL;
+	t = &e->traffic[e->ntraffic];
+	*t = (struct traffic){ .exe = strdup(exe) };
+	if (!t->exe)
+		return NULL;
+	e->ntraffic++;
+	return t;
+}
+
+/*
+ * The bytes a flow moved since it was last seen, to its program.  A flow
+ * seen in the last round, or decided since it began, counts; one first
+ * seen after a gap in sampling only gives its counters as a start.
+ */
+static void account(struct events *e, struct live *l, uint64_t orig, uint64_t reply, bool conn)
+{
+	uint64_t out = l->ev.dir == PM_DIR_OUT ? orig : reply;
+	uint64_t in = l->ev.dir == PM_DIR_OUT ? reply : orig;
+	bool counts = (l->sampled ? l->sampled : l->born) + 1 >= e->round;
+	struct traffic *t = traffic_of(e, l->ev.exe);
+
+	if (t && counts) {
+		t->out += out > l->last_out ? out - l->last_out : 0;
+		t->in += in > l->last_in ? in - l->last_in : 0;
+	}
+	if (t && conn)
+		t->conns++;
+	l->last_out = out;
+	l->last_in = in;
+	l->sampled = e->round;
+}
+
+void events_sample_begin(struct pmd *d)
+{
+	struct events *e = d->events;
+	uint64_t now = now_ms();
+
+	if (!e)
+		return;
+	/* After a pause, what ended meanwhile is no news: start afresh. */
+	if (!e->sampling || now - e->round_start_ms > 3000) {
+		traffic_clear(e);
+		e->round++;
+		e->round_start_ms = now;
+	}
+	e->sampling = true;
+	e->round++;
+	e->round_start_ms = now;
+}
+
+void events_sample(struct pmd *d, const struct ct_end *c)
+{
+	struct events *e = d->events;
+	struct live *l;
+
+	if (!e || !e->sampling)
+		return;
+	l = find(e, c, true);
+	if (!l)
+		l = find(e, c, false);
+	if (l)
+		account(e, l, c->orig_bytes, c->reply_bytes, true);
+}
+
+void events_sample_end(struct pmd *d, uint32_t interval_ms)
+{
+	struct events *e = d->events;
+	uint64_t now = wall_ms();
+
+	if (!e)
+		return;
+	for (int i = 0; i < e->ntraffic; i++) {
+		struct pm_event ev = {
+			.type = EV_TRAFFIC, .time_ms = now, .exe = e->traffic[i].exe,
+			.bytes_out = e->traffic[i].out, .bytes_in = e->traffic[i].in,
+			.conns = e->traffic[i].conns, .interval_ms = interval_ms,
+		};
+
+		if (!strcmp(ev.exe, "-"))
+			ev.exe = NULL;
+		events_publish(e, &ev);
+	}
+	traffic_clear(e);
+}
+
 void events_ct_end(struct pmd *d, const struct ct_end *c)
 {
 	struct events *e = d->events;
@@ -251,8 +373,12 @@ void events_ct_end(struct pmd *d, const struct ct_end *c)
 	if (!l)
 		return;	/* not a flow we decided, or forgotten under load */
 	live_unlink(e, l);
+	/* What it moved since the last sample is this second's traffic too. */
+	if (e->sampling)
+		account(e, l, c->orig_bytes, c->reply_bytes, false);
 	l->ev.type = EV_END;
 	l->ev.time_ms = wall_ms();
+	l->ev.start_ms = l->ev.time_ms - (now_ms() - l->ev.start_ms);	/* back to wall time */
 	/* orig is the direction of the first packet: ours for outbound flows. */
 	if (l->ev.dir == PM_DIR_OUT) {
 		l->ev.bytes_out = orig_bytes, l->ev.pkts_out = orig_pkts;
@@ -290,7 +416,7 @@ void events_dns(struct pmd *d, const struct pm_dns_query *q)
 
 static const char *const type_names[EV__COUNT] = {
 	[EV_FLOW] = "flow", [EV_PROMPT] = "prompt", [EV_ANSWER] = "answer",
-	[EV_END] = "end", [EV_DNS] = "dns",
+	[EV_END] = "end", [EV_DNS] = "dns", [EV_TRAFFIC] = "traffic",
 };
 
 const char *event_type_name(enum ev_type t)
@@ -327,6 +453,15 @@ void event_record(struct buf *b, const struct pm_event *ev)
 
 	rec_str(b, "event", event_type_name(ev->type));
 	rec_u64(b, "time", ev->time_ms);
+	if (ev->type == EV_TRAFFIC) {
+		rec_str(b, "exe", ev->exe ? ev->exe : "-");
+		rec_u64(b, "conns", ev->conns);
+		rec_u64(b, "bytes_out", ev->bytes_out);
+		rec_u64(b, "bytes_in", ev->bytes_in);
+		rec_u64(b, "interval_ms", ev->interval_ms);
+		rec_end(b);
+		return;
+	}
 	if (ev->type != EV_DNS) {
 		const uint8_t *src = ev->dir == PM_DIR_OUT ? ev->laddr : ev->raddr;
 		const uint8_t *dst = ev->dir == PM_DIR_OUT ? ev->raddr : ev->laddr;

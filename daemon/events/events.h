@@ -26,11 +26,14 @@ enum ev_type {
 	EV_ANSWER,		/* a prompt was answered (or timed out) */
 	EV_END,			/* conntrack forgot the flow: its totals */
 	EV_DNS,			/* the resolver answered a query */
+	EV_TRAFFIC,		/* per program, each second, while someone watches */
 	EV__COUNT
 };
 
 #define EV_MASK(t) (1u << (t))
 #define EV_MASK_ALL ((1u << EV__COUNT) - 1)
+/* What a monitor gets unless it asks: not the per-second traffic. */
+#define EV_MASK_DEFAULT (EV_MASK_ALL & ~EV_MASK(EV_TRAFFIC))
 
 /* One event, flat, with strings borrowed from the publisher. */
 struct pm_event {
@@ -50,7 +53,9 @@ struct pm_event {
 	uint32_t mark;
 	uint32_t rule_id;		/* 0: the default, a prompt or the module */
 	uint64_t start_ms;		/* EV_END: when the flow was decided */
-	uint64_t bytes_out, bytes_in, pkts_out, pkts_in;	/* EV_END */
+	uint64_t bytes_out, bytes_in, pkts_out, pkts_in;	/* EV_END; EV_TRAFFIC: in the interval */
+	uint32_t conns;			/* EV_TRAFFIC: its connections conntrack holds */
+	uint32_t interval_ms;		/* EV_TRAFFIC */
 	/* EV_DNS */
 	const char *qname;
 	uint16_t qtype;
@@ -85,6 +90,17 @@ struct ct_end {
 	uint64_t orig_bytes, orig_pkts, reply_bytes, reply_pkts;
 };
 void events_ct_end(struct pmd *d, const struct ct_end *e);
+
+/*
+ * Live traffic: a sampler dumps conntrack's counters about every second
+ * while someone watches (events_sample_begin, one events_sample per
+ * entry, events_sample_end), and each program gets one EV_TRAFFIC event
+ * with the bytes its connections moved since the last (ended ones
+ * included) and how many it has.
+ */
+void events_sample_begin(struct pmd *d);
+void events_sample(struct pmd *d, const struct ct_end *c);
+void events_sample_end(struct pmd *d, uint32_t interval_ms);
 
 /*
  * The resolver: one call per query answered (or refused).  Names the

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+#include "control/control.h"
 #include "daemon.h"
+#include "common/util.h"
 #include "events/events.h"
 #include "history/ctacct.h"
 #include "common/log.h"
@@ -22,6 +24,12 @@ struct ctacct {
 	struct mnl_socket *nl;
 	char *rx;
 	uint64_t events, overruns;
+	/* Live traffic: a dump of the table's counters, while watched. */
+	struct mnl_socket *dump;
+	bool dumping;
+	uint32_t dump_seq;
+	uint64_t dump_started_ms, last_round_ms;
+	uint64_t dumps, dump_errors;
 };
 
 static void counters(const struct nlattr *nest, uint64_t *bytes, uint64_t *pkts)
@@ -102,7 +110,8 @@ static void tuple(const struct nlattr *nest, struct ct_end *e)
 	}
 }
 
-int ctacct_parse(const void *msg, size_t len, struct ct_end *e)
+/* A conntrack message of the given type: its id, tuple and counters. */
+static int parse_ct(const void *msg, size_t len, uint8_t type, struct ct_end *e)
 {
 	const struct nlmsghdr *nlh = msg;
 	const struct nlattr *a;
@@ -110,7 +119,7 @@ int ctacct_parse(const void *msg, size_t len, struct ct_end *e)
 
 	memset(e, 0, sizeof(*e));
 	if (len < sizeof(*nlh) || !mnl_nlmsg_ok(nlh, (int)len) ||
-	    nlh->nlmsg_type != ((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE) ||
+	    nlh->nlmsg_type != ((NFNL_SUBSYS_CTNETLINK << 8) | type) ||
 	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)))
 		return -1;
 	e->family = ((const struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family;
@@ -137,6 +146,11 @@ int ctacct_parse(const void *msg, size_t len, struct ct_end *e)
 		}
 	}
 	return have_tuple && e->proto ? 0 : -1;
+}
+
+int ctacct_parse(const void *msg, size_t len, struct ct_end *e)
+{
+	return parse_ct(msg, len, IPCTNL_MSG_CT_DELETE, e);
 }
 
 static void on_readable(struct pmd *d, int fd, uint32_t events, void *arg)
@@ -168,6 +182,75 @@ static void on_readable(struct pmd *d, int fd, uint32_t events, void *arg)
 			events_ct_end(d, &e);
 		}
 	}
+}
+
+static void on_dump(struct pmd *d, int fd, uint32_t events, void *arg)
+{
+	struct ctacct *c = arg;
+
+	(void)events;
+	for (int burst = 0; burst < 64 && c->dumping; burst++) {
+		ssize_t n = recv(fd, c->rx, MNL_SOCKET_BUFFER_SIZE * 4, MSG_DONTWAIT);
+		const struct nlmsghdr *nlh;
+		int left;
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			/* A round lost (ENOBUFS): the next one starts afresh. */
+			c->dump_errors++;
+			c->dumping = false;
+			return;
+		}
+		left = (int)n;
+		for (nlh = (const struct nlmsghdr *)c->rx; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			struct ct_end e;
+
+			if (nlh->nlmsg_seq != c->dump_seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
+				if (nlh->nlmsg_type == NLMSG_ERROR)
+					c->dump_errors++;
+				else
+					events_sample_end(d, (uint32_t)(now_ms() - c->last_round_ms));
+				c->last_round_ms = c->dump_started_ms;
+				c->dumping = false;
+				break;
+			}
+			if (parse_ct(nlh, nlh->nlmsg_len, IPCTNL_MSG_CT_NEW, &e) == 0)
+				events_sample(d, &e);
+		}
+	}
+}
+
+void ctacct_tick(struct pmd *d, struct ctacct *c, uint64_t now)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *g;
+
+	if (!c || !c->dump || c->dumping || now - c->dump_started_ms < 1000 ||
+	    !control_wants(d, EV_MASK(EV_TRAFFIC)))
+		return;
+	/* One dump a second, read as it comes in the main loop: no wait. */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ++c->dump_seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	if (mnl_socket_sendto(c->dump, nlh, nlh->nlmsg_len) < 0) {
+		c->dump_errors++;
+		return;
+	}
+	if (now - c->dump_started_ms > 3000)
+		c->last_round_ms = now;	/* after a pause: this round starts the window */
+	c->dump_started_ms = now;
+	c->dumping = true;
+	c->dumps++;
+	events_sample_begin(d);
 }
 
 /* Accounting is per namespace and applies to connections created after. */
@@ -210,6 +293,15 @@ struct ctacct *ctacct_start(struct pmd *d, const char *proc_root, char *err, siz
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		goto fail;
 	}
+	/* Without it there are ends but no live traffic: not fatal. */
+	c->dump = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (c->dump && (mnl_socket_bind(c->dump, 0, MNL_SOCKET_AUTOPID) < 0 ||
+			pmd_watch(d, mnl_socket_get_fd(c->dump), EPOLLIN, on_dump, c) < 0)) {
+		mnl_socket_close(c->dump);
+		c->dump = NULL;
+	}
+	if (!c->dump)
+		pm_warn("conntrack dumps: %s; no live traffic per program", strerror(errno));
 	return c;
 fail:
 	if (c->nl)
@@ -225,6 +317,10 @@ void ctacct_stop(struct pmd *d, struct ctacct *c)
 		return;
 	pmd_unwatch(d, mnl_socket_get_fd(c->nl));
 	mnl_socket_close(c->nl);
+	if (c->dump) {
+		pmd_unwatch(d, mnl_socket_get_fd(c->dump));
+		mnl_socket_close(c->dump);
+	}
 	free(c->rx);
 	free(c);
 }
@@ -233,4 +329,6 @@ void ctacct_stats(struct ctacct *c, struct buf *rec)
 {
 	rec_u64(rec, "ct_ends", c ? c->events : 0);
 	rec_u64(rec, "ct_end_overruns", c ? c->overruns : 0);
+	rec_u64(rec, "ct_dumps", c ? c->dumps : 0);
+	rec_u64(rec, "ct_dump_errors", c ? c->dump_errors : 0);
 }

@@ -426,8 +426,8 @@ void history_event(void *arg, const struct pm_event *ev)
 	struct history *h = arg;
 	bool wake;
 
-	if (ev->type == EV_PROMPT)
-		return;	/* its answer is what is recorded */
+	if (ev->type == EV_PROMPT || ev->type == EV_TRAFFIC)
+		return;	/* a prompt's answer is what is recorded; traffic is in the ends */
 	pthread_mutex_lock(&h->lock);
 	if (h->qn >= QUEUE_MAX) {
 		h->lost++;

@@ -39,6 +39,12 @@ static void print_line(struct pmctl *p, const struct record *r)
 			rec_get(r, "count") ? rec_get(r, "count") : "?");
 		return;
 	}
+	if (ev && !strcmp(ev, "traffic")) {
+		fprintf(p->out, "%s traffic %s: %s connections, %s B out, %s B in in %s ms\n", stamp,
+			rec_get(r, "exe"), rec_get(r, "conns"), rec_get(r, "bytes_out"),
+			rec_get(r, "bytes_in"), rec_get(r, "interval_ms"));
+		return;
+	}
 	if (ev && !strcmp(ev, "dns")) {
 		fprintf(p->out, "%s dns    %s[%s] %s -> %s %s\n", stamp, rec_get(r, "exe"),
 			rec_get(r, "pid"), rec_get(r, "domain") ? rec_get(r, "domain") : "?",
@@ -69,7 +75,7 @@ int cmd_monitor(struct pmctl *p, int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "--events")) {
 		req_arg(&args, "events", argv[2]);
 	} else if (argc != 1) {
-		return usage_error(p, "usage: pmctl monitor [--events flow,prompt,answer,end,dns]");
+		return usage_error(p, "usage: pmctl monitor [--events flow,prompt,answer,end,dns,traffic]");
 	}
 	proto_request(&req, "monitor", &args);
 	buf_free(&args);

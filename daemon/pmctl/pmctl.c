@@ -29,7 +29,7 @@ static const struct pmctl_cmd commands[] = {
 	{ "history", cmd_history,
 	  "history [--exe PATH] [--domain DOMAIN] [--since DURATION] [--verdict VERDICT]\n"
 	  "                 [--flows|--dns] [--limit N]" },
-	{ "monitor", cmd_monitor, "monitor [--events flow,prompt,answer,end,dns]" },
+	{ "monitor", cmd_monitor, "monitor [--events flow,prompt,answer,end,dns,traffic]" },
 	{ "ui", cmd_ui, "ui [--no-open]" },
 	{ "notify", cmd_notify, "notify" },
 	{ "top", cmd_top, "top" },

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pmctl top: a live per-program view in the terminal: open connections,
- * new ones, blocked ones, bytes per second each way and bytes in all,
- * refreshed every second from the daemon's event stream; q quits.  Bytes
- * are counted when conntrack reports a connection's totals, at its end.
+ * pmctl top: a live per-program view in the terminal: the connections
+ * conntrack holds for it, new and blocked flows since top started, bytes
+ * per second each way and bytes in all, from the daemon's event stream
+ * (flows as they are decided, and each second's traffic per program from
+ * conntrack's counters); q quits.
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,15 +20,16 @@
 
 struct prog {
 	char exe[256];
-	long open;		/* decided and not yet ended */
+	long open;		/* connections conntrack holds */
 	uint64_t flows, blocked;
-	uint64_t out, in;	/* bytes in this second */
 	uint64_t total;		/* bytes both ways since top started */
 	double out_rate, in_rate;
+	uint64_t round;		/* the traffic round it was last in */
 };
 
 static struct prog progs[MAX_PROGS];
 static int nprogs;
+static uint64_t round_time, round;	/* of the latest traffic events */
 static struct termios saved;
 static bool raw;
 
@@ -64,13 +66,22 @@ static void on_event(const struct record *r)
 			p->blocked++;
 		else
 			p->open++;
-	} else if (!strcmp(ev, "end")) {
-		if (p->open > 0)
-			p->open--;
-		p->out += strtoull(rec_get(r, "bytes_out") ? rec_get(r, "bytes_out") : "0", NULL, 10);
-		p->in += strtoull(rec_get(r, "bytes_in") ? rec_get(r, "bytes_in") : "0", NULL, 10);
-		p->total = p->total + strtoull(rec_get(r, "bytes_out") ? rec_get(r, "bytes_out") : "0", NULL, 10) +
-			   strtoull(rec_get(r, "bytes_in") ? rec_get(r, "bytes_in") : "0", NULL, 10);
+	} else if (!strcmp(ev, "traffic")) {
+		/* One round's events share their time. */
+		uint64_t t = strtoull(rec_get(r, "time") ? rec_get(r, "time") : "0", NULL, 10);
+		double ms = strtod(rec_get(r, "interval_ms") ? rec_get(r, "interval_ms") : "0", NULL);
+		uint64_t out = strtoull(rec_get(r, "bytes_out") ? rec_get(r, "bytes_out") : "0", NULL, 10);
+		uint64_t in = strtoull(rec_get(r, "bytes_in") ? rec_get(r, "bytes_in") : "0", NULL, 10);
+
+		if (t != round_time) {
+			round_time = t;
+			round++;
+		}
+		p->round = round;
+		p->open = strtol(rec_get(r, "conns") ? rec_get(r, "conns") : "0", NULL, 10);
+		p->out_rate = ms > 0 ? (double)out * 1000 / ms : 0;
+		p->in_rate = ms > 0 ? (double)in * 1000 / ms : 0;
+		p->total += out + in;
 	}
 }
 
@@ -98,15 +109,16 @@ static const char *rate(double v, char *buf, size_t len)
 	return buf;
 }
 
-static void draw(struct pmctl *p, double secs)
+static void draw(struct pmctl *p)
 {
 	char o[32], i[32];
 
-	for (int k = 0; k < nprogs; k++) {
-		progs[k].out_rate = (double)progs[k].out / secs;
-		progs[k].in_rate = (double)progs[k].in / secs;
-		progs[k].out = progs[k].in = 0;
-	}
+	/* Not in the latest round: nothing open, nothing moving. */
+	for (int k = 0; k < nprogs; k++)
+		if (round && progs[k].round < round) {
+			progs[k].open = 0;
+			progs[k].out_rate = progs[k].in_rate = 0;
+		}
 	qsort(progs, (size_t)nprogs, sizeof(progs[0]), by_activity);
 	fprintf(p->out, "\033[H\033[2Jportmaster top: %d programs   (q quits)\n\n", nprogs);
 	fprintf(p->out, "%-44s %6s %7s %8s %12s %12s %12s\n", "PROGRAM", "CONNS", "FLOWS",
@@ -133,7 +145,8 @@ static double mono(void)
 
 int cmd_top(struct pmctl *p, int argc, char **argv)
 {
-	static const char req[] = "{\"cmd\":\"monitor\",\"args\":{\"events\":\"flow,answer,end\"}}\n";
+	static const char req[] =
+		"{\"cmd\":\"monitor\",\"args\":{\"events\":\"flow,answer,traffic\"}}\n";
 	char in[16384];
 	size_t len = 0;
 	bool header = false, quit = false;
@@ -180,7 +193,7 @@ int cmd_top(struct pmctl *p, int argc, char **argv)
 	}
 	fputs("\033[?25l", p->out);
 	last = mono();
-	draw(p, 1);
+	draw(p);
 	while (!quit) {
 		struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = 0, .events = POLLIN } };
 		int timeout = (int)((last + 1 - mono()) * 1000);
@@ -233,7 +246,7 @@ int cmd_top(struct pmctl *p, int argc, char **argv)
 				len = 0;
 		}
 		if (mono() - last >= 1) {
-			draw(p, mono() - last);
+			draw(p);
 			last = mono();
 		}
 	}

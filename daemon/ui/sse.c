@@ -61,7 +61,8 @@ static void *reader(void *arg)
 	size_t len = 0;
 	bool header = false;
 
-	static const char req[] = "{\"cmd\":\"monitor\"}\n";
+	static const char req[] =
+		"{\"cmd\":\"monitor\",\"args\":{\"events\":\"flow,prompt,answer,end,dns,traffic\"}}\n";
 
 	if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(req) - 1)
 		exit(1);

@@ -49,6 +49,29 @@ done
 echo "$screen" | grep -q "$curl .*/s  *[1-9][0-9]*$" &&
 	tap_pass "their bytes are counted when they end (conntrack accounting)" ||
 	tap_fail "their bytes are counted when they end" "$screen"
+# A download that lasts (more than the socket buffers hold, read slowly):
+# its rate shows while it runs, not only at its end.
+head -c 40000000 /dev/zero >"$WORK/www/big"
+inc curl -sS -m 60 --limit-rate 2M -o /dev/null http://10.77.0.2/big &
+dl=$!
+# PROGRAM CONNS FLOWS BLOCKED OUT unit IN unit BYTES: the download open, in
+# at 100 KiB/s or more
+rate_line() {
+	$T capture-pane -p | awk -v e="$curl" '$1 == e && $2 >= 1 && $3 >= 4 &&
+		($8 == "MiB/s" || ($8 == "KiB/s" && $7 >= 100)) { print; found = 1 } END { exit !found }'
+}
+line=
+for _ in $(seq 1 100); do
+	line=$(rate_line) && break
+	sleep 0.2
+done
+if [ -n "$line" ] && kill -0 "$dl" 2>/dev/null; then
+	tap_pass "a running download shows its rate in, from conntrack's counters: $(echo "$line" | tr -s ' ')"
+else
+	tap_fail "a running download shows its rate in" "$($T capture-pane -p)"
+fi
+kill "$dl" 2>/dev/null
+wait "$dl" 2>/dev/null
 $T send-keys q
 for _ in $(seq 1 50); do
 	$T capture-pane -p | grep -q "^exited 0" && break

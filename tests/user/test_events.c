@@ -154,12 +154,63 @@ static void test_dns_and_records(void **state)
 	events_free(d.events);
 }
 
+/* Each second's traffic per program, from conntrack's counters. */
+static void test_traffic(void **state)
+{
+	struct pmd d;
+	struct got g = { 0 };
+	struct flow_entry a = flow(1, PM_DIR_OUT, 40000, 443, "/bin/a");
+	struct flow_entry b = flow(2, PM_DIR_IN, 22, 50000, "/bin/b");
+	struct ct_end c;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.events = events_new();
+	events_listen(d.events, EV_MASK(EV_TRAFFIC), collect, &g);
+	events_flow(&d, &a, EV_FLOW);
+	/* The first round only learns where a's counters stand. */
+	events_sample_begin(&d);
+	c = end_of(&a, 100, 1000);
+	events_sample(&d, &c);
+	events_sample_end(&d, 1000);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.exe[0], "/bin/a");
+	assert_int_equal(g.ev[0].conns, 1);
+	assert_int_equal(g.ev[0].bytes_out, 0);
+	assert_int_equal(g.ev[0].bytes_in, 0);
+	/* b begins after that round began: all it moved counts. */
+	events_flow(&d, &b, EV_FLOW);
+	events_sample_begin(&d);
+	c = end_of(&a, 150, 3000);
+	events_sample(&d, &c);
+	c = end_of(&b, 10, 20);		/* inbound: orig is what came in */
+	events_sample(&d, &c);
+	c = end_of(&a, 160, 3500);	/* a ends before the round is out */
+	events_ct_end(&d, &c);
+	events_sample_end(&d, 1000);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.exe[1], "/bin/a");
+	assert_int_equal(g.ev[1].bytes_out, 60);
+	assert_int_equal(g.ev[1].bytes_in, 2500);
+	assert_int_equal(g.ev[1].conns, 1);
+	assert_string_equal(g.exe[2], "/bin/b");
+	assert_int_equal(g.ev[2].bytes_in, 10);
+	assert_int_equal(g.ev[2].bytes_out, 20);
+	assert_int_equal(g.ev[2].interval_ms, 1000);
+	/* Nothing moved, nothing open: no event. */
+	events_sample_begin(&d);
+	events_sample_end(&d, 1000);
+	assert_int_equal(g.n, 3);
+	events_free(d.events);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flow_and_end),
 		cmocka_unit_test(test_reused_tuple),
 		cmocka_unit_test(test_dns_and_records),
+		cmocka_unit_test(test_traffic),
 	};
 
 	return RUN("events", tests);

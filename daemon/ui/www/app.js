@@ -2,7 +2,7 @@
 "use strict";
 
 const $ = (sel, el = document) => el.querySelector(sel);
-const state = { admin: false, flows: [], pending: [], rules: [] };
+const state = { admin: false, flows: [], pending: [], rules: [], traffic: new Map() };
 
 async function api(path, opts = {}) {
   const init = { credentials: "same-origin", headers: {} , ...opts };
@@ -63,12 +63,14 @@ function renderFlows() {
   const sorted = [...groups.entries()].sort((a, b) => b[1].length - a[1].length);
   for (const [exe, flows] of sorted) {
     const blocked = flows.filter(f => f.verdict === "block" || f.verdict === "drop").length;
+    const t = state.traffic.get(exe);
     const rows = flows.slice(-50).reverse().map(f => el("tr", { "data-id": f.id },
       el("td", {}, f.dir), el("td", {}, f.proto), el("td", {}, peer(f)), el("td", {}, f.pid),
       el("td", { class: "v-" + f.verdict }, f.verdict), el("td", {}, f.packets ?? "")));
     box.append(el("div", { class: "program", "data-exe": exe },
       el("h2", {}, exe === "-" ? "(unknown program)" : exe,
-        el("span", { class: "stats" }, `${flows.length} connections, ${blocked} blocked`)),
+        el("span", { class: "stats" }, `${flows.length} connections, ${blocked} blocked`),
+        el("span", { class: "rate" }, t ? `↑ ${bytes(t.out)}/s ↓ ${bytes(t.in)}/s` : "")),
       el("table", {}, el("thead", {}, el("tr", {}, ...["Dir", "Proto", "Peer", "PID", "Verdict", "Packets"].map(h => el("th", {}, h)))),
         el("tbody", {}, ...rows))));
   }
@@ -213,6 +215,16 @@ function live() {
   let t = null;
   const refresh = () => { if (!t) t = setTimeout(() => { t = null; loadFlows(); loadPending(); }, 200); };
   for (const type of ["flow", "prompt", "answer", "end", "lost"]) es.addEventListener(type, refresh);
+  // Each second, per program: its rates in the connections view.
+  let round = 0;
+  es.addEventListener("traffic", ev => {
+    const t = JSON.parse(ev.data);
+    if (t.time !== round) { round = t.time; state.traffic.clear(); }
+    const ms = t.interval_ms || 1000;
+    state.traffic.set(t.exe, { out: Math.round(t.bytes_out * 1000 / ms), in: Math.round(t.bytes_in * 1000 / ms) });
+    const box = document.querySelector(`.program[data-exe="${CSS.escape(t.exe)}"] .rate`);
+    if (box) box.textContent = `↑ ${bytes(state.traffic.get(t.exe).out)}/s ↓ ${bytes(state.traffic.get(t.exe).in)}/s`;
+  });
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
