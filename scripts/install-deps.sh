@@ -17,7 +17,7 @@ TOOLS="sparse dkms clang libclang-rt-14-dev systemd man-db bash-completion sqlit
 # The user interfaces tested as a person uses them: a browser (driven by
 # playwright-core from npm, tests/ui/), a desktop with a notification
 # daemon, a terminal.
-UI="chromium xvfb dunst libnotify-bin tmux nodejs"
+UI="chromium xvfb dunst libnotify-bin dbus-daemon dbus-bin tmux nodejs"
 # Debian's nodejs needs its npm package; a nodejs that bundles npm (as
 # some machines have) conflicts with it.
 command -v npm >/dev/null || UI="$UI npm"
