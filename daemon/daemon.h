@@ -15,6 +15,7 @@ struct events;
 struct history;
 struct ctacct;
 struct ui;
+struct dns;
 struct watch;
 
 struct stats {
@@ -44,6 +45,11 @@ struct pmd {
 	struct history *hist;	/* NULL: history off or failed to start */
 	struct ctacct *ctacct;	/* conntrack totals for the history */
 	struct ui *ui;		/* the web UI's process, while it runs */
+	struct dns *dns;	/* the resolver, while on (dns/dns.h) */
+	/* module mode: the module took the resolver's address and DNATs
+	 * 1799 itself (PM_CONFIG_A_REROUTE_DNS); the fallback's NAT rule
+	 * always does */
+	bool kmod_reroutes_dns;
 	uint64_t started_ms;
 	int epfd;
 	struct watch *watches;	/* indexed by fd; see pmd_watch() */

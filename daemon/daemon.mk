@@ -8,13 +8,16 @@
 #   make run          start portmasterd in the foreground, best mode here
 #   make bench-fallback  conn/s and throughput vs no firewall and opensnitchd
 #   make bench-history   bytes per flow, one program's queries in a month of flows
+#   make bench-dns     the resolver's queries/s vs its upstream; blocklist size and speed
 
 PM_CC ?= gcc
 PM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE \
 	-I$(TOP)/include/uapi -I$(TOP)/daemon -DPM_VERSION='"$(PM_VERSION)"'
-PM_PKGS := libnl-3.0 libnl-genl-3.0 libnetfilter_queue libmnl sqlite3 json-c
+PM_PKGS := libnl-3.0 libnl-genl-3.0 libnetfilter_queue libmnl sqlite3 json-c ldns gnutls
 PM_PKG_CFLAGS = $(shell pkg-config --cflags $(PM_PKGS) 2>/dev/null)
-PM_PKG_LIBS = $(shell pkg-config --libs $(PM_PKGS) 2>/dev/null)
+# libunbound's .pc names libevent among its private requirements, which
+# need not be installed to link the shared library: no pkg-config for it.
+PM_PKG_LIBS = $(shell pkg-config --libs $(PM_PKGS) 2>/dev/null) -lunbound -lpthread
 
 PMD_OBJDIR := $(BUILD)/obj/daemon
 PMD_BIN := $(BUILD)/bin
@@ -26,7 +29,9 @@ PMD_LIB_SRCS := pmd.c config.c common/log.c common/util.c \
 	intercept/spawn.c intercept/packet.c intercept/reject.c intercept/ct.c \
 	decide/engine.c decide/rules.c attrib/attrib.c \
 	control/control.c control/ctlcmd.c control/proto.c control/ctl_views.c \
-	events/events.c history/store.c history/history.c history/ctacct.c ui/uiproc.c
+	events/events.c history/store.c history/history.c history/ctacct.c ui/uiproc.c \
+	dns/resolver.c dns/query.c dns/tcp.c dns/policy.c dns/upstream.c dns/wire.c dns/names.c \
+	dns/blocklist.c dns/namecache.c dns/dnsconf.c dns/dot.c dns/anscache.c
 PMD_LIB_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMD_LIB_SRCS:.c=.o))
 PMCTL_SRCS := pmctl/pmctl.c pmctl/client.c pmctl/output.c pmctl/status.c \
 	pmctl/list.c pmctl/verdict.c pmctl/rule.c pmctl/default.c pmctl/history.c \
@@ -37,7 +42,8 @@ PMCTL_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMCTL_SRCS:.c=.o)) \
 PMD_HDRS := $(wildcard $(TOP)/daemon/*.h $(TOP)/daemon/*/*.h) \
 	$(TOP)/include/uapi/linux/portmaster.h
 
-.PHONY: daemon daemon-bins check-user check-host check-fuzz check-ui run bench-fallback bench-history
+.PHONY: daemon daemon-bins check-user check-host check-fuzz check-ui run bench-fallback bench-history \
+	bench-dns
 
 daemon: deps
 	@$(MAKE) --no-print-directory daemon-bins
@@ -119,3 +125,13 @@ $(PMD_BIN)/history_bench: $(TOP)/bench/history_bench.c $(PMD_OBJDIR)/history/sto
 bench-history: deps
 	@$(MAKE) --no-print-directory $(PMD_BIN)/history_bench
 	@$(TOP)/bench/history.sh $(BENCH_HISTORY)
+
+$(BUILD)/bench/blocklist_bench: $(TOP)/bench/blocklist_bench.c $(TOP)/daemon/dns/blocklist.c \
+		$(TOP)/daemon/dns/names.c $(PMD_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      bench/blocklist_bench"
+	@$(PM_CC) $(PM_CFLAGS) -o $@ $(filter %.c,$^)
+
+bench-dns: daemon
+	@$(MAKE) --no-print-directory $(BUILD)/bench/blocklist_bench
+	@$(TOP)/bench/dns.sh $(BENCH_SECONDS)

@@ -27,6 +27,7 @@
 #include "daemon.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "dns/dns.h"
 
 #ifndef PM_VERSION
 #define PM_VERSION "unknown"
@@ -245,6 +246,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	config_finish(&d.cfg);
 	d.next_rule_id = 1;
 	if (ruleset_load(&d.rules, d.rules_path, &d.next_rule_id, err, sizeof(err)) < 0) {
 		/* With no good rules at all we refuse rather than guess. */
@@ -305,10 +307,16 @@ int main(int argc, char **argv)
 		d.be == &kmod_backend ? "kernel module" : "fallback: iptables + NFQUEUE",
 		d.cfg.mode == MODE_AUTO ? ", chosen automatically" : "",
 		action_name(d.def), d.rules.n, d.rules_path);
+	/* The resolver listens before any stray DNS can be sent to it. */
+	if (dns_start(&d, err, sizeof(err)) < 0) {
+		pm_err("%s", err);
+		d.be = NULL;
+		goto out_ctl;
+	}
 	if (d.be->start(&d, err, sizeof(err)) < 0) {
 		pm_err("%s mode: %s", d.be->name, err);
 		d.be = NULL;
-		goto out_ctl;
+		goto out_dns;
 	}
 	pm_info("control socket %s; try: pmctl status", d.cfg.socket_path);
 	tell_parent(&ready_fd, 0);
@@ -346,6 +354,7 @@ int main(int argc, char **argv)
 					engine_tick(&d);
 					ui_tick(&d, now_ms());
 					ctacct_tick(&d, d.ctacct, now_ms());
+					dns_tick(&d, now_ms());
 				}
 			} else {
 				pmd_dispatch(&d, fd, ev[i].events);
@@ -354,6 +363,8 @@ int main(int argc, char **argv)
 	}
 	d.be->stop(&d);
 	d.be = NULL;
+out_dns:
+	dns_stop(&d);
 out_ctl:
 	ui_stop(&d);
 	history_teardown(&d);

@@ -52,9 +52,11 @@ put 0644 "$tmp.unit" "$PREFIX/lib/systemd/user/portmaster-notify.service"
 sed "s|@BINDIR@|$bindir|g" "$here/packaging/portmaster-notify.desktop.in" >"$tmp.unit"
 put 0644 "$tmp.unit" "/etc/xdg/autostart/portmaster-notify.desktop"
 rm -f "$tmp.unit"
+# shipped, not active: see portmasterd(8), RESOLVER
+put 0644 "$here/packaging/resolved-portmaster.conf" "$datadir/resolved-portmaster.conf"
 
 # The configuration is the user's once it exists: never overwritten.
-for f in portmasterd.conf rules.conf; do
+for f in portmasterd.conf rules.conf doh-endpoints.txt; do
 	if [ -e "$DESTDIR$confdir/$f" ]; then
 		echo "install: keeping the existing $confdir/$f"
 	else

@@ -15,6 +15,7 @@
 #include "history/history.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "dns/dns.h"
 
 #ifndef PM_VERSION
 #define PM_VERSION "unknown"
@@ -85,6 +86,8 @@ static const char *verdict_str(const struct flow_entry *e)
 {
 	if (e->state == FS_PENDING)
 		return "pending";
+	if (e->dns_blocked)
+		return "block";	/* its query was refused by name */
 	switch (e->mark) {
 	case PM_MARK_ACCEPT: case PM_MARK_ACCEPT_ALWAYS: return "allow";
 	case PM_MARK_BLOCK: case PM_MARK_BLOCK_ALWAYS: return "block";
@@ -118,6 +121,8 @@ static void flow_record(struct buf *b, const struct flow_entry *e, uint64_t now)
 	else
 		rec_str(b, "uid", "-");
 	rec_str(b, "exe", f->owner.exe ? f->owner.exe : "-");
+	rec_str(b, "domain", f->domain ? f->domain : "-");
+	rec_str(b, "cnames", f->cnames ? f->cnames : "-");
 	rec_str(b, "verdict", verdict_str(e));
 	rec_u64(b, "mark", e->mark);
 	rec_u64(b, "rule", e->rule_id);
@@ -171,6 +176,7 @@ static void cmd_status(struct pmd *d, struct buf *out)
 	else
 		rec_str(&b, "history", "off");
 	ctacct_stats(d->ctacct, &b);
+	dns_stats(d, &b);
 	rec_end(&b);
 	reply_ok(out, &b, 1);
 	buf_free(&b);
@@ -290,6 +296,8 @@ static void rule_record(struct buf *b, const struct rule *r, uint64_t now)
 			r->proto == IPPROTO_UDP ? "udp" : "icmp");
 	if (r->match & RM_DIR)
 		rec_str(b, "dir", r->dir ? "in" : "out");
+	if (r->match & RM_DOMAIN)
+		rec_str(b, "domain", r->domain);
 	rec_u64(b, "hits", r->hits);
 	rec_end(b);
 }

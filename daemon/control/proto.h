@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The control protocol between pmctl and portmasterd (see portmasterd(8),
- * CONTROL PROTOCOL).  Text lines over a unix stream socket:
+ * CONTROL PROTOCOL).  JSON messages built and parsed by json-c, one a
+ * line, over a unix stream socket:
  *
- *   request:  COMMAND [KEY=VALUE]...\n             (at most PROTO_MAX_LINE)
- *   reply:    ok N\n  followed by N record lines  KEY=VALUE [KEY=VALUE]...\n
- *         or  error CODE MESSAGE\n                (CODE: usage, perm, noent,
- *                                                  inval, busy, internal)
+ *   request:  {"cmd": COMMAND, "args": {KEY: VALUE, ...}}\n  (at most PROTO_MAX_LINE)
+ *   reply:    {"ok": N}\n followed by N records, one JSON object a line
+ *         or  {"error": CODE, "message": MESSAGE}\n   (CODE: usage, perm, noent,
+ *                                                   inval, busy, internal)
  *
- * Words are separated by one space; keys are [a-z0-9_-]; values are
- * percent-encoded (every byte outside 0x21..0x7e, and '%', as %XX), so a
- * value never contains a space, a newline or a NUL.
+ * Commands and keys are [a-z0-9_-]; values are strings (numbers are taken
+ * as their text).  json-c escapes every control byte, so no record ever
+ * holds a raw newline.  The rules file (decide/rules.c) is the one place
+ * where values are still percent-encoded: pct_encode()/pct_decode().
  */
 #ifndef PM_PROTO_H
 #define PM_PROTO_H

@@ -10,6 +10,7 @@
 #include "events/events.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "dns/dns.h"
 
 static uint32_t key_hash(const struct flow_key *k)
 {
@@ -31,9 +32,24 @@ int flowtab_init(struct flowtab *t)
 	return t->buckets ? 0 : -ENOMEM;
 }
 
+/* What a flow_info owns, once it is not handed to an entry. */
+static void info_release(struct flow_info *fi)
+{
+	free(fi->owner.exe);
+	free(fi->domain);
+	free(fi->cnames);
+	fi->owner.exe = fi->domain = fi->cnames = NULL;
+}
+
+/* The entry owns them now. */
+static void info_handed_over(struct flow_info *fi)
+{
+	fi->owner.exe = fi->domain = fi->cnames = NULL;
+}
+
 static void entry_free(struct flow_entry *e)
 {
-	free(e->info.owner.exe);
+	info_release(&e->info);
 	free(e->pkt);
 	free(e);
 }
@@ -238,9 +254,25 @@ static void decide(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id,
 		   const uint8_t *pkt, size_t len)
 {
 	uint64_t now = now_ms();
-	struct rule *r = ruleset_match(&d->rules, &e->info, now);
-	enum action a = r ? r->action : d->def;
+	struct rule *r;
+	enum action a;
 	bool permanent = true;
+	uint32_t dns_mark;
+
+	if (dns_flow_verdict(d, &e->info, &dns_mark)) {
+		/* DNS itself, and ways around the resolver: not the rules' */
+		e->rule_id = 0;
+		e->state = FS_DECIDED;
+		e->mark = fit_mark(d, e, dns_mark);
+		e->decided_ms = now;
+		events_flow(d, e, EV_FLOW);
+		answer(d, q, id, e->mark);
+		if (is_block(e->mark))
+			reject(d, e, pkt, len);
+		return;
+	}
+	r = dns_cname_rule(d, &e->info, ruleset_match(&d->rules, &e->info, now), now);
+	a = r ? r->action : d->def;
 
 	e->rule_id = r ? r->id : 0;
 	if (r) {
@@ -275,7 +307,8 @@ static void decide(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id,
 		e->mark = PM_MARK_REROUTE_DNS;
 	e->decided_ms = now;
 	events_flow(d, e, EV_FLOW);
-	if (permanent && d->cfg.remember_s && d->be && d->be->verdict_remember) {
+	if (permanent && d->cfg.remember_s && d->be && d->be->verdict_remember &&
+	    !dns_names_decide(d)) {
 		/* what a rule decides holds for flows like this one; a rule
 		 * that ends sooner bounds it */
 		uint64_t ms = (uint64_t)d->cfg.remember_s * 1000;
@@ -313,13 +346,13 @@ void engine_report(struct pmd *d, struct flow_info *fi, uint32_t mark)
 		unlink_entry(&d->ft, e);
 		entry_free(e);
 	}
+	dns_name_flow(d, fi);
 	e = flowtab_insert(&d->ft, fi);
 	if (!e) {
-		free(fi->owner.exe);
-		fi->owner.exe = NULL;
+		info_release(fi);
 		return;
 	}
-	fi->owner.exe = NULL;	/* now owned by the entry */
+	info_handed_over(fi);
 	e->created_ms = e->decided_ms = now_ms();
 	e->pkts = 1;
 	e->state = FS_DECIDED;
@@ -384,14 +417,14 @@ void engine_packet(struct pmd *d, struct flow_info *fi, bool parsed,
 		goto out;
 	}
 	attrib_lookup(d->attrib, fi, &d->st);
+	dns_name_flow(d, fi);
 	e = flowtab_insert(&d->ft, fi);
 	if (!e) {
-		free(fi->owner.exe);
-		fi->owner.exe = NULL;
+		info_release(fi);
 		answer(d, queue, id, action_mark(d->cfg.prompt_fallback, false));
 		goto out;
 	}
-	fi->owner.exe = NULL;	/* now owned by the entry */
+	info_handed_over(fi);
 	e->created_ms = now_ms();
 	e->pkts = 1;
 	decide(d, e, queue, id, pkt, pktlen);
@@ -451,4 +484,45 @@ void engine_release_all(struct pmd *d)
 			decide_held(d, e, action_mark(d->cfg.prompt_fallback, false));
 	if (d->be && d->be->flush)
 		d->be->flush(d);
+}
+
+void engine_dns_query(struct pmd *d, const struct flow_key *k, const struct owner *o,
+		      const char *name, bool blocked)
+{
+	struct flow_entry *e = flowtab_lookup(&d->ft, k);
+	char *dup;
+
+	if (e && e->info.domain && !strcmp(e->info.domain, name)) {
+		e->dns_blocked = blocked;
+		e->pkts++;
+		return;
+	}
+	dup = strdup(name);
+	if (!dup)
+		return;
+	if (!e) {
+		/* its flow is gone from the table (or came before we did):
+		 * list the query on its own */
+		struct flow_info fi;
+
+		memset(&fi, 0, sizeof(fi));
+		fi.key = *k;
+		fi.dir = PM_DIR_OUT;
+		fi.has_ports = true;
+		fi.owner = *o;
+		fi.owner.exe = o->exe ? strdup(o->exe) : NULL;
+		e = flowtab_insert(&d->ft, &fi);
+		if (!e) {
+			free(fi.owner.exe);
+			free(dup);
+			return;
+		}
+		e->created_ms = e->decided_ms = now_ms();
+		e->state = FS_DECIDED;
+		e->mark = PM_MARK_ACCEPT_ALWAYS;
+	}
+	free(e->info.domain);
+	e->info.domain = dup;
+	e->dns_blocked = blocked;
+	e->pkts++;
 }

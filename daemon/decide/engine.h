@@ -34,6 +34,7 @@ struct flow_entry {
 	uint8_t *pkt;			/* headers of the first held packet */
 	uint16_t pktlen;
 	uint32_t pkts;			/* packets asked about this flow */
+	bool dns_blocked;		/* its last DNS query was refused */
 	struct flow_entry *hnext;
 	struct flow_entry *prev, *next;	/* age order, newest at head */
 };
@@ -72,5 +73,9 @@ int engine_verdict(struct pmd *d, uint64_t flow_id, enum action a, bool permanen
 void engine_tick(struct pmd *d);
 /* Releases every held packet (at exit): the prompt fallback applies. */
 void engine_release_all(struct pmd *d);
+/* The resolver answered (blocked=false) or refused a query that came
+ * with flow k: the flow is listed with the name. */
+void engine_dns_query(struct pmd *d, const struct flow_key *k, const struct owner *o,
+		      const char *name, bool blocked);
 
 #endif

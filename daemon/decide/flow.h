@@ -36,6 +36,9 @@ struct flow_info {
 	uint32_t ifindex;
 	uint64_t ct_id;
 	struct owner owner;
+	/* The name its program resolved for the destination, and the CNAME
+	 * chain to it (comma-separated); malloc'd, NULL: none (dns/). */
+	char *domain, *cnames;
 };
 
 /* The flow's destination as the rules mean it: where it was opened to. */

@@ -14,6 +14,7 @@
 #include "control/proto.h"
 #include "decide/rules.h"
 #include "common/util.h"
+#include "dns/names.h"
 
 static const char *const action_names[] = { "allow", "block", "drop", "ask" };
 static const char *const scope_names[] = { "once", "for", "until-restart", "always" };
@@ -107,8 +108,21 @@ int rule_set_match(struct rule *r, const char *key, const char *val, char *err, 
 			return -1;
 		}
 		r->match |= RM_DIR;
+	} else if (!strcmp(key, "domain")) {
+		char canon[DNS_NAME_MAX];
+
+		if (r->match & RM_DOMAIN)
+			goto twice;
+		if (dns_pattern_canon(val, canon, sizeof(canon), err, errlen) < 0)
+			return -1;
+		r->domain = strdup(canon);
+		if (!r->domain) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		r->match |= RM_DOMAIN;
 	} else {
-		snprintf(err, errlen, "unknown match '%s' (exe, uid, dst, port, proto, dir)", key);
+		snprintf(err, errlen, "unknown match '%s' (exe, uid, dst, port, proto, dir, domain)", key);
 		return -1;
 	}
 	if ((r->match & RM_PORT) && (r->match & RM_PROTO) && r->proto == IPPROTO_ICMP) {
@@ -126,6 +140,7 @@ void rule_free(struct rule *r)
 	if (!r)
 		return;
 	free(r->exe);
+	free(r->domain);
 	free(r);
 }
 
@@ -136,12 +151,11 @@ struct rule *rule_dup(const struct rule *r)
 	if (!c)
 		return NULL;
 	*c = *r;
-	if (r->exe) {
-		c->exe = strdup(r->exe);
-		if (!c->exe) {
-			free(c);
-			return NULL;
-		}
+	c->exe = r->exe ? strdup(r->exe) : NULL;
+	c->domain = r->domain ? strdup(r->domain) : NULL;
+	if ((r->exe && !c->exe) || (r->domain && !c->domain)) {
+		rule_free(c);
+		return NULL;
 	}
 	return c;
 }
@@ -172,6 +186,10 @@ bool rule_match(const struct rule *r, const struct flow_info *f)
 	if ((r->match & RM_UID) && (!f->owner.have_uid || f->owner.uid != r->uid))
 		return false;
 	if ((r->match & RM_EXE) && (!f->owner.exe || strcmp(r->exe, f->owner.exe)))
+		return false;
+	/* no name, no match: an address its program never resolved is
+	 * matched by the other rules only */
+	if ((r->match & RM_DOMAIN) && (!f->domain || !dns_pattern_match(r->domain, f->domain)))
 		return false;
 	return true;
 }
@@ -205,6 +223,10 @@ char *rule_format(const struct rule *r)
 			 r->proto == IPPROTO_UDP ? "udp" : "icmp");
 	if (r->match & RM_DIR)
 		buf_addf(&b, " dir=%s", r->dir ? "in" : "out");
+	if (r->match & RM_DOMAIN) {
+		buf_add(&b, " domain=", 8);
+		pct_encode(&b, r->domain);
+	}
 	if (b.oom) {
 		buf_free(&b);
 		return NULL;
@@ -283,7 +305,9 @@ int rule_parse_line(const char *line, struct rule *r, enum action *def,
 	return 0;
 fail:
 	free(r->exe);
+	free(r->domain);
 	r->exe = NULL;
+	r->domain = NULL;
 	return -1;
 }
 
@@ -422,6 +446,7 @@ int ruleset_load_mem(struct ruleset *rs, const char *name, const char *text,
 		}
 		rp = rule_dup(&r);
 		free(r.exe);
+		free(r.domain);
 		if (!rp || ruleset_add(rs, rp) < 0) {
 			rule_free(rp);
 			snprintf(err, errlen, "%s:%u: too many rules or out of memory", name, lineno);
@@ -499,7 +524,7 @@ int ruleset_save(const struct ruleset *rs, const char *path, char *err, size_t e
 	buf_addf(&b, "# portmasterd rules (see portmasterd(8), RULES FILE).\n"
 		 "# Written by portmasterd: rules added with 'pmctl rule add --always'.\n"
 		 "# One rule a line: ACTION [exe=PATH] [uid=UID] [dst=ADDR[/LEN]] [port=PORT]\n"
-		 "#                  [proto=tcp|udp|icmp] [dir=out|in]\n"
+		 "#                  [proto=tcp|udp|icmp] [dir=out|in] [domain=PATTERN]\n"
 		 "# and at most one line 'default ACTION'. First matching rule wins.\n");
 	if (rs->have_default)
 		buf_addf(&b, "default %s\n", action_name(rs->def));

@@ -17,6 +17,7 @@ enum rule_match {
 	RM_PORT = 1 << 3,
 	RM_PROTO = 1 << 4,
 	RM_DIR = 1 << 5,
+	RM_DOMAIN = 1 << 6,
 };
 
 struct rule {
@@ -32,6 +33,7 @@ struct rule {
 	uint16_t port;
 	uint8_t proto;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP (any ICMP) */
 	uint8_t dir;
+	char *domain;		/* a pattern, see dns/names.h */
 	uint64_t hits;
 };
 

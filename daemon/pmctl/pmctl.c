@@ -21,7 +21,7 @@ static const struct pmctl_cmd commands[] = {
 	{ "verdict", cmd_verdict, "verdict ID accept|block|drop [--permanent]" },
 	{ "rule", cmd_rule,
 	  "rule add ACTION [--exe PATH] [--uid UID] [--dst ADDR[/LEN]] [--port PORT]\n"
-	  "                 [--proto tcp|udp|icmp] [--dir out|in]\n"
+	  "                 [--proto tcp|udp|icmp] [--dir out|in] [--domain PATTERN]\n"
 	  "                 [--once|--for DURATION|--until-restart|--always]\n"
 	  "       pmctl [-j|-t] rule list\n"
 	  "       pmctl rule del ID" },

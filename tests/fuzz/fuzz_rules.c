@@ -28,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		free(t);
 		free(r.exe);
+		free(r.domain);
 		free(s);
 	}
 	ruleset_clear(&rs);

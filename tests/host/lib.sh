@@ -35,7 +35,7 @@ cleanup() {
 	ip netns pids "$C" 2>/dev/null | xargs -r kill 2>/dev/null
 	ip netns del "$C" 2>/dev/null
 	ip netns del "$S" 2>/dev/null
-	rm -rf "$WORK"
+	rm -rf "$WORK" "/etc/netns/$C"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
