@@ -27,7 +27,7 @@ struct listener {
 
 /* A decided flow, until conntrack reports its end. */
 struct live {
-	struct pm_event ev;		/* EV_FLOW as published, exe owned */
+	struct pm_event ev;		/* EV_FLOW as published, exe and domain owned */
 	struct flow_key key;
 	uint64_t last_out, last_in;	/* counters at the last traffic sample */
 	uint32_t sampled;		/* the round that took them, 0: none */
@@ -102,6 +102,7 @@ static void live_unlink(struct events *e, struct live *l)
 static void live_free(struct live *l)
 {
 	free((char *)l->ev.exe);
+	free((char *)l->ev.domain);
 	free(l);
 }
 
@@ -198,7 +199,8 @@ static void remember(struct events *e, const struct pm_event *ev, const struct f
 	l->born = e->round;
 	l->key = *k;
 	l->ev.exe = ev->exe ? strdup(ev->exe) : NULL;
-	l->ev.domain = NULL;
+	/* its end is listed with the name it was opened to */
+	l->ev.domain = ev->domain ? strdup(ev->domain) : NULL;
 	l->hnext = e->buckets[h];
 	e->buckets[h] = l;
 	l->older = e->newest;
@@ -227,6 +229,7 @@ void events_flow(struct pmd *d, const struct flow_entry *fe, enum ev_type type)
 		.have_uid = f->owner.have_uid,
 		.uid = f->owner.uid,
 		.exe = f->owner.exe,
+		.domain = f->domain,	/* what its program resolved (dns/), or NULL */
 		.verdict = mark_verdict(fe->mark, type == EV_PROMPT),
 		.mark = type == EV_PROMPT ? 0 : fe->mark,
 		.rule_id = fe->rule_id,

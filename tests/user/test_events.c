@@ -12,6 +12,7 @@ struct got {
 	int n;
 	struct pm_event ev[8];
 	char exe[8][64];
+	char domain[8][64];	/* "-": none (the event's own string may be gone) */
 };
 
 static void collect(void *arg, const struct pm_event *ev)
@@ -21,6 +22,7 @@ static void collect(void *arg, const struct pm_event *ev)
 	assert_true(g->n < 8);
 	g->ev[g->n] = *ev;
 	snprintf(g->exe[g->n], sizeof(g->exe[0]), "%s", ev->exe ? ev->exe : "-");
+	snprintf(g->domain[g->n], sizeof(g->domain[0]), "%s", ev->domain ? ev->domain : "-");
 	g->n++;
 }
 
@@ -101,6 +103,47 @@ static void test_flow_and_end(void **state)
 	c = end_of(&other, 1, 1);
 	events_ct_end(&d, &c);
 	assert_int_equal(g.n, 4);
+	events_free(d.events);
+}
+
+/* A flow named by the resolver: its decision and its end carry the name
+ * (the history's row and pmctl monitor get it), and a flow without one
+ * carries none. */
+static void test_flow_domain(void **state)
+{
+	struct pmd d;
+	struct got g = { 0 };
+	struct flow_entry named = flow(1, PM_DIR_OUT, 40000, 443, "/usr/bin/curl");
+	struct flow_entry bare = flow(2, PM_DIR_OUT, 40001, 443, "/usr/bin/curl");
+	char domain[] = "www.example.org";
+	struct ct_end c;
+	struct buf b;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.events = events_new();
+	events_listen(d.events, EV_MASK(EV_FLOW) | EV_MASK(EV_END), collect, &g);
+	named.info.domain = domain;
+	events_flow(&d, &named, EV_FLOW);
+	events_flow(&d, &bare, EV_FLOW);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.domain[0], "www.example.org");
+	assert_string_equal(g.domain[1], "-");
+	buf_init(&b);
+	event_record(&b, &g.ev[0]);
+	assert_non_null(strstr(b.p, "\"domain\":\"www.example.org\""));
+	buf_free(&b);
+	/* the entry's own string goes with it; the end keeps a copy */
+	memset(domain, 'x', sizeof(domain) - 1);
+	c = end_of(&named, 10, 20);
+	events_ct_end(&d, &c);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.ev[2].type, EV_END);
+	assert_string_equal(g.domain[2], "www.example.org");
+	c = end_of(&bare, 10, 20);
+	events_ct_end(&d, &c);
+	assert_int_equal(g.n, 4);
+	assert_string_equal(g.domain[3], "-");
 	events_free(d.events);
 }
 
@@ -208,6 +251,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flow_and_end),
+		cmocka_unit_test(test_flow_domain),
 		cmocka_unit_test(test_reused_tuple),
 		cmocka_unit_test(test_dns_and_records),
 		cmocka_unit_test(test_traffic),
