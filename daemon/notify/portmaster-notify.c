@@ -172,10 +172,16 @@ static void on_prompt(struct proto_kv *kv, int n)
 	struct shown *s = NULL;
 	char body[1024];
 
-	for (int i = 0; i < n; i++)
+	const char *domain = NULL;
+	char peer[320];
+
+	for (int i = 0; i < n; i++) {
 		for (size_t k = 0; k < 9; k++)
 			if (!strcmp(kv[i].key, keys[k]))
 				get[k] = kv[i].val;
+		if (!strcmp(kv[i].key, "domain") && strcmp(kv[i].val, "-"))
+			domain = kv[i].val;	/* the name its program resolved */
+	}
 	for (size_t k = 0; k < 9; k++)
 		if (!get[k])
 			return;
@@ -191,9 +197,13 @@ static void on_prompt(struct proto_kv *kv, int n)
 	/* The peer: where an outbound flow goes, where an inbound one comes from. */
 	snprintf(s->dst, sizeof(s->dst), "%s", !strcmp(get[3], "out") ? get[5] : get[7]);
 	snprintf(s->dport, sizeof(s->dport), "%s", get[6]);
+	if (domain)
+		snprintf(peer, sizeof(peer), "%s (%s)", domain, !strcmp(get[3], "out") ? get[5] : get[7]);
+	else
+		snprintf(peer, sizeof(peer), "%s", !strcmp(get[3], "out") ? get[5] : get[7]);
 	snprintf(body, sizeof(body), "%s (pid %s) %s %s %s:%s", get[1], get[2],
-		 !strcmp(get[3], "out") ? "connects to" : "is reached from", get[4],
-		 !strcmp(get[3], "out") ? get[5] : get[7], !strcmp(get[3], "out") ? get[6] : get[8]);
+		 !strcmp(get[3], "out") ? "connects to" : "is reached from", get[4], peer,
+		 !strcmp(get[3], "out") ? get[6] : get[8]);
 	s->n = notify_notification_new("Portmaster: allow this connection?", body,
 				       "network-workgroup");
 	notify_notification_set_urgency(s->n, NOTIFY_URGENCY_CRITICAL);

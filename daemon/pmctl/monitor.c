@@ -51,10 +51,12 @@ static void print_line(struct pmctl *p, const struct record *r)
 			rec_get(r, "answers"), rec_get(r, "verdict"));
 		return;
 	}
-	fprintf(p->out, "%s %-6s %s %s %s:%s -> %s:%s %s[%s] %s", stamp, ev ? ev : "?",
+	fprintf(p->out, "%s %-6s %s %s %s:%s -> %s:%s", stamp, ev ? ev : "?",
 		rec_get(r, "dir"), rec_get(r, "proto"), rec_get(r, "src"), rec_get(r, "sport"),
-		rec_get(r, "dst"), rec_get(r, "dport"), rec_get(r, "exe"), rec_get(r, "pid"),
-		rec_get(r, "verdict"));
+		rec_get(r, "dst"), rec_get(r, "dport"));
+	if (rec_get(r, "domain"))	/* the name its program resolved for it */
+		fprintf(p->out, " (%s)", rec_get(r, "domain"));
+	fprintf(p->out, " %s[%s] %s", rec_get(r, "exe"), rec_get(r, "pid"), rec_get(r, "verdict"));
 	if (ev && !strcmp(ev, "prompt"))
 		fprintf(p->out, " (pmctl verdict %s ...)", rec_get(r, "id"));
 	if (ev && !strcmp(ev, "end"))

@@ -208,7 +208,8 @@ static enum MHD_Result rule_edit(struct MHD_Connection *c, const struct request 
 /*
  * A prompt answered with a scope: "once" is a verdict for this flow; the
  * others are a rule for what the user chose to match (the program, and
- * its destination, and port), then the verdict.
+ * its destination, and port; or the program and the domain it resolved),
+ * then the verdict.
  */
 static enum MHD_Result answer(struct MHD_Connection *c, const struct request *rq)
 {
@@ -260,6 +261,21 @@ static enum MHD_Result answer(struct MHD_Connection *c, const struct request *rq
 		if (strcmp(json_object_get_string(json_object_object_get(flow, "exe")), "-"))
 			req_arg(&b, "exe", json_object_get_string(json_object_object_get(flow, "exe")));
 		req_arg(&b, "dir", json_object_get_string(json_object_object_get(flow, "dir")));
+		if (match && !strcmp(match, "domain")) {
+			/* the name its program resolved: the rule holds for the
+			 * name wherever it points, and decides its queries too */
+			const char *dom = json_object_get_string(json_object_object_get(flow, "domain"));
+
+			if (!dom || !*dom || !strcmp(dom, "-")) {
+				buf_free(&b);
+				json_object_put(pending);
+				json_object_put(o);
+				return send_error(c, MHD_HTTP_BAD_REQUEST,
+						  "this connection has no domain (its program did not "
+						  "resolve it through portmasterd)");
+			}
+			req_arg(&b, "domain", dom);
+		}
 		if (match && (!strcmp(match, "destination") || !strcmp(match, "port")))
 			req_arg(&b, "dst", json_object_get_string(json_object_object_get(flow, "dst")));
 		if (match && !strcmp(match, "port")) {

@@ -37,7 +37,9 @@ function bytes(n) {
 
 function peer(f) {
   const a = f.dir === "out" ? f.dst : f.src, p = f.dir === "out" ? f.dport : f.sport;
-  return (a.includes(":") ? "[" + a + "]" : a) + ":" + p;
+  const addr = (a.includes(":") ? "[" + a + "]" : a) + ":" + p;
+  // the name its program resolved through portmasterd, where there is one
+  return f.domain && f.domain !== "-" ? f.domain + " (" + addr + ")" : addr;
 }
 
 /* ---- tabs ---- */
