@@ -257,9 +257,10 @@ static struct live *find(struct events *e, const struct ct_end *c, bool outbound
 	k.lport = outbound ? c->sport : c->dport;
 	k.rport = outbound ? c->dport : c->sport;
 	/* By tuple alone: the newest decision for a tuple is kept (a reused
-	 * tuple replaces the old), and the module's conntrack id, taken
-	 * before the entry is confirmed, need not be the one conntrack
-	 * reports at its end. */
+	 * tuple replaces the old), and NFQUEUE gives no conntrack id on
+	 * kernels without CONFIG_NETFILTER_NETLINK_GLUE_CT.  (The module's
+	 * ids once seemed not to match conntrack's: they were its bytes in
+	 * the other order, see intercept/kmod_msg.c.) */
 	for (struct live *l = e->buckets[key_hash(&k)]; l; l = l->hnext)
 		if (!memcmp(&l->key, &k, sizeof(k)) && l->ev.dir == (outbound ? PM_DIR_OUT : PM_DIR_IN))
 			return l;

@@ -79,8 +79,9 @@ void events_flow(struct pmd *d, const struct flow_entry *fe, enum ev_type type);
  * Conntrack forgot an entry: its id (0 when the kernel gives none), its
  * original tuple (the direction of its first packet; ICMP: the echo id
  * as both ports) and its totals each way.  Found among the flows decided
- * by id where both have one, else by tuple (NFQUEUE gives no conntrack
- * id on kernels without CONFIG_NETFILTER_NETLINK_GLUE_CT).
+ * by tuple (NFQUEUE gives no conntrack id on kernels without
+ * CONFIG_NETFILTER_NETLINK_GLUE_CT); the id is the one conntrack -L -o id
+ * shows, in both modes.
  */
 struct ct_end {
 	uint32_t id;

@@ -36,6 +36,9 @@ t_history() {
 	sleep 0.3
 	out=$(inc curl -sS -m 10 http://10.77.0.2/ 2>&1)
 	tap_is "a connection with the history on works as before" "$out" "hello"
+	# conntrack's own ids of the connections to port 80, by source port
+	inc conntrack -L -p tcp --dport 80 -o id 2>/dev/null |
+		sed -n 's/.* sport=\([0-9]*\) dport=80 .*id=\([0-9]*\).*/\1 \2/p' >"$WORK/ct-ids"
 	# The flow ends for conntrack when its entry goes: delete it now
 	# rather than wait out TIME_WAIT.
 	inc conntrack -D -p tcp --dport 80 >/dev/null 2>&1
@@ -62,6 +65,25 @@ ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 kinds = {e["event"] for e in ev if e.get("exe") == sys.argv[2] and e.get("dport") == 80}
 print(" ".join(sorted(kinds)))' "$WORK/monitor.out" "$curl" 2>&1)
 	tap_is "pmctl -j monitor streamed the flow and its end as JSON lines" "$out" "end flow"
+	# The flow's conntrack id is the one conntrack -L -o id shows (CTA_ID
+	# read as big-endian), as in module mode (tests/vm/t-history.sh).
+	out=$(python3 -c '
+import json, sys
+ct = dict(l.split() for l in open(sys.argv[3]) if l.strip())
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+f = [e for e in ev if e["event"] == "flow" and e.get("exe") == sys.argv[2] and e.get("dport") == 80]
+if not f: print("no flow event")
+elif not f[-1]["ct"]: print("no id")
+elif str(f[-1]["sport"]) not in ct: print("conntrack lists no entry from port %d" % f[-1]["sport"])
+else: print("same" if ct[str(f[-1]["sport"])] == str(f[-1]["ct"]) else
+           "ours %d, conntrack %s" % (f[-1]["ct"], ct[str(f[-1]["sport"])]))' \
+		"$WORK/monitor.out" "$curl" "$WORK/ct-ids" 2>&1)
+	if [ "$out" = "no id" ]; then
+		tap_skip "the flow's conntrack id is conntrack's own" \
+			"NFQUEUE gives no conntrack id here (CONFIG_NETFILTER_NETLINK_GLUE_CT)"
+	else
+		tap_is "the flow's conntrack id is the one conntrack -L -o id shows" "$out" "same"
+	fi
 
 	# Blocked flows are recorded with their verdict and rule.
 	"$PMCTL" rule add block --port 8081 --until-restart >/dev/null
