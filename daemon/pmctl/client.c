@@ -18,6 +18,8 @@ void req_arg(struct buf *b, const char *key, const char *val)
 
 void reply_free(struct reply *r)
 {
+	for (int i = 0; r->rec && i < r->nrec; i++)
+		free(r->rec[i].kv);
 	free(r->raw);
 	free(r->rec);
 	memset(r, 0, sizeof(*r));
@@ -163,15 +165,27 @@ int pmctl_request_args(struct pmctl *p, const char *cmd, struct buf *args, struc
 		return EXIT_ERR;
 	}
 	for (long i = 0; i < want; i++) {
+		static struct proto_kv kv[REC_MAX_KV];
+		int n;
+
 		line = nl + 1;
 		nl = strchr(line, '\n');
 		*nl = 0;
-		r->rec[i].n = proto_parse_record(line, r->rec[i].kv, REC_MAX_KV);
-		if (r->rec[i].n < 0) {
+		n = proto_parse_record(line, kv, REC_MAX_KV);
+		if (n < 0) {
 			fprintf(p->err, "pmctl: malformed record in reply\n");
 			reply_free(r);
 			return EXIT_ERR;
 		}
+		r->rec[i].kv = malloc(((size_t)n + 1) * sizeof(kv[0]));
+		if (!r->rec[i].kv) {
+			fprintf(p->err, "pmctl: out of memory\n");
+			reply_free(r);
+			return EXIT_ERR;
+		}
+		memcpy(r->rec[i].kv, kv, (size_t)n * sizeof(kv[0]));
+		r->rec[i].n = n;
+		r->nrec = (int)i + 1;	/* reply_free() frees what is there */
 	}
 	r->nrec = (int)want;
 	return EXIT_OK;

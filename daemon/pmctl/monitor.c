@@ -109,7 +109,8 @@ int cmd_monitor(struct pmctl *p, int argc, char **argv)
 		in[len] = 0;
 		line = in;
 		while ((nl = memchr(line, '\n', len - (size_t)(line - in)))) {
-			struct record r;
+			struct proto_kv kv[REC_MAX_KV];
+			struct record r = { .kv = kv };
 
 			*nl = 0;
 			if (!header) {

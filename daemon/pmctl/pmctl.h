@@ -19,11 +19,14 @@ struct pmctl {
 	FILE *out, *err;
 };
 
-#define REC_MAX_KV 64
+/* Keys a record may have.  pmctl status in module mode with the history
+ * and the resolver on has some 80; each record of a reply keeps only the
+ * pairs it has (pmctl list can have 32768 records). */
+#define REC_MAX_KV 256
 
 struct record {
 	int n;
-	struct proto_kv kv[REC_MAX_KV];
+	struct proto_kv *kv;	/* n pairs: malloc'd in a reply, else the caller's */
 };
 
 struct reply {

@@ -218,7 +218,8 @@ int cmd_top(struct pmctl *p, int argc, char **argv)
 			}
 			len += (size_t)n;
 			while ((nl = memchr(line, '\n', len - (size_t)(line - in)))) {
-				struct record r;
+				struct proto_kv kv[REC_MAX_KV];
+				struct record r = { .kv = kv };
 
 				*nl = 0;
 				if (!header) {

@@ -181,12 +181,41 @@ static void test_formats(void **state)
 	assert_string_equal(out, "{}\n");
 }
 
+/*
+ * pmctl status in module mode, with the history and the resolver on, is
+ * one record of some 80 keys: all of them read, none refused as
+ * "malformed" (64 was once the limit), and a record past REC_MAX_KV is an
+ * error, never a record cut short.
+ */
+static void test_wide_record(void **state)
+{
+	static char reply[16384], out[16384];
+	size_t off;
+
+	(void)state;
+	off = (size_t)snprintf(reply, sizeof(reply), "{\"ok\":1}\n{\"mode\":\"kmod\"");
+	for (int i = 1; i < 100; i++)
+		off += (size_t)snprintf(reply + off, sizeof(reply) - off, ",\"k%d\":%d", i, i);
+	snprintf(reply + off, sizeof(reply) - off, ",\"dns_queries\":7}\n");
+	canned = reply;
+	assert_int_equal(pmctl(out, sizeof(out), "-t", "status", NULL), EXIT_OK);
+	assert_non_null(strstr(out, "mode\tkmod\n"));
+	assert_non_null(strstr(out, "k99\t99\n"));
+	assert_non_null(strstr(out, "dns_queries\t7\n"));
+	off = (size_t)snprintf(reply, sizeof(reply), "{\"ok\":1}\n{\"mode\":\"kmod\"");
+	for (int i = 1; i < REC_MAX_KV + 1; i++)
+		off += (size_t)snprintf(reply + off, sizeof(reply) - off, ",\"k%d\":%d", i, i);
+	snprintf(reply + off, sizeof(reply) - off, "}\n");
+	assert_int_equal(pmctl(out, sizeof(out), "-t", "status", NULL), EXIT_ERR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_ok_and_errors),
 		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_wide_record),
 	};
 
 	return cmocka_run_group_tests_name("pmctl", tests, setup, teardown);
