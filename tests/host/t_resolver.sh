@@ -306,7 +306,9 @@ t_resolver() {
 
 	# Its address taken: it says so and does not start half a firewall
 	# (domain block rules would match nothing)
-	inc socat UDP4-RECVFROM:53,bind=127.0.0.17,fork EXEC:cat >/dev/null 2>&1 &
+	# not through inc(): $! must be socat itself, or the kill below leaves
+	# it holding the port for the tests after this one
+	ip netns exec "$C" socat UDP4-RECVFROM:53,bind=127.0.0.17,fork EXEC:cat >/dev/null 2>&1 &
 	local holder=$!
 	wait_port "$C" udp 53
 	rs_conf "upstream = 10.77.0.2"
