@@ -37,9 +37,26 @@ if ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$BIN/portmas
 		BIN=$WORK/bin PMD=$WORK/bin/portmasterd PMCTL=$WORK/bin/pmctl
 fi
 
+# Names for the domain tests: dnsmasq in the server namespace is
+# portmasterd's upstream, and the client's programs ask portmasterd.
+DNS=
+if command -v dnsmasq >/dev/null; then
+	ip netns exec "$S" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
+		--listen-address=10.77.0.2 --pid-file= --user=root --address=/ui.test/10.77.0.2 \
+		>/dev/null 2>&1 &
+	PIDS+=($!)
+	if wait_port "$S" udp 53; then
+		mkdir -p "$CONF" "/etc/netns/$C"
+		echo "upstream = 10.77.0.2" >"$CONF/portmasterd.conf"
+		echo "nameserver 127.0.0.17" >"/etc/netns/$C/resolv.conf"
+		DNS=1
+	fi
+fi
+
 # The browser lives in the daemon's namespace: 127.0.0.1 there is the UI.
-PMD=$PMD PMCTL=$PMCTL WORK=$WORK CONF=$CONF SOCK=$SOCK \
+PMD=$PMD PMCTL=$PMCTL WORK=$WORK CONF=$CONF SOCK=$SOCK DNS=$DNS \
 	ip netns exec "$C" node "$UI_DIR/ui.mjs" "$@"
 rc=$?
+rm -rf "/etc/netns/$C"
 ip netns pids "$C" 2>/dev/null | xargs -r kill 2>/dev/null
 exit $rc
