@@ -12,6 +12,7 @@
 #             the kernel and only reported)
 #   pmd       portmaster.ko with portmasterd deciding from real rules, with
 #             the process of every flow attributed
+#   pmdhist   the same with the history on (SQLite, conntrack totals)
 #   nfqueue   the seed's iptables chains and NFQUEUE, with a C program that
 #             answers every packet 1710 (the path the module replaces)
 # Prints one line per measurement: CONFIG METRIC VALUE
@@ -109,15 +110,19 @@ for r in $(seq 1 "$ROUNDS"); do
 	ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r remember stats: /"
 	teardown
 
-	setup
-	conntrack_on
-	ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$PMD_CONF" \
-		--socket /run/pmbench.sock >/dev/null 2>&1 &
-	for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done
-	measure pmd
-	ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r pmd stats: /"
-	teardown
-	rm -f /run/pmbench.sock
+	# Without and with the history (SQLite, conntrack totals).
+	for h in off on; do
+		setup
+		conntrack_on
+		ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$PMD_CONF" \
+			--socket /run/pmbench.sock --ui off \
+			--history "$([ $h = on ] && echo "$PMD_CONF/history.db" || echo off)" >/dev/null 2>&1 &
+		for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done
+		measure "$([ $h = on ] && echo pmdhist || echo pmd)"
+		ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r pmd history $h stats: /"
+		teardown
+		rm -f /run/pmbench.sock "$PMD_CONF"/history.db*
+	done
 
 	rmmod portmaster
 	setup

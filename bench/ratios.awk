@@ -9,7 +9,7 @@ function median(s,   a, n, i, j, t) {
 }
 !/^#/ && NF == 3 { v[$1, $2] = v[$1, $2] " " $3; seen[$2] = 1; cfgs[$1] = 1 }
 END {
-	ncfg = split("ct module remember pmd nfqueue", cfg, " ")
+	ncfg = split("ct module remember pmd pmdhist nfqueue", cfg, " ")
 	printf "%-20s %14s", "metric", "none (per s)"
 	for (i = 1; i <= ncfg; i++) printf " %8s", cfg[i]
 	printf "\n"
@@ -22,5 +22,6 @@ END {
 	print "ratios to no firewall.  ct: conntrack alone.  module: portmaster.ko and a"
 	print "listener answering 1710.  remember: the same, verdicts remembered for a"
 	print "minute.  pmd: portmaster.ko and portmasterd with rules and"
-	print "attribution.  nfqueue: the seed's chains and a trivial C verdict program."
+	print "attribution.  pmdhist: the same with the history on."
+	print "nfqueue: the seed's chains and a trivial C verdict program."
 }

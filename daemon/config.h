@@ -30,6 +30,10 @@ struct config {
 	uint32_t max_pending;
 	bool reroute_dns;
 	struct endpoint nameserver, nameserver6, tunnel, tunnel6;
+	char history_path[PATH_MAX];	/* "": no history */
+	uint32_t history_days;
+	uint64_t history_max_bytes;
+	struct endpoint ui;		/* loopback address and port; !set: off */
 	/* set in the file: kept as given, not derived from the resolver */
 	bool reroute_dns_set, nameserver_set, nameserver6_set;
 	struct dns_config dns;		/* the resolver (dns/) */

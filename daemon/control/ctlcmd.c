@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include "control/ctlcmd.h"
 #include "daemon.h"
+#include "history/ctacct.h"
+#include "history/history.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "dns/dns.h"
@@ -47,10 +49,9 @@ void peer_check_admin(struct peer *p, const char *proc_root)
 	p->admin = uid == (long)p->uid && (caps >> CAP_NET_ADMIN_BIT) & 1;
 }
 
-static void reply_err(struct buf *out, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+#define reply_err ctl_reply_err
 
-static void reply_err(struct buf *out, const char *code, const char *fmt, ...)
+void ctl_reply_err(struct buf *out, const char *code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -58,15 +59,12 @@ static void reply_err(struct buf *out, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	for (char *c = msg; *c; c++)
-		if (*c == '\n' || *c == '\r')
-			*c = ' ';
-	buf_addf(out, "error %s %s\n", code, msg);
+	proto_error(out, code, msg);
 }
 
 static void reply_ok(struct buf *out, struct buf *body, int n)
 {
-	buf_addf(out, "ok %d\n", n);
+	proto_ok(out, n);
 	if (body && body->len)
 		buf_add(out, body->p, body->len);
 }
@@ -173,6 +171,11 @@ static void cmd_status(struct pmd *d, struct buf *out)
 	rec_u64(&b, "reset_entries", d->st.reset_entries);
 	if (d->be && d->be->stats)
 		d->be->stats(d, &b);
+	if (d->hist)
+		history_stats(d->hist, &b);
+	else
+		rec_str(&b, "history", "off");
+	ctacct_stats(d->ctacct, &b);
 	dns_stats(d, &b);
 	rec_end(&b);
 	reply_ok(out, &b, 1);
@@ -483,6 +486,8 @@ void ctl_handle(struct pmd *d, const struct peer *p, char *line, struct buf *out
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (!strcmp(cmds[i].name, req.cmd))
 			c = &cmds[i];
+	if (!c && ctl_views_handle(d, p, &req, out))
+		return;
 	if (!c) {
 		d->st.ctl_errors++;
 		reply_err(out, "usage", "unknown command '%s'", req.cmd);

@@ -7,6 +7,7 @@
 #include "attrib/attrib.h"
 #include "daemon.h"
 #include "decide/engine.h"
+#include "events/events.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "dns/dns.h"
@@ -231,6 +232,7 @@ static void decide_held(struct pmd *d, struct flow_entry *e, uint32_t mark)
 	e->state = FS_DECIDED;
 	e->mark = mark;
 	e->decided_ms = now_ms();
+	events_flow(d, e, EV_ANSWER);
 }
 
 /* Outbound DNS not sent to our own resolver: with reroute_dns on, an
@@ -263,6 +265,7 @@ static void decide(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id,
 		e->state = FS_DECIDED;
 		e->mark = fit_mark(d, e, dns_mark);
 		e->decided_ms = now;
+		events_flow(d, e, EV_FLOW);
 		answer(d, q, id, e->mark);
 		if (is_block(e->mark))
 			reject(d, e, pkt, len);
@@ -294,6 +297,7 @@ static void decide(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id,
 			e->deadline_ms = now + (uint64_t)d->cfg.prompt_timeout_s * 1000;
 			d->st.prompts++;
 			hold(d, e, q, id, pkt, len);
+			events_flow(d, e, EV_PROMPT);
 			return;
 		}
 	}
@@ -302,6 +306,7 @@ static void decide(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t id,
 	if (e->mark == PM_MARK_ACCEPT_ALWAYS && is_stray_dns(d, &e->info))
 		e->mark = PM_MARK_REROUTE_DNS;
 	e->decided_ms = now;
+	events_flow(d, e, EV_FLOW);
 	if (permanent && d->cfg.remember_s && d->be && d->be->verdict_remember &&
 	    !dns_names_decide(d)) {
 		/* what a rule decides holds for flows like this one; a rule
@@ -352,6 +357,7 @@ void engine_report(struct pmd *d, struct flow_info *fi, uint32_t mark)
 	e->pkts = 1;
 	e->state = FS_DECIDED;
 	e->mark = mark;
+	events_flow(d, e, EV_FLOW);
 }
 
 /* IPv6 neighbour discovery and multicast listener messages keep the link

@@ -46,6 +46,7 @@ static int collect_cb(const struct nlmsghdr *nlh, void *data)
 			}
 			break;
 		case CTA_ID:
+			/* kept as the wire has it, to be sent back as it came */
 			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
 				v.id = mnl_attr_get_u32(a);
 				v.have_id = true;

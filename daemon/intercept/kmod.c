@@ -398,6 +398,11 @@ static int stats_reply(struct nl_msg *msg, void *arg)
 		[PM_STATS_A_POLICY_DROP] = "policy_drop",
 		[PM_STATS_A_LISTENER_LOST] = "listener_lost",
 		[PM_STATS_A_LISTENER_SILENT] = "listener_silent",
+		/* packets the module dropped rather than let through unasked */
+		[PM_STATS_A_QUOTA_FULL] = "quota_full",
+		[PM_STATS_A_NO_MEMORY] = "no_memory",
+		[PM_STATS_A_NOT_LOCAL] = "not_local",
+		[PM_STATS_A_NO_ROUTE] = "no_route",
 	};
 	struct stats_ctx *c = arg;
 	struct nlattr *tb[PM_A_MAX + 1], *st[PM_STATS_A_MAX + 1];

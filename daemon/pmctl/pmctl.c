@@ -26,6 +26,13 @@ static const struct pmctl_cmd commands[] = {
 	  "       pmctl [-j|-t] rule list\n"
 	  "       pmctl rule del ID" },
 	{ "default", cmd_default, "default allow|block|drop|ask" },
+	{ "history", cmd_history,
+	  "history [--exe PATH] [--domain DOMAIN] [--since DURATION] [--verdict VERDICT]\n"
+	  "                 [--flows|--dns] [--limit N]" },
+	{ "monitor", cmd_monitor, "monitor [--events flow,prompt,answer,end,dns,traffic]" },
+	{ "ui", cmd_ui, "ui [--no-open]" },
+	{ "notify", cmd_notify, "notify" },
+	{ "top", cmd_top, "top" },
 	{ "help", cmd_help, "help" },
 };
 

@@ -28,14 +28,12 @@ fi
 . "$HERE/t_crash.sh"
 . "$HERE/t_dns.sh"
 . "$HERE/t_resolver.sh"
+. "$HERE/t_history.sh"
 
-t_rules
-t_traffic
-t_control
-t_prompt
-t_crash
-t_dns
-t_resolver
+# HOST_TESTS="t_history ..." runs only those (while working on one).
+for t in ${HOST_TESTS:-t_rules t_traffic t_control t_prompt t_crash t_dns t_resolver t_history}; do
+	"$t"
+done
 
 if [ "$TAP_FAILED" != 0 ]; then
 	tap_diag "daemon log:"
