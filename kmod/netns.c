@@ -53,20 +53,22 @@ void pm_config_limits(const struct pm_net *pn, struct pm_limits *l)
 }
 
 /*
- * Make the expiry work run by @when.  Called with the table lock held, so
+ * Make the expiry work run by @when: sooner if it was set for later (a
+ * shorter timeout), never later.  Called with the table lock held, so
  * that it cannot race with the namespace's end cancelling the work.
  */
 void pm_net_kick_expiry(struct pm_net *pn, unsigned long when)
 {
-	long delay = (long)(when - jiffies);
+	long delay = max(0L, (long)(when - jiffies));
 
 	lockdep_assert_held(&pn->table.lock);
 	if (!pn->table.open && !pn->table.waiting)
 		return;
-	if (delay <= 0)
-		mod_delayed_work(pm_wq, &pn->expiry, 0);
-	else
-		queue_delayed_work(pm_wq, &pn->expiry, delay);
+	if (delayed_work_pending(&pn->expiry) &&
+	    !time_before(when, pn->expiry_at))
+		return;
+	pn->expiry_at = when;
+	mod_delayed_work(pm_wq, &pn->expiry, delay);
 }
 
 static void pm_net_expiry_work(struct work_struct *work)

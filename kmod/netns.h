@@ -98,6 +98,7 @@ struct pm_net {
 	unsigned long last_heard;	/* jiffies of its last command */
 
 	struct delayed_work expiry;	/* verdict timeouts */
+	unsigned long expiry_at;	/* when it runs next; table.lock */
 };
 
 static inline void pm_stat_add(struct pm_net *pn, enum pm_stat i, u64 n)

@@ -60,6 +60,19 @@ tap_is "timeout, closed: counted as a policy drop" "$(stat_of policy_drop)" $((d
 tap_is "timeouts counted" "$(stat_of timeouts)" 2
 no_pending
 
+# A shorter timeout applies to new flows at once, not after the flows
+# that waited already with a longer one.
+cfg policy=open timeout=600000
+in_cli sh -c 'echo long | socat -u - UDP:10.0.0.2:6202,sourceport=40212'
+wait_until 60 sh -c "ip netns exec cli '$PM_LISTENER' flows | grep -q sport=40212"
+cfg timeout=1000
+in_cli sh -c 'echo short | socat -u - UDP:10.0.0.2:6202,sourceport=40213'
+wait_until 60 sh -c "grep -q short '$T/udp6202'" &&
+	tap_pass "a shorter timeout: a new flow meets it, not the older flow's" ||
+	tap_fail "a shorter timeout: a new flow meets it, not the older flow's"
+tap_is "a shorter timeout: the older flow keeps its own" \
+	"$(in_cli "$PM_LISTENER" flows | grep -c sport=40212)" 1
+
 # decide_all PATTERN MARK: give every pending flow matching PATTERN a verdict
 decide_all() {
 	local id
@@ -67,6 +80,9 @@ decide_all() {
 		in_cli "$PM_LISTENER" verdict "$id" "$2"
 	done
 }
+
+decide_all sport=40212 1700
+no_pending
 
 # The pending table is bounded, and shared: inbound and outbound flows
 # each may take half of max_pending, one uid half of its direction's.

@@ -29,8 +29,17 @@ tracked() { ip netns exec "$1" conntrack -L -p udp --dport 9999 2>/dev/null | gr
 our_hooks() {	# NS: how many of our hooks nft lists there
 	ip netns exec "$1" nft list hooks 2>/dev/null | grep -c -- '-0000000120 pm_hook \[portmaster\]'
 }
+# Can nft read the hooks back (NETFILTER_NETLINK_HOOK, 6.12)?  Asked in
+# a namespace of its own where conntrack is switched on by a rule.
 have_nft_hooks=0
-nft list hooks 2>/dev/null | grep -q conntrack && have_nft_hooks=1
+ip netns add probe
+ip netns exec probe nft -f - <<-'EOF'
+	table inet probe {
+		chain c { type filter hook forward priority 0; ct state new counter; }
+	}
+	EOF
+ip netns exec probe nft list hooks 2>/dev/null | grep -q conntrack && have_nft_hooks=1
+ip netns del probe
 
 # No listener anywhere: no hook runs, conntrack is not switched on.
 for ns in before after; do

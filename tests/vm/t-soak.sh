@@ -71,7 +71,9 @@ for i in $(seq 1 "$kills"); do
 	ip netns exec cli "$PMD" --mode kmod --foreground --config "$T/conf" \
 		--socket "$T/ctl.sock" >>"$T/pmd.log" 2>&1 &
 	PMD_PID=$!
-	wait_until 60 test -S "$T/ctl.sock" || break
+	# Killed only once registered with the module: a death before that
+	# is no listener's death.
+	wait_until 120 sh -c "[ \"\$(ip netns exec cli '$PM_LISTENER' stats listener_state)\" = 1 ]" || break
 	sleep 0.$((i % 5))
 	kill -KILL $PMD_PID
 	wait $PMD_PID 2>/dev/null
