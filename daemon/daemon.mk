@@ -10,7 +10,7 @@
 PM_CC ?= gcc
 PM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE \
 	-I$(TOP)/include/uapi -I$(TOP)/daemon -DPM_VERSION='"$(PM_VERSION)"'
-PM_PKGS := libnl-3.0 libnl-genl-3.0 libnetfilter_queue libmnl
+PM_PKGS := libnl-3.0 libnl-genl-3.0 libnetfilter_queue libmnl libnetfilter_conntrack libsystemd
 PM_PKG_CFLAGS = $(shell pkg-config --cflags $(PM_PKGS) 2>/dev/null)
 PM_PKG_LIBS = $(shell pkg-config --libs $(PM_PKGS) 2>/dev/null)
 
@@ -22,7 +22,7 @@ PMD_BIN := $(BUILD)/bin
 PMD_LIB_SRCS := pmd.c config.c common/log.c common/util.c \
 	intercept/kmod.c intercept/kmod_msg.c intercept/nfq.c intercept/iptables.c \
 	intercept/spawn.c intercept/packet.c intercept/reject.c intercept/ct.c \
-	decide/engine.c decide/rules.c attrib/attrib.c \
+	decide/engine.c decide/rules.c decide/criteria.c attrib/attrib.c \
 	control/control.c control/ctlcmd.c control/proto.c
 PMD_LIB_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMD_LIB_SRCS:.c=.o))
 PMCTL_SRCS := pmctl/pmctl.c pmctl/client.c pmctl/output.c pmctl/status.c \

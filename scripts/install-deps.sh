@@ -10,7 +10,7 @@ BUILD="build-essential pkg-config bc bison flex libelf-dev libssl-dev dwarves
 KERNELS="linux-image-amd64 linux-headers-amd64 linux-source-6.1"
 QEMU="qemu-system-x86 busybox-static"
 LIBS="libnl-3-dev libnl-genl-3-dev libcmocka-dev libnetfilter-queue-dev
-	libmnl-dev"
+	libmnl-dev libnetfilter-conntrack-dev libsystemd-dev"
 NET="iptables nftables conntrack iproute2 iperf3 socat curl iputils-ping
 	netcat-openbsd procps psmisc opensnitch bc"
 TOOLS="sparse dkms clang libclang-rt-14-dev systemd man-db bash-completion"

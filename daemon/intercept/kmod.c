@@ -5,7 +5,15 @@
  * mark from the same engine as the fallback.  Two sockets: the listener
  * (registered, receives events, sends verdicts without waiting) and a
  * command socket for the synchronous requests (stats, reset), so that a
- * reply is never mixed up with an event.
+ * reply is never mixed up with an event.  One pair per watched namespace:
+ * the module keeps a listener, flows and settings per namespace.
+ *
+ * At start it tells the module its settings (verdict timeout, fail
+ * policy, where the reroutes go) and removes fallback rules that an
+ * earlier crash left behind; the module does the reroutes itself, so no
+ * NAT ruleset is needed (a module too old for that gets the fallback's
+ * DNAT rules instead).  Events lost to a full receive buffer are
+ * recovered with a PM_CMD_GET_FLOWS dump of the pending flows.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,12 +28,12 @@
 #include <sys/socket.h>
 #include "attrib/attrib.h"
 #include "intercept/backend.h"
+#include "intercept/iptables.h"
 #include "daemon.h"
 #include "intercept/kmod_msg.h"
 #include "common/log.h"
 #include "common/util.h"
 
-#define KMOD_RCVBUF (8 << 20)
 /* How often the listener tells the module it is alive (see tick). */
 #define KMOD_KEEPALIVE_MS 2000
 
@@ -33,9 +41,13 @@ struct kmod {
 	struct nl_sock *ev, *cmd;
 	int family;
 	bool registered;
+	bool lost;		/* events were lost: recover from a dump */
+	bool nat_rules;		/* the module does not reroute: iptables does */
+	enum ipt_backend ipt;
 	uint64_t keepalive_ms;
-	uint64_t overruns, bad_events, verdict_errors;
+	uint64_t overruns, bad_events, verdict_errors, recovered;
 	struct pmd *d;
+	struct pm_ns *ns;
 };
 
 static struct nl_sock *genl_socket(int *family, char *err, size_t errlen)
@@ -104,13 +116,40 @@ static int simple_cmd(struct nl_sock *sk, int family, uint8_t cmd)
 }
 
 /*
- * The module resolves a flow nobody answered by its fail policy after its
- * own timeout.  A prompt must end by our prompt_fallback first, so the
- * module is told to wait longer than a prompt does.
+ * The module's settings for this namespace, from portmasterd.conf.  The
+ * module resolves a flow nobody answered by its fail policy after its own
+ * timeout; a prompt must end by our prompt_fallback first, so the module
+ * is told to wait longer than a prompt does.
  */
-static int kmod_set_timeout(struct kmod *k, uint32_t prompt_timeout_s)
+static int put_reroute(struct nl_msg *m, int type, const struct endpoint *v4,
+		       const struct endpoint *v6)
 {
-	uint64_t ms = ((uint64_t)prompt_timeout_s + 5) * 1000;
+	struct nlattr *nest = nla_nest_start(m, type);
+	uint16_t port = 0;
+
+	if (!nest)
+		return -1;
+	if (v4 && v4->set) {
+		if (nla_put(m, PM_REROUTE_A_ADDR4, 4, v4->addr) < 0)
+			return -1;
+		port = v4->port;
+	}
+	if (v6 && v6->set) {
+		if (nla_put(m, PM_REROUTE_A_ADDR6, 16, v6->addr) < 0)
+			return -1;
+		port = port ? port : v6->port;
+	}
+	/* one port for both families: they are the same service */
+	if (port && nla_put_u16(m, PM_REROUTE_A_PORT, port) < 0)
+		return -1;
+	nla_nest_end(m, nest);
+	return 0;
+}
+
+static int set_config(struct kmod *k, bool reroutes)
+{
+	const struct config *c = &k->d->cfg;
+	uint64_t ms = ((uint64_t)c->prompt_timeout_s + 5) * 1000;
 	struct nl_msg *m = new_msg(k->family, PM_CMD_SET_CONFIG, NLM_F_ACK);
 	struct nlattr *nest;
 	int r;
@@ -120,7 +159,15 @@ static int kmod_set_timeout(struct kmod *k, uint32_t prompt_timeout_s)
 	if (ms > PM_TIMEOUT_MS_MAX)
 		ms = PM_TIMEOUT_MS_MAX;
 	nest = nla_nest_start(m, PM_A_CONFIG);
-	if (!nest || nla_put_u32(m, PM_CONFIG_A_TIMEOUT_MS, (uint32_t)ms) < 0) {
+	if (!nest || nla_put_u32(m, PM_CONFIG_A_TIMEOUT_MS, (uint32_t)ms) < 0 ||
+	    (c->fail_policy != FAIL_UNSET &&
+	     nla_put_u8(m, PM_CONFIG_A_FAIL_POLICY,
+			c->fail_policy == FAIL_OPEN ? PM_FAIL_OPEN : PM_FAIL_CLOSED) < 0) ||
+	    (reroutes &&
+	     (put_reroute(m, PM_CONFIG_A_REROUTE_DNS,
+			  c->reroute_dns ? &c->nameserver : NULL,
+			  c->reroute_dns ? &c->nameserver6 : NULL) < 0 ||
+	      put_reroute(m, PM_CONFIG_A_REROUTE_TUNNEL, &c->tunnel, &c->tunnel6) < 0))) {
 		nlmsg_free(m);
 		return -NLE_NOMEM;
 	}
@@ -130,34 +177,106 @@ static int kmod_set_timeout(struct kmod *k, uint32_t prompt_timeout_s)
 	return r < 0 ? r : nl_wait_for_ack(k->cmd);
 }
 
+static bool wants_reroute(const struct config *c)
+{
+	return (c->reroute_dns && (c->nameserver.set || c->nameserver6.set)) ||
+	       c->tunnel.set || c->tunnel6.set;
+}
+
+/* Settings first; a module that refuses the reroutes (one older than
+ * them) still gets the rest, and the reroutes go to iptables. */
+static int configure(struct kmod *k, char *err, size_t errlen)
+{
+	const struct config *c = &k->d->cfg;
+	bool v6;
+	int r = set_config(k, true);
+
+	if (r == -NLE_INVAL || r == -NLE_RANGE || r == -NLE_OPNOTSUPP) {
+		r = set_config(k, false);
+		if (r >= 0 && wants_reroute(c)) {
+			pm_warn("module: no in-kernel reroutes; installing the DNAT rules for 1799/1717");
+			if (ipt_resolve_backend(c->iptables, &k->ipt, err, errlen) < 0 ||
+			    ipt_install(k->ipt, c, true, &v6, err, errlen) < 0)
+				return -1;
+			k->nat_rules = true;
+		}
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "PM_CMD_SET_CONFIG: %s", nl_geterror(r));
+		return -1;
+	}
+	return 0;
+}
+
+static int feed_flow(struct kmod *k, struct nlmsghdr *nlh, bool dump)
+{
+	struct kmod_flow f;
+	char err[256];
+
+	if (kmod_parse_flow(nlh, &f, err, sizeof(err)) < 0) {
+		/* Without a flow id there is nothing to answer; the module's
+		 * timeout applies its fail policy. */
+		k->bad_events++;
+		pm_warn("module %s ignored: %s", dump ? "flow" : "event", err);
+		return -1;
+	}
+	if (dump && (f.decided || engine_is_pending(k->d, k->ns, f.flow_id))) {
+		free(f.fi.owner.exe);
+		return 0;
+	}
+	if (dump)
+		k->recovered++;
+	if (f.decided)
+		engine_report(k->d, k->ns, &f.fi, f.decided);
+	else
+		engine_packet(k->d, k->ns, &f.fi, true, 0, f.flow_id, NULL, 0);
+	free(f.fi.owner.exe);
+	return 0;
+}
+
 static int on_event(struct nl_msg *msg, void *arg)
 {
 	struct kmod *k = arg;
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct genlmsghdr *g = nlmsg_data(nlh);
-	struct kmod_flow f;
-	char err[256];
 
-	if (g->cmd != PM_CMD_FLOW_NEW)
-		return NL_OK;
-	if (kmod_parse_flow(nlh, &f, err, sizeof(err)) < 0) {
-		/* Without a flow id there is nothing to answer; the module's
-		 * timeout applies its fail policy. */
-		k->bad_events++;
-		pm_warn("module event ignored: %s", err);
-		return NL_OK;
-	}
-	/* Inbound flows come without a pid (not sent from the owner's
-	 * context): complete it from the socket inode. */
-	if (!f.fi.owner.pid && f.fi.owner.inode && k->d->attrib)
-		attrib_pid_from_inode(k->d->attrib, f.fi.owner.inode, f.fi.owner.uid,
-				      f.fi.owner.have_uid, &f.fi.owner.pid, &f.fi.owner.exe);
-	if (f.decided)
-		engine_report(k->d, &f.fi, f.decided);
-	else
-		engine_packet(k->d, &f.fi, true, 0, f.flow_id, NULL, 0);
-	free(f.fi.owner.exe);
+	if (g->cmd == PM_CMD_FLOW_NEW)
+		feed_flow(k, nlh, false);
 	return NL_OK;
+}
+
+static int on_dumped_flow(struct nl_msg *msg, void *arg)
+{
+	feed_flow(arg, nlmsg_hdr(msg), true);
+	return NL_OK;
+}
+
+/*
+ * Events lost to a full receive buffer left their flows pending in the
+ * module (until its timeout).  The dump lists every pending flow; those
+ * we do not hold yet are decided as if announced.
+ */
+static void recover(struct kmod *k)
+{
+	struct nl_msg *m = new_msg(k->family, PM_CMD_GET_FLOWS, NLM_F_DUMP);
+	uint64_t before = k->recovered;
+	int r;
+
+	k->lost = false;
+	if (!m)
+		return;
+	r = nl_send_auto(k->cmd, m);
+	nlmsg_free(m);
+	if (r < 0)
+		return;
+	nl_socket_modify_cb(k->cmd, NL_CB_VALID, NL_CB_CUSTOM, on_dumped_flow, k);
+	r = nl_recvmsgs_default(k->cmd);
+	if (r < 0)
+		pm_warn("module: recovering lost events: %s", nl_geterror(r));
+	k->d->st.recovered += k->recovered - before;
+	if (k->recovered > before)
+		pm_info("module: recovered %llu flows whose events were lost",
+			(unsigned long long)(k->recovered - before));
 }
 
 static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
@@ -185,24 +304,31 @@ static void on_readable(struct pmd *d, int fd, uint32_t events, void *arg)
 		if (r == -NLE_AGAIN)
 			break;
 		if (r == -NLE_NOMEM || r == -NLE_OBJ_NOTFOUND || errno == ENOBUFS) {
-			/* Our receive buffer overran: events were lost and
-			 * those flows follow the module's fail policy. */
+			/* Our receive buffer overran: events were lost; their
+			 * flows wait in the module until we fetch them. */
 			k->overruns++;
 			d->st.overruns++;
-			pm_warn("module events lost (receive buffer overrun)");
+			k->lost = true;
 			continue;
 		}
 		pm_warn("module socket: %s", nl_geterror(r));
 		break;
 	}
+	/* The verdicts of the burst go out before the dump is read. */
+	if (k->lost) {
+		pm_warn("module events lost (receive buffer overrun): fetching the pending flows");
+		recover(k);
+	}
 }
 
-static int kmod_verdict(struct pmd *d, uint16_t q, uint64_t id, uint32_t mark)
+static int kmod_verdict(struct pmd *d, struct pm_ns *ns, uint16_t q, uint64_t id,
+			uint32_t mark)
 {
-	struct kmod *k = d->be_priv;
+	struct kmod *k = ns->be;
 	struct nl_msg *m = new_msg(k->family, PM_CMD_VERDICT, 0);
 	int r;
 
+	(void)d;
 	(void)q;
 	if (!m)
 		return -ENOMEM;
@@ -215,12 +341,14 @@ static int kmod_verdict(struct pmd *d, uint16_t q, uint64_t id, uint32_t mark)
 	return r < 0 ? -EIO : 0;
 }
 
-static int kmod_verdict_remember(struct pmd *d, uint64_t id, uint32_t mark, uint32_t ms)
+static int kmod_verdict_remember(struct pmd *d, struct pm_ns *ns, uint64_t id, uint32_t mark,
+				 uint32_t ms)
 {
-	struct kmod *k = d->be_priv;
+	struct kmod *k = ns->be;
 	struct nl_msg *m = new_msg(k->family, PM_CMD_VERDICT, 0);
 	int r;
 
+	(void)d;
 	if (!m)
 		return -ENOMEM;
 	if (ms > PM_REMEMBER_MS_MAX)
@@ -235,13 +363,18 @@ static int kmod_verdict_remember(struct pmd *d, uint64_t id, uint32_t mark, uint
 	return r < 0 ? -EIO : 0;
 }
 
-static void kmod_stop(struct pmd *d)
+static void kmod_stop(struct pmd *d, struct pm_ns *ns)
 {
-	struct kmod *k = d->be_priv;
+	struct kmod *k = ns->be;
 
 	if (!k)
 		return;
-	engine_release_all(d);
+	if (k->nat_rules) {
+		char err[512];
+
+		if (ipt_remove(k->ipt, err, sizeof(err)) < 0)
+			pm_err("removing the DNAT rules: %s", err);
+	}
 	if (k->ev) {
 		pmd_unwatch(d, nl_socket_get_fd(k->ev));
 		if (k->registered) {
@@ -261,10 +394,10 @@ static void kmod_stop(struct pmd *d)
 	if (k->cmd)
 		nl_socket_free(k->cmd);
 	free(k);
-	d->be_priv = NULL;
+	ns->be = NULL;
 }
 
-static int kmod_start(struct pmd *d, char *err, size_t errlen)
+static int kmod_start(struct pmd *d, struct pm_ns *ns, char *err, size_t errlen)
 {
 	struct kmod *k = calloc(1, sizeof(*k));
 	int r, fam2;
@@ -273,8 +406,12 @@ static int kmod_start(struct pmd *d, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	d->be_priv = k;
+	ns->be = k;
 	k->d = d;
+	k->ns = ns;
+	/* An earlier run in the fallback, killed, may have left its rules:
+	 * with nobody reading their queues they would drop new flows. */
+	ipt_remove_stale(ipt_have_ipv6());
 	k->ev = genl_socket(&k->family, err, errlen);
 	if (!k->ev)
 		goto fail;
@@ -290,7 +427,7 @@ static int kmod_start(struct pmd *d, char *err, size_t errlen)
 	}
 	/* A large buffer so that bursts of new flows fit; ENOBUFS stays on
 	 * (no NETLINK_NO_ENOBUFS) so that we learn of an overrun. */
-	nl_socket_set_buffer_size(k->ev, KMOD_RCVBUF, 0);
+	nl_socket_set_buffer_size(k->ev, (int)d->cfg.event_buffer, 0);
 	/* one recvmsg for many events, without peeking first */
 	nl_socket_disable_msg_peek(k->ev);
 	nl_socket_set_msg_buf_size(k->ev, 64 << 10);
@@ -301,9 +438,8 @@ static int kmod_start(struct pmd *d, char *err, size_t errlen)
 		goto fail;
 	}
 	k->registered = true;
-	r = kmod_set_timeout(k, k->d->cfg.prompt_timeout_s);
-	if (r < 0)
-		pm_warn("module: cannot set its verdict timeout: %s", nl_geterror(r));
+	if (configure(k, err, errlen) < 0)
+		goto fail;
 	nl_socket_disable_seq_check(k->ev);
 	/* Verdicts and keep-alives: the module answers only an error. */
 	nl_socket_disable_auto_ack(k->ev);
@@ -317,7 +453,7 @@ static int kmod_start(struct pmd *d, char *err, size_t errlen)
 	pm_info("registered with portmaster.ko (generic netlink family %d)", k->family);
 	return 0;
 fail:
-	kmod_stop(d);
+	kmod_stop(d, ns);
 	return -1;
 }
 
@@ -329,13 +465,14 @@ fail:
  * keep-alive, proves that this loop still runs.  No ACK: an error alone
  * would come back, to on_error.
  */
-static void kmod_tick(struct pmd *d, uint64_t now)
+static void kmod_tick(struct pmd *d, struct pm_ns *ns, uint64_t now)
 {
-	struct kmod *k = d->be_priv;
+	struct kmod *k = ns->be;
 	struct nl_msg *m;
 
 	if (!k || !k->registered || now - k->keepalive_ms < KMOD_KEEPALIVE_MS)
 		return;
+	(void)d;
 	k->keepalive_ms = now;
 	m = new_msg(k->family, PM_CMD_REGISTER, 0);
 	if (!m)
@@ -356,14 +493,15 @@ static int reset_reply(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static int kmod_reset(struct pmd *d)
+static int kmod_reset(struct pmd *d, struct pm_ns *ns)
 {
-	struct kmod *k = d->be_priv;
+	struct kmod *k = ns->be;
 	/* No ACK asked: the reply is the answer, and waiting for an ACK
 	 * that came with it would stall the loop for the socket timeout. */
 	struct nl_msg *m = new_msg(k->family, PM_CMD_RESET, 0);
 	int count = 0, r;
 
+	(void)d;
 	if (!m)
 		return -ENOMEM;
 	r = nl_send_auto(k->cmd, m);
@@ -419,15 +557,18 @@ static int stats_reply(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static void kmod_stats(struct pmd *d, struct buf *rec)
+static void kmod_stats(struct pmd *d, struct pm_ns *ns, struct buf *rec)
 {
-	struct kmod *k = d->be_priv;
+	struct kmod *k = ns->be;
 	struct stats_ctx c = { .rec = rec };
 	struct nl_msg *m;
 
+	(void)d;
 	if (!k)
 		return;
 	rec_u64(rec, "overruns", k->overruns);
+	rec_u64(rec, "recovered", k->recovered);
+	rec_str(rec, "reroutes", k->nat_rules ? "iptables" : "module");
 	rec_u64(rec, "bad_events", k->bad_events);
 	rec_u64(rec, "verdict_errors", k->verdict_errors);
 	m = new_msg(k->family, PM_CMD_GET_STATS, 0);

@@ -12,7 +12,8 @@ static int flows(struct pmctl *p, int argc, const char *cmd, const char *const *
 int cmd_list(struct pmctl *p, int argc, char **argv)
 {
 	static const char *const cols[] = { "id", "dir", "proto", "src", "sport", "dst",
-					    "dport", "pid", "uid", "exe", "verdict", "packets", NULL };
+					    "dport", "pid", "uid", "exe", "verdict", "packets", "netns",
+					    NULL };
 
 	(void)argv;
 	return flows(p, argc, "list", cols);
@@ -21,7 +22,7 @@ int cmd_list(struct pmctl *p, int argc, char **argv)
 int cmd_pending(struct pmctl *p, int argc, char **argv)
 {
 	static const char *const cols[] = { "id", "dir", "proto", "src", "sport", "dst",
-					    "dport", "pid", "uid", "exe", "expires_in", NULL };
+					    "dport", "pid", "uid", "exe", "expires_in", "netns", NULL };
 
 	(void)argv;
 	return flows(p, argc, "pending", cols);

@@ -6,8 +6,8 @@ PMF_CC ?= clang
 PMF_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -I$(TOP)/include/uapi -I$(TOP)/daemon
 PMF_SECONDS ?= 20
-PMF_RULES_SRCS := decide/rules.c common/util.c control/proto.c
-PMF_CONTROL_SRCS := control/ctlcmd.c decide/engine.c decide/rules.c common/util.c \
+PMF_RULES_SRCS := decide/rules.c decide/criteria.c common/util.c control/proto.c
+PMF_CONTROL_SRCS := control/ctlcmd.c decide/engine.c decide/rules.c decide/criteria.c common/util.c \
 	control/proto.c config.c common/log.c pmd.c attrib/attrib.c
 
 $(PMF_DIR)/fuzz_rules: $(TOP)/tests/fuzz/fuzz_rules.c $(addprefix $(TOP)/daemon/,$(PMF_RULES_SRCS)) $(PMD_HDRS)

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!t || strcmp(s, t))
 			abort();
 		free(t);
-		free(r.exe);
+		rule_release(&r);
 		free(s);
 	}
 	ruleset_clear(&rs);
