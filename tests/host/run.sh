@@ -27,13 +27,21 @@ fi
 . "$HERE/t_prompt.sh"
 . "$HERE/t_crash.sh"
 . "$HERE/t_dns.sh"
+. "$HERE/t_scenarios.sh"
+. "$HERE/t_identity.sh"
+. "$HERE/t_scale.sh"
 
 t_rules
 t_traffic
 t_control
+t_clients
 t_prompt
 t_crash
 t_dns
+t_scenarios
+t_identity
+t_quota
+t_scale
 
 if [ "$TAP_FAILED" != 0 ]; then
 	tap_diag "daemon log:"
