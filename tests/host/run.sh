@@ -37,6 +37,7 @@ t_control
 t_clients
 t_prompt
 t_crash
+t_notify_failopen
 t_dns
 t_scenarios
 t_identity
