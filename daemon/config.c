@@ -108,9 +108,10 @@ static int set_key(struct config *c, const char *k, const char *v, char *msg, si
 			goto bad;
 		c->prompt_timeout_s = (uint32_t)s;
 	} else if (!strcmp(k, "remember")) {
-		uint64_t s;
+		uint64_t s = 0;
 
-		if (parse_duration(v, &s) < 0 || s > 86400)
+		/* 0: the module asks about every flow */
+		if ((strcmp(v, "0") && parse_duration(v, &s) < 0) || s > 86400)
 			goto bad;
 		c->remember_s = (uint32_t)s;
 	} else if (!strcmp(k, "max_pending")) {
@@ -146,9 +147,10 @@ static int set_key(struct config *c, const char *k, const char *v, char *msg, si
 		if (parse_netns(c, v) < 0)
 			goto bad;
 	} else if (!strcmp(k, "client_timeout")) {
-		uint64_t s;
+		uint64_t s = 0;
 
-		if (parse_duration(v, &s) < 0 || s > 86400)
+		/* 0: never */
+		if ((strcmp(v, "0") && parse_duration(v, &s) < 0) || s > 86400)
 			goto bad;
 		c->client_timeout_s = (uint32_t)s;
 	} else if (!strcmp(k, "event_buffer")) {

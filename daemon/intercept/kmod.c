@@ -567,7 +567,6 @@ static void kmod_stats(struct pmd *d, struct pm_ns *ns, struct buf *rec)
 	if (!k)
 		return;
 	rec_u64(rec, "overruns", k->overruns);
-	rec_u64(rec, "recovered", k->recovered);
 	rec_str(rec, "reroutes", k->nat_rules ? "iptables" : "module");
 	rec_u64(rec, "bad_events", k->bad_events);
 	rec_u64(rec, "verdict_errors", k->verdict_errors);

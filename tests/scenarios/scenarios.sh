@@ -119,6 +119,7 @@ sc_answers() {
 		return
 	fi
 	sc_pmctl default ask >/dev/null
+	sc_cli conntrack -D -p tcp --dport 7008 >/dev/null 2>&1
 	sc_cli_bg sh -c "exec python3 '$SC_DIR/client.py' hold $SC_SRV4 7008 --go '$SC_WORK/go' --timeout 5 >'$SC_WORK/hold.out' 2>&1"
 	if ! sc_wait 10 sc_has_pending 7008; then
 		tap_fail "$SC_MODE: a new connection under default ask waits for its answer"

@@ -67,7 +67,8 @@ static void test_trailing_comments(void **state)
 		"socket = /run/a#b.sock # a hash in the path\n"
 		"fail_policy = open # with no daemon, let traffic pass\n"
 		"netns = blue /run/netns/green   # two more\n"
-		"client_timeout = 5s\nevent_buffer = 65536\n", err, sizeof(err)), 0);
+		"client_timeout = 5s\nevent_buffer = 65536\nremember = 0\n", err, sizeof(err)), 0);
+	assert_int_equal(c.remember_s, 0);
 	assert_int_equal(c.prompt_timeout_s, 45);
 	assert_int_equal(c.def, ACT_BLOCK);
 	assert_string_equal(c.socket_path, "/run/a#b.sock");
