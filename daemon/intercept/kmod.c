@@ -48,6 +48,9 @@ struct kmod {
 	uint64_t overruns, bad_events, verdict_errors, recovered;
 	struct pmd *d;
 	struct pm_ns *ns;
+	uint32_t vseq;
+	size_t vlen;
+	char vbuf[64 * 1024];	/* verdicts queued until the burst ends */
 };
 
 static struct nl_sock *genl_socket(int *family, char *err, size_t errlen)
@@ -290,6 +293,8 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	return NL_SKIP;
 }
 
+static void kmod_flush(struct pmd *d, struct pm_ns *ns);
+
 static void on_readable(struct pmd *d, int fd, uint32_t events, void *arg)
 {
 	struct kmod *k = arg;
@@ -315,52 +320,87 @@ static void on_readable(struct pmd *d, int fd, uint32_t events, void *arg)
 		break;
 	}
 	/* The verdicts of the burst go out before the dump is read. */
+	kmod_flush(d, k->ns);
 	if (k->lost) {
 		pm_warn("module events lost (receive buffer overrun): fetching the pending flows");
 		recover(k);
+		kmod_flush(d, k->ns);
 	}
+}
+
+/*
+ * Verdicts are queued and sent together, one sendmsg per burst of events
+ * (the module takes several messages in one), written by hand: a message
+ * allocated through libnl for each would cost more than the rest.
+ */
+static void put_attr(struct kmod *k, uint16_t type, const void *data, uint16_t len)
+{
+	struct nlattr *a = (struct nlattr *)(k->vbuf + k->vlen);
+
+	a->nla_type = type;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + len);
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	memset((char *)a + NLA_HDRLEN + len, 0, NLA_ALIGN(len) - len);
+	k->vlen += NLA_ALIGN(a->nla_len);
+}
+
+static void kmod_flush(struct pmd *d, struct pm_ns *ns)
+{
+	struct kmod *k = ns->be;
+
+	(void)d;
+	if (!k || !k->vlen)
+		return;
+	if (send(nl_socket_get_fd(k->ev), k->vbuf, k->vlen, 0) < 0) {
+		k->verdict_errors++;
+		pm_warn("module: sending verdicts: %s", strerror(errno));
+	}
+	k->vlen = 0;
+}
+
+static int queue_verdict(struct kmod *k, struct pm_ns *ns, uint64_t id, uint32_t mark,
+			 uint32_t remember_ms)
+{
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *g;
+	size_t start;
+
+	if (k->vlen + 128 > sizeof(k->vbuf))
+		kmod_flush(k->d, ns);
+	start = k->vlen;
+	nlh = (struct nlmsghdr *)(k->vbuf + start);
+	nlh->nlmsg_type = (uint16_t)k->family;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = ++k->vseq;
+	nlh->nlmsg_pid = 0;
+	g = (struct genlmsghdr *)(k->vbuf + start + NLMSG_HDRLEN);
+	g->cmd = PM_CMD_VERDICT;
+	g->version = PORTMASTER_GENL_VERSION;
+	g->reserved = 0;
+	k->vlen += NLMSG_HDRLEN + GENL_HDRLEN;
+	put_attr(k, PM_A_FLOW_ID, &id, sizeof(id));
+	put_attr(k, PM_A_MARK, &mark, sizeof(mark));
+	if (remember_ms)
+		put_attr(k, PM_A_REMEMBER_MS, &remember_ms, sizeof(remember_ms));
+	nlh->nlmsg_len = (uint32_t)(k->vlen - start);
+	return 0;
 }
 
 static int kmod_verdict(struct pmd *d, struct pm_ns *ns, uint16_t q, uint64_t id,
 			uint32_t mark)
 {
-	struct kmod *k = ns->be;
-	struct nl_msg *m = new_msg(k->family, PM_CMD_VERDICT, 0);
-	int r;
-
 	(void)d;
 	(void)q;
-	if (!m)
-		return -ENOMEM;
-	if (nla_put_u64(m, PM_A_FLOW_ID, id) < 0 || nla_put_u32(m, PM_A_MARK, mark) < 0) {
-		nlmsg_free(m);
-		return -ENOMEM;
-	}
-	r = nl_send_auto(k->ev, m);
-	nlmsg_free(m);
-	return r < 0 ? -EIO : 0;
+	return queue_verdict(ns->be, ns, id, mark, 0);
 }
 
 static int kmod_verdict_remember(struct pmd *d, struct pm_ns *ns, uint64_t id, uint32_t mark,
 				 uint32_t ms)
 {
-	struct kmod *k = ns->be;
-	struct nl_msg *m = new_msg(k->family, PM_CMD_VERDICT, 0);
-	int r;
-
 	(void)d;
-	if (!m)
-		return -ENOMEM;
 	if (ms > PM_REMEMBER_MS_MAX)
 		ms = PM_REMEMBER_MS_MAX;
-	if (nla_put_u64(m, PM_A_FLOW_ID, id) < 0 || nla_put_u32(m, PM_A_MARK, mark) < 0 ||
-	    nla_put_u32(m, PM_A_REMEMBER_MS, ms) < 0) {
-		nlmsg_free(m);
-		return -ENOMEM;
-	}
-	r = nl_send_auto(k->ev, m);
-	nlmsg_free(m);
-	return r < 0 ? -EIO : 0;
+	return queue_verdict(ns->be, ns, id, mark, ms ? ms : 1);
 }
 
 static void kmod_stop(struct pmd *d, struct pm_ns *ns)
@@ -369,6 +409,7 @@ static void kmod_stop(struct pmd *d, struct pm_ns *ns)
 
 	if (!k)
 		return;
+	kmod_flush(d, ns);
 	if (k->nat_rules) {
 		char err[512];
 
@@ -588,6 +629,7 @@ const struct backend_ops kmod_backend = {
 	.start = kmod_start,
 	.stop = kmod_stop,
 	.verdict = kmod_verdict,
+	.flush = kmod_flush,
 	.reset = kmod_reset,
 	.tick = kmod_tick,
 	.stats = kmod_stats,
