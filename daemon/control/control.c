@@ -34,6 +34,7 @@ struct client {
 	bool closing;
 	bool eof;		/* the client will send nothing more */
 	bool discarding;	/* skipping the rest of an over-long line */
+	uint32_t watched;	/* the epoll events asked for now */
 	uint64_t active_ms;	/* last request, or last reply bytes taken */
 };
 
@@ -68,9 +69,10 @@ static void client_rewatch(struct pmd *d, struct client *c)
 {
 	uint32_t ev = (c->eof ? 0 : EPOLLIN) | (c->out.len > c->outoff ? EPOLLOUT : 0);
 
-	if (!ev)
+	if (!ev || ev == c->watched)
 		return;
-	pmd_watch(d, c->fd, ev, client_io, c);
+	if (pmd_watch(d, c->fd, ev, client_io, c) == 0)
+		c->watched = ev;
 }
 
 static void client_flush(struct pmd *d, struct client *c)
@@ -264,6 +266,7 @@ static void on_accept(struct pmd *d, int fd, uint32_t events, void *arg)
 		c->peer.admin = is_member(ctl, cfd, &cred);
 		c->active_ms = now_ms();
 		ctl->clients[slot] = c;
+		c->watched = EPOLLIN;
 		if (pmd_watch(d, cfd, EPOLLIN, client_io, c) < 0)
 			client_free(d, c);
 	}
