@@ -33,6 +33,36 @@ void config_defaults(struct config *c)
 	c->nameserver6.family = AF_INET6;
 	c->nameserver6.addr[15] = 1;
 	c->nameserver6.port = 53;
+	dns_config_defaults(&c->dns);
+}
+
+static void endpoint_from(struct endpoint *e, const struct dns_addr *a)
+{
+	memset(e, 0, sizeof(*e));
+	e->set = true;
+	e->family = a->family;
+	memcpy(e->addr, a->addr, 16);
+	e->port = a->port;
+}
+
+void config_finish(struct config *c)
+{
+	bool v4 = false, v6 = false;
+
+	if (!c->dns.enabled)
+		return;
+	if (!c->reroute_dns_set)
+		c->reroute_dns = true;
+	for (int i = 0; i < c->dns.nlisten; i++) {
+		const struct dns_addr *a = &c->dns.listen[i];
+
+		if (a->family == AF_INET && !v4 && !c->nameserver_set)
+			endpoint_from(&c->nameserver, a);
+		else if (a->family == AF_INET6 && !v6 && !c->nameserver6_set)
+			endpoint_from(&c->nameserver6, a);
+		v4 |= a->family == AF_INET;
+		v6 |= a->family == AF_INET6;
+	}
 }
 
 const char *mode_name(enum pm_mode m)
@@ -76,6 +106,10 @@ static int parse_netns(struct config *c, const char *v)
 
 static int set_key(struct config *c, const char *k, const char *v, char *msg, size_t len)
 {
+	int r = dns_config_key(&c->dns, k, v, msg, len);
+
+	if (r)
+		return r < 0 ? -1 : 0;
 	if (!strcmp(k, "mode")) {
 		if (!strcmp(v, "auto"))
 			c->mode = MODE_AUTO;
@@ -124,12 +158,15 @@ static int set_key(struct config *c, const char *k, const char *v, char *msg, si
 			c->reroute_dns = false;
 		else
 			goto bad;
+		c->reroute_dns_set = true;
 	} else if (!strcmp(k, "nameserver")) {
 		if (parse_endpoint(v, AF_INET, &c->nameserver) < 0)
 			goto bad;
+		c->nameserver_set = true;
 	} else if (!strcmp(k, "nameserver6")) {
 		if (parse_endpoint(v, AF_INET6, &c->nameserver6) < 0)
 			goto bad;
+		c->nameserver6_set = true;
 	} else if (!strcmp(k, "tunnel")) {
 		if (parse_endpoint(v, AF_INET, &c->tunnel) < 0)
 			goto bad;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <linux/limits.h>
 #include "decide/rules.h"
+#include "dns/dnsconf.h"
 
 enum pm_mode { MODE_AUTO, MODE_KMOD, MODE_NFQUEUE };
 enum ipt_backend { IPT_AUTO, IPT_LEGACY, IPT_NFT };
@@ -39,6 +40,9 @@ struct config {
 	int nnetns;
 	uint32_t client_timeout_s;	/* control socket: idle clients are closed */
 	uint32_t event_buffer;		/* module mode: the listener's receive buffer */
+	/* set in the file: kept as given, not derived from the resolver */
+	bool reroute_dns_set, nameserver_set, nameserver6_set;
+	struct dns_config dns;		/* the resolver (dns/) */
 };
 
 void config_defaults(struct config *c);
@@ -47,5 +51,8 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen);
 int config_load_mem(struct config *c, const char *name, const char *text,
 		    char *err, size_t errlen);
 const char *mode_name(enum pm_mode m);
+/* After loading: while the resolver is on, stray DNS goes to it (unless
+ * reroute_dns or nameserver say otherwise). */
+void config_finish(struct config *c);
 
 #endif

@@ -11,6 +11,7 @@
 
 struct attrib;
 struct control;
+struct dns;
 struct watch;
 
 struct stats {
@@ -56,6 +57,11 @@ struct pmd {
 	struct stats st;
 	struct attrib *attrib;
 	struct control *ctl;	/* the control socket, while open */
+	struct dns *dns;	/* the resolver, while on (dns/dns.h) */
+	/* module mode: the module took the resolver's address and DNATs
+	 * 1799 itself (PM_CONFIG_A_REROUTE_DNS); the fallback's NAT rule
+	 * always does */
+	bool kmod_reroutes_dns;
 	uint64_t started_ms;
 	int epfd;
 	struct watch *watches;	/* indexed by fd; see pmd_watch() */

@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "dns/dns.h"
 
 #ifndef PM_VERSION
 #define PM_VERSION "unknown"
@@ -260,6 +261,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	config_finish(&d.cfg);
 	d.next_rule_id = 1;
 	if (ruleset_load(&d.rules, d.rules_path, &d.next_rule_id, err, sizeof(err)) < 0) {
 		/* With no good rules at all we refuse rather than guess. */
@@ -329,11 +331,17 @@ int main(int argc, char **argv)
 		d.be == &kmod_backend ? "kernel module" : "fallback: iptables + NFQUEUE",
 		d.cfg.mode == MODE_AUTO ? ", chosen automatically" : "",
 		action_name(d.def), d.rules.n, d.rules_path);
+	/* The resolver listens before any stray DNS can be sent to it. */
+	if (dns_start(&d, err, sizeof(err)) < 0) {
+		pm_err("%s", err);
+		d.be = NULL;
+		goto out_ctl;
+	}
 	if (start_all(&d, &started, err, sizeof(err)) < 0) {
 		pm_err("%s mode: %s", d.be->name, err);
 		stop_all(&d, started);
 		d.be = NULL;
-		goto out_ctl;
+		goto out_dns;
 	}
 	if (d.nns > 1)
 		pm_info("watching %d network namespaces", d.nns);
@@ -377,6 +385,7 @@ int main(int argc, char **argv)
 					uint64_t now = now_ms();
 
 					engine_tick(&d);
+					dns_tick(&d, now);
 					control_tick(&d, now);
 					for (int k = 0; d.be->tick && k < d.nns; k++)
 						d.be->tick(&d, d.ns[k], now);
@@ -396,6 +405,8 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 	stop_all(&d, started);
 	d.be = NULL;
+out_dns:
+	dns_stop(&d);
 out_ctl:
 	control_close(&d);
 out:

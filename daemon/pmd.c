@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include "daemon.h"
 #include "common/log.h"
+#include "dns/dns.h"
 
 struct watch {
 	watch_cb cb;
@@ -90,6 +91,8 @@ int pmd_reload(struct pmd *d, char *err, size_t errlen)
 	d->def = d->rules.have_default ? d->rules.def : d->cfg.def;
 	pm_info("reloaded %zu rules from %s; default %s", d->rules.n, d->rules_path,
 		action_name(d->def));
+	if (dns_reload(d, err, errlen) < 0)
+		pm_err("resolver: %s; keeping the blocklists loaded before", err);
 	return pmd_rules_changed(d, false, err, errlen);
 }
 

@@ -14,7 +14,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 # Install what is missing, never overwrite what the user has.
 mkdir -p "$etc"
-for f in portmasterd.conf rules.conf; do
+for f in portmasterd.conf rules.conf doh-endpoints.txt; do
 	if [ ! -e "$etc/$f" ]; then
 		install -m 0644 "$template/$f" "$etc/$f"
 		echo "make run: installed $etc/$f"

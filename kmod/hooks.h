@@ -12,7 +12,6 @@ struct pm_net;
  * are seen by the DNAT rules.
  */
 #define PM_HOOK_PRIORITY (NF_IP_PRI_NAT_DST - 20)
-#define PM_NR_HOOKS 4
 
 void pm_hooks_fill(struct nf_hook_ops *ops, struct pm_net *pn);
 const struct nf_hook_entries *pm_hook_entries(const struct net *net, u8 pf,

@@ -10,6 +10,7 @@
 #include <linux/rcupdate.h>
 #include <net/genetlink.h>
 
+#include "compat.h"
 #include "netlink.h"
 #include "netns.h"
 #include "params.h"
@@ -96,7 +97,7 @@ PM_UINT_PARAM_OPS(pm_remembered_ops, pm_param_set_remembered);
 
 module_param_cb(fail_policy, &pm_policy_ops, &pm_default_config.fail_policy, 0644);
 MODULE_PARM_DESC(fail_policy,
-		 "what happens to a flow nobody decides (verdict timeout, full table or queue, dead listener): open (accept unmarked, default) or closed (drop)");
+		 "what happens to a flow nobody decides (verdict timeout, a listener that died or hangs): open (accept unmarked, default) or closed (drop); a full table or queue always drops");
 module_param_cb(timeout_ms, &pm_timeout_ops, &pm_default_config.timeout_ms, 0644);
 MODULE_PARM_DESC(timeout_ms,
 		 "how long a new flow waits for its verdict before the fail policy decides, in ms (default 30000, 10-600000)");
@@ -105,7 +106,7 @@ MODULE_PARM_DESC(max_pending,
 		 "flows that may wait for a verdict at once, per network namespace (default 1024)");
 module_param_cb(max_held, &pm_held_ops, &pm_default_config.max_held, 0644);
 MODULE_PARM_DESC(max_held,
-		 "packets held per waiting flow; more go by the fail policy (default 32)");
+		 "packets held per waiting flow; more are dropped (default 32)");
 module_param_cb(max_held_bytes, &pm_bytes_ops, &pm_max_held_bytes, 0644);
 MODULE_PARM_DESC(max_held_bytes,
 		 "memory all held packets of a network namespace may use, in bytes (default 8 MiB)");
@@ -117,6 +118,9 @@ static int __init pm_init(void)
 {
 	int err;
 
+	err = pm_compat_probe();
+	if (err)
+		return err;
 	err = pm_pending_init();
 	if (err)
 		return err;
@@ -143,8 +147,8 @@ static void __exit pm_exit(void)
 	synchronize_rcu();
 
 	pm_netlink_exit();
+	/* each namespace: pending flows by policy, hooks off, then freed */
 	pm_netns_exit();
-	rcu_barrier();
 
 	WARN(pm_pending_live_flows() || pm_pending_live_packets(),
 	     "portmaster: %d flows and %d packets leaked\n",

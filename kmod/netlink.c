@@ -9,6 +9,7 @@
 #include <net/genetlink.h>
 #include <net/netfilter/nf_conntrack.h>
 
+#include "listener.h"
 #include "mark.h"
 #include "netlink.h"
 #include "netns.h"
@@ -28,14 +29,20 @@ static size_t pm_nl_flow_size(const char *exe)
 		      nla_total_size(sizeof(struct in6_addr)) * 2 +
 		      nla_total_size(sizeof(u16)) * 2 +		/* ports */
 		      nla_total_size(0) +			/* OWNER */
-		      nla_total_size(sizeof(u32)) * 4 +
-		      nla_total_size_64bit(sizeof(u64)) +	/* INODE */
+		      nla_total_size(sizeof(u32)) * 5 +
+		      nla_total_size_64bit(sizeof(u64)) * 2 +	/* INODE, CGROUP */
 		      nla_total_size(TASK_COMM_LEN) +
 		      nla_total_size(sizeof(u32)) * 3;		/* AGE, HELD, MARK */
 
 	if (exe)
 		size += nla_total_size(strlen(exe) + 1);
 	return size;
+}
+
+/* The room one FLOW_NEW message takes in an skb. */
+size_t pm_netlink_flow_msg_size(const char *exe)
+{
+	return nlmsg_total_size(GENL_HDRLEN + pm_nl_flow_size(exe));
 }
 
 static int pm_nl_put_owner(struct sk_buff *skb, const struct pm_owner *o,
@@ -54,9 +61,14 @@ static int pm_nl_put_owner(struct sk_buff *skb, const struct pm_owner *o,
 	     nla_put_u64_64bit(skb, PM_OWNER_A_INODE, o->inode,
 			       PM_OWNER_A_PAD)))
 		goto cancel;
+	if ((o->flags & PM_OWNER_CGROUP) &&
+	    nla_put_u64_64bit(skb, PM_OWNER_A_CGROUP_ID, o->cgroup_id,
+			      PM_OWNER_A_PAD))
+		goto cancel;
 	if ((o->flags & PM_OWNER_TASK) &&
 	    (nla_put_u32(skb, PM_OWNER_A_PID, o->pid) ||
 	     nla_put_u32(skb, PM_OWNER_A_TGID, o->tgid) ||
+	     nla_put_u32(skb, PM_OWNER_A_PPID, o->ppid) ||
 	     nla_put_string(skb, PM_OWNER_A_COMM, o->comm) ||
 	     (exe && nla_put_string(skb, PM_OWNER_A_EXE, exe))))
 		goto cancel;
@@ -161,12 +173,12 @@ int pm_netlink_unicast(struct net *net, struct sk_buff *msg, u32 portid)
 
 static struct pm_net *pm_nl_net(struct genl_info *info)
 {
-	return pm_net(genl_info_net(info));
+	return pm_pernet(genl_info_net(info));
 }
 
 static int pm_nl_register(struct sk_buff *skb, struct genl_info *info)
 {
-	int err = pm_net_register(pm_nl_net(info), info->snd_portid);
+	int err = pm_listener_register(pm_nl_net(info), info->snd_portid);
 
 	if (err == -EBUSY)
 		NL_SET_ERR_MSG(info->extack,
@@ -176,23 +188,41 @@ static int pm_nl_register(struct sk_buff *skb, struct genl_info *info)
 
 static int pm_nl_unregister(struct sk_buff *skb, struct genl_info *info)
 {
-	int err = pm_net_unregister(pm_nl_net(info), info->snd_portid);
+	int err = pm_listener_unregister(pm_nl_net(info), info->snd_portid);
 
 	if (err == -ENOENT)
 		NL_SET_ERR_MSG(info->extack, "this socket is not the listener");
 	return err;
 }
 
+/* Remember the verdict for flows like @f, if the listener asked. */
+static void pm_nl_remember(struct pm_net *pn, const struct pm_flow *f,
+			   u32 mark, const struct nlattr *attr)
+{
+	struct pm_remember_key key;
+
+	if (!attr)
+		return;
+	pm_remember_key(f, &key);
+	/* a verdict not remembered only costs later questions */
+	pm_remember_add(&pn->remember, &key, mark,
+			jiffies + msecs_to_jiffies(nla_get_u32(attr)),
+			READ_ONCE(pm_max_remembered));
+}
+
+/*
+ * A verdict binds the flow to its listener's socket, as a queue is bound
+ * to its peer: another socket, privileged or not, cannot answer for it.
+ */
 static int pm_nl_verdict(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pm_net *pn = pm_nl_net(info);
 	struct pm_verdict v;
 	struct pm_flow *f;
-	u64 id;
 	u32 mark;
+	u64 id;
 	int err;
 
-	pm_net_heard(pn, info->snd_portid);
 	if (GENL_REQ_ATTR_CHECK(info, PM_A_FLOW_ID) ||
 	    GENL_REQ_ATTR_CHECK(info, PM_A_MARK))
 		return -EINVAL;
@@ -207,70 +237,90 @@ static int pm_nl_verdict(struct sk_buff *skb, struct genl_info *info)
 				    "only a permanent verdict can be remembered");
 		return -EINVAL;
 	}
+	if (!pm_listener_is(pn, info->snd_portid)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "only the registered listener gives verdicts");
+		return -EPERM;
+	}
+	pm_listener_heard(pn, info->snd_portid);
 
 	spin_lock_bh(&pn->table.lock);
 	f = pm_table_find_id(&pn->table, id);
-	if (f)
-		pm_table_del(&pn->table, f);
+	if (f)	/* no other verdict, timeout or dump finds it now */
+		pm_table_take(&pn->table, f);
 	spin_unlock_bh(&pn->table.lock);
 	if (!f) {
 		NL_SET_ERR_MSG(info->extack, "no such pending flow");
 		return -ENOENT;
 	}
-	if (info->attrs[PM_A_REMEMBER_MS]) {
-		struct pm_remember_key key;
-		u32 ms = nla_get_u32(info->attrs[PM_A_REMEMBER_MS]);
-
-		pm_remember_key(f, &key);
-		/* a verdict not remembered only costs later questions */
-		pm_remember_add(&pn->remember, &key, mark,
-				jiffies + msecs_to_jiffies(ms),
-				READ_ONCE(pm_max_remembered));
-	}
+	pm_nl_remember(pn, f, mark, info->attrs[PM_A_REMEMBER_MS]);
 	pm_stat_inc(pn, PM_STAT_VERDICTS + pm_verdict_index(mark));
-	pm_resolve_flow(pn, f, &v);
+	pm_carry_out(pn, f, &v);
 	return 0;
 }
 
+/* Where a dump of the waiting flows is: a place in their id order. */
 static int pm_nl_flows_start(struct netlink_callback *cb)
 {
-	cb->args[0] = 0;	/* the last flow id dumped */
+	struct pm_net *pn = pm_pernet(sock_net(cb->skb->sk));
+	struct pm_order *cursor;
+
+	cursor = kzalloc(sizeof(*cursor), GFP_KERNEL);
+	if (!cursor)
+		return -ENOMEM;
+	spin_lock_bh(&pn->table.lock);
+	pm_table_cursor_start(&pn->table, cursor);
+	spin_unlock_bh(&pn->table.lock);
+	cb->args[0] = (long)cursor;
 	return 0;
 }
 
-static int pm_nl_flows_dump(struct sk_buff *skb, struct netlink_callback *cb)
+static int pm_nl_put_waiting(struct sk_buff *skb, struct netlink_callback *cb,
+			     const struct pm_flow *f)
 {
-	struct pm_net *pn = pm_net(sock_net(skb->sk));
-	u64 last = cb->args[0];
-	struct pm_flow *f;
 	void *hdr;
 
-	spin_lock_bh(&pn->table.lock);
-	list_for_each_entry(f, &pn->table.by_age, age_node) {
-		if (f->id <= last)
-			continue;
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-				  cb->nlh->nlmsg_seq, &pm_family, NLM_F_MULTI,
-				  PM_CMD_GET_FLOWS);
-		if (!hdr)
-			break;
-		if (pm_nl_put_flow(skb, f, NULL, 0, NULL) ||
-		    nla_put_u32(skb, PM_A_AGE_MS,
-				jiffies_to_msecs(jiffies - f->created)) ||
-		    nla_put_u32(skb, PM_A_HELD, f->held)) {
-			genlmsg_cancel(skb, hdr);
-			break;
-		}
-		genlmsg_end(skb, hdr);
-		last = f->id;
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &pm_family, NLM_F_MULTI, PM_CMD_GET_FLOWS);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (pm_nl_put_flow(skb, f, f->exe, 0, NULL) ||
+	    nla_put_u32(skb, PM_A_AGE_MS,
+			jiffies_to_msecs(jiffies - f->created)) ||
+	    nla_put_u32(skb, PM_A_HELD, f->held)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
 	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* Each flow is visited once: the cursor stays after the last one sent. */
+static int pm_nl_flows_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct pm_net *pn = pm_pernet(sock_net(skb->sk));
+	struct pm_order *cursor = (struct pm_order *)cb->args[0];
+	struct pm_flow *f;
+
+	spin_lock_bh(&pn->table.lock);
+	while ((f = pm_table_cursor_peek(&pn->table, cursor)) &&
+	       !pm_nl_put_waiting(skb, cb, f))
+		pm_table_cursor_pass(&pn->table, cursor, f);
 	spin_unlock_bh(&pn->table.lock);
-	cb->args[0] = last;
 	return skb->len;
 }
 
 static int pm_nl_flows_done(struct netlink_callback *cb)
 {
+	struct pm_net *pn = pm_pernet(sock_net(cb->skb->sk));
+	struct pm_order *cursor = (struct pm_order *)cb->args[0];
+
+	if (!cursor)
+		return 0;
+	spin_lock_bh(&pn->table.lock);
+	pm_table_cursor_end(&pn->table, cursor);
+	spin_unlock_bh(&pn->table.lock);
+	kfree(cursor);
 	return 0;
 }
 
@@ -288,6 +338,10 @@ static const u16 pm_stat_attr[PM_STAT_VERDICTS] = {
 	[PM_STAT_LISTENER_LOST] = PM_STATS_A_LISTENER_LOST,
 	[PM_STAT_REMEMBERED] = PM_STATS_A_REMEMBERED,
 	[PM_STAT_LISTENER_SILENT] = PM_STATS_A_LISTENER_SILENT,
+	[PM_STAT_QUOTA_FULL] = PM_STATS_A_QUOTA_FULL,
+	[PM_STAT_NO_MEMORY] = PM_STATS_A_NO_MEMORY,
+	[PM_STAT_NOT_LOCAL] = PM_STATS_A_NOT_LOCAL,
+	[PM_STAT_NO_ROUTE] = PM_STATS_A_NO_ROUTE,
 };
 
 static int pm_nl_put_stats(struct sk_buff *msg, struct pm_net *pn)
@@ -299,7 +353,7 @@ static int pm_nl_put_stats(struct sk_buff *msg, struct pm_net *pn)
 
 	pm_stats_sum(pn, &s);
 	spin_lock_bh(&pn->table.lock);
-	pending = pn->table.flows;
+	pending = pn->table.waiting;
 	held = pn->table.packets;
 	spin_unlock_bh(&pn->table.lock);
 
@@ -322,7 +376,7 @@ static int pm_nl_put_stats(struct sk_buff *msg, struct pm_net *pn)
 			return -EMSGSIZE;
 	nla_nest_end(msg, verdicts);
 	nla_nest_end(msg, nest);
-	if (nla_put_u32(msg, PM_A_LISTENER, pm_net_listener_portid(pn)) ||
+	if (nla_put_u32(msg, PM_A_LISTENER, pm_listener_portid(pn)) ||
 	    nla_put_u8(msg, PM_A_LISTENER_STATE, READ_ONCE(pn->listener_state)))
 		return -EMSGSIZE;
 	return 0;
@@ -363,13 +417,13 @@ static int pm_nl_reply(struct genl_info *info, u8 cmd,
 
 static int pm_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
-	pm_net_heard(pm_nl_net(info), info->snd_portid);
+	pm_listener_heard(pm_nl_net(info), info->snd_portid);
 	return pm_nl_reply(info, PM_CMD_GET_STATS, pm_nl_put_stats);
 }
 
 static int pm_nl_get_config(struct sk_buff *skb, struct genl_info *info)
 {
-	pm_net_heard(pm_nl_net(info), info->snd_portid);
+	pm_listener_heard(pm_nl_net(info), info->snd_portid);
 	return pm_nl_reply(info, PM_CMD_GET_CONFIG, pm_nl_put_config);
 }
 
@@ -379,7 +433,7 @@ static int pm_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 	struct pm_net *pn = pm_nl_net(info);
 	int err;
 
-	pm_net_heard(pn, info->snd_portid);
+	pm_listener_heard(pn, info->snd_portid);
 	if (GENL_REQ_ATTR_CHECK(info, PM_A_CONFIG))
 		return -EINVAL;
 	err = nla_parse_nested(tb, PM_CONFIG_A_MAX, info->attrs[PM_A_CONFIG],
@@ -389,9 +443,14 @@ static int pm_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 	if (tb[PM_CONFIG_A_FAIL_POLICY])
 		WRITE_ONCE(pn->config.fail_policy,
 			   nla_get_u8(tb[PM_CONFIG_A_FAIL_POLICY]));
-	if (tb[PM_CONFIG_A_MAX_PENDING])
-		WRITE_ONCE(pn->config.max_pending,
-			   nla_get_u32(tb[PM_CONFIG_A_MAX_PENDING]));
+	if (tb[PM_CONFIG_A_MAX_PENDING]) {
+		u32 max = nla_get_u32(tb[PM_CONFIG_A_MAX_PENDING]);
+
+		/* the hash tables follow the bound (kept if memory is short) */
+		if (pn->table.bits)
+			pm_table_resize(&pn->table, max);
+		WRITE_ONCE(pn->config.max_pending, max);
+	}
 	if (tb[PM_CONFIG_A_MAX_HELD])
 		WRITE_ONCE(pn->config.max_held,
 			   nla_get_u32(tb[PM_CONFIG_A_MAX_HELD]));
@@ -417,7 +476,7 @@ static int pm_nl_reset(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	u32 count;
 
-	pm_net_heard(pm_nl_net(info), info->snd_portid);
+	pm_listener_heard(pm_nl_net(info), info->snd_portid);
 	/* forgotten first, so that no flow is decided by an old verdict */
 	pm_remember_flush(&pm_nl_net(info)->remember);
 	count = pm_reset_marks(genl_info_net(info));
@@ -463,15 +522,18 @@ static const struct genl_ops pm_ops[] = {
 		.maxattr = PM_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	}, {
+		/* the listener's state and its flows' counts: admin only */
 		.cmd = PM_CMD_GET_STATS,
 		.doit = pm_nl_get_stats,
 		.policy = pm_nla_none,
 		.maxattr = PM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
 	}, {
 		.cmd = PM_CMD_GET_CONFIG,
 		.doit = pm_nl_get_config,
 		.policy = pm_nla_none,
 		.maxattr = PM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
 	}, {
 		.cmd = PM_CMD_SET_CONFIG,
 		.doit = pm_nl_set_config,
@@ -504,7 +566,7 @@ static int pm_nl_notify(struct notifier_block *nb, unsigned long event,
 
 	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC &&
 	    n->portid)
-		pm_net_listener_released(n->net, n->portid);
+		pm_listener_released(n->net, n->portid);
 	return NOTIFY_DONE;
 }
 

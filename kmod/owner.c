@@ -7,6 +7,7 @@
  * sends one datagram and exits is still named.  Nothing here sleeps or
  * walks the process table.
  */
+#include <linux/cgroup.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
 #include <linux/file.h>
@@ -40,6 +41,11 @@ void pm_owner_from_sock(struct sock *sk, struct user_namespace *ns,
 		o->flags |= PM_OWNER_SOCKET;
 	}
 	read_unlock_bh(&sk->sk_callback_lock);
+#ifdef CONFIG_SOCK_CGROUP_DATA
+	/* the cgroup the socket was created in: a unit, a container, an app */
+	o->cgroup_id = cgroup_id(sock_cgroup_ptr(&sk->sk_cgrp_data));
+	o->flags |= PM_OWNER_CGROUP;
+#endif
 }
 
 /*
@@ -57,6 +63,9 @@ void pm_owner_from_current(struct pid_namespace *ns, struct pm_owner *o)
 	o->tgid = task_tgid_nr_ns(current, ns);
 	if (!o->pid)	/* not visible from the listener's namespace */
 		return;
+	rcu_read_lock();
+	o->ppid = task_tgid_nr_ns(rcu_dereference(current->real_parent), ns);
+	rcu_read_unlock();
 	strscpy(o->comm, current->comm, sizeof(o->comm));
 	o->flags |= PM_OWNER_TASK;
 }
@@ -82,8 +91,14 @@ char *pm_owner_exe(struct pm_owner *o, char *buf, int buflen)
 	if (!exe)
 		return NULL;
 	inode = file_inode(exe);
-	o->exe_ino = inode->i_ino;
-	o->exe_dev = new_encode_dev(inode->i_sb->s_dev);
+	o->exe.ino = inode->i_ino;
+	o->exe.dev = new_encode_dev(inode->i_sb->s_dev);
+	o->exe.generation = inode->i_generation;
+	o->exe.ctime_ns = ({
+		struct timespec64 ts = inode_get_ctime(inode);
+
+		timespec64_to_ns(&ts);
+	});
 	if (buf) {
 		path = d_path(&exe->f_path, buf, buflen);
 		if (IS_ERR(path) && PTR_ERR(path) != -ENAMETOOLONG)

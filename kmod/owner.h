@@ -13,7 +13,20 @@ struct pid_namespace;
 struct user_namespace;
 
 #define PM_OWNER_SOCKET	BIT(0)	/* uid, gid, inode */
-#define PM_OWNER_TASK	BIT(1)	/* pid, tgid, comm */
+#define PM_OWNER_TASK	BIT(1)	/* pid, tgid, ppid, comm */
+#define PM_OWNER_CGROUP	BIT(2)	/* cgroup_id */
+
+/*
+ * An executable, told apart from one that replaced it: a package upgrade
+ * may give the new file the old one's inode number, or rewrite it in
+ * place, but not with the same generation and change time.
+ */
+struct pm_exe_id {
+	u64 ino;
+	u64 ctime_ns;
+	u32 dev;
+	u32 generation;
+};
 
 /* The local end of a flow: its socket, and the task that sent on it. */
 struct pm_owner {
@@ -21,11 +34,12 @@ struct pm_owner {
 	u32 uid;
 	u32 gid;
 	u64 inode;
+	u64 cgroup_id;
 	u32 pid;
 	u32 tgid;
+	u32 ppid;
 	char comm[TASK_COMM_LEN];
-	u64 exe_ino;		/* the executable, with PM_OWNER_TASK */
-	u32 exe_dev;
+	struct pm_exe_id exe;	/* with PM_OWNER_TASK; zero when unknown */
 };
 
 void pm_owner_from_sock(struct sock *sk, struct user_namespace *ns,

@@ -9,16 +9,24 @@
  */
 #include <linux/jhash.h>
 #include <linux/jiffies.h>
+#include <linux/log2.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/portmaster.h>
 
 #include "pending.h"
 #include "remember.h"
 
+#define PM_REMEMBER_MIN_BITS 4
+#define PM_REMEMBER_MAX_BITS 18
+
+/* No buckets yet: the first verdict to remember sizes them. */
 void pm_remember_init(struct pm_remember *r)
 {
 	spin_lock_init(&r->lock);
-	hash_init(r->by_key);
+	r->by_key = NULL;
+	r->bits = 0;
+	r->seed = get_random_u32();
 	INIT_LIST_HEAD(&r->fifo);
 	r->count = 0;
 }
@@ -39,14 +47,15 @@ void pm_remember_key(const struct pm_flow *f, struct pm_remember_key *key)
 		key->uid = f->owner.uid;
 		key->has_uid = 1;
 	}
-	key->exe_ino = f->owner.exe_ino;
-	key->exe_dev = f->owner.exe_dev;
+	key->exe = f->owner.exe;
 }
 
-static u32 pm_remember_hash(const struct pm_remember_key *key)
+static u32 pm_remember_hash(const struct pm_remember *r,
+			    const struct pm_remember_key *key)
 {
 	BUILD_BUG_ON(sizeof(*key) % sizeof(u32));
-	return jhash2((const u32 *)key, sizeof(*key) / sizeof(u32), 0);
+	return jhash2((const u32 *)key, sizeof(*key) / sizeof(u32), r->seed) &
+	       ((1U << r->bits) - 1);
 }
 
 static struct pm_remembered *
@@ -54,7 +63,9 @@ pm_remember_find(struct pm_remember *r, const struct pm_remember_key *key)
 {
 	struct pm_remembered *e;
 
-	hash_for_each_possible(r->by_key, e, node, pm_remember_hash(key))
+	if (!r->by_key)
+		return NULL;
+	hlist_for_each_entry(e, &r->by_key[pm_remember_hash(r, key)], node)
 		if (!memcmp(&e->key, key, sizeof(*key)))
 			return e;
 	return NULL;
@@ -62,7 +73,7 @@ pm_remember_find(struct pm_remember *r, const struct pm_remember_key *key)
 
 static void pm_remember_del(struct pm_remember *r, struct pm_remembered *e)
 {
-	hash_del(&e->node);
+	hlist_del(&e->node);
 	list_del(&e->fifo);
 	r->count--;
 	kfree(e);
@@ -87,6 +98,32 @@ u32 pm_remember_lookup(struct pm_remember *r, const struct pm_remember_key *key,
 	return mark;
 }
 
+/*
+ * Buckets for @max entries.  Process context: allocates with GFP_KERNEL,
+ * rehashes under the lock.  A failure keeps the old size (only slower).
+ */
+static void pm_remember_size(struct pm_remember *r, unsigned int max)
+{
+	unsigned int bits = clamp_t(unsigned int, order_base_2(max),
+				    PM_REMEMBER_MIN_BITS, PM_REMEMBER_MAX_BITS);
+	struct hlist_head *by_key, *old;
+	struct pm_remembered *e;
+
+	if (bits == READ_ONCE(r->bits))
+		return;
+	by_key = kvcalloc(1U << bits, sizeof(*by_key), GFP_KERNEL);
+	if (!by_key)
+		return;
+	spin_lock_bh(&r->lock);
+	old = r->by_key;
+	r->by_key = by_key;
+	r->bits = bits;
+	list_for_each_entry(e, &r->fifo, fifo)
+		hlist_add_head(&e->node, &by_key[pm_remember_hash(r, &e->key)]);
+	spin_unlock_bh(&r->lock);
+	kvfree(old);
+}
+
 /**
  * pm_remember_add - remember a verdict for flows like @key until @expires
  * @r: the table
@@ -95,13 +132,18 @@ u32 pm_remember_lookup(struct pm_remember *r, const struct pm_remember_key *key,
  * @expires: jiffies
  * @max: how many a namespace may remember; the oldest make room
  *
- * Return: 0 or -ENOMEM.
+ * Process context.  Return: 0 or -ENOMEM.
  */
 int pm_remember_add(struct pm_remember *r, const struct pm_remember_key *key,
 		    u32 mark, unsigned long expires, unsigned int max)
 {
 	struct pm_remembered *e, *n;
 
+	if (!max) {	/* remember nothing, not even what was */
+		pm_remember_flush(r);
+		return 0;
+	}
+	pm_remember_size(r, max);
 	n = kmalloc(sizeof(*n), GFP_KERNEL);
 	if (!n)
 		return -ENOMEM;
@@ -110,20 +152,21 @@ int pm_remember_add(struct pm_remember *r, const struct pm_remember_key *key,
 	n->expires = expires;
 
 	spin_lock_bh(&r->lock);
+	if (!r->by_key) {
+		spin_unlock_bh(&r->lock);
+		kfree(n);
+		return -ENOMEM;
+	}
 	e = pm_remember_find(r, key);
 	if (e)
 		pm_remember_del(r, e);
 	while (r->count && r->count >= max)
 		pm_remember_del(r, list_first_entry(&r->fifo,
 						    struct pm_remembered, fifo));
-	if (max) {
-		hash_add(r->by_key, &n->node, pm_remember_hash(key));
-		list_add_tail(&n->fifo, &r->fifo);
-		r->count++;
-		n = NULL;
-	}
+	hlist_add_head(&n->node, &r->by_key[pm_remember_hash(r, key)]);
+	list_add_tail(&n->fifo, &r->fifo);
+	r->count++;
 	spin_unlock_bh(&r->lock);
-	kfree(n);
 	return 0;
 }
 
@@ -139,4 +182,12 @@ unsigned int pm_remember_flush(struct pm_remember *r)
 		pm_remember_del(r, e);
 	spin_unlock_bh(&r->lock);
 	return n;
+}
+
+void pm_remember_destroy(struct pm_remember *r)
+{
+	pm_remember_flush(r);
+	kvfree(r->by_key);
+	r->by_key = NULL;
+	r->bits = 0;
 }

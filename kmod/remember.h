@@ -2,22 +2,23 @@
 #ifndef _PM_REMEMBER_H
 #define _PM_REMEMBER_H
 
-#include <linux/hashtable.h>
 #include <linux/list.h>
 #include <linux/netfilter.h>
 #include <linux/spinlock.h>
 
+#include "owner.h"
+
 struct pm_flow;
 
 /*
- * What a remembered verdict applies to: flows of the same program (by
- * its executable's inode), user, direction and protocol, with the same
- * peer address and service port.  Built zeroed: compared as memory.
+ * What a remembered verdict applies to: flows of the same program (its
+ * executable, told apart from one that replaced it), user, direction and
+ * protocol, with the same peer address and service port.  Built zeroed:
+ * compared as memory.
  */
 struct pm_remember_key {
 	union nf_inet_addr peer;
-	u64 exe_ino;		/* 0: no program known */
-	u32 exe_dev;
+	struct pm_exe_id exe;	/* zero: no program known */
 	u32 uid;
 	u16 port;		/* the remote port out, the local port in */
 	u8 family;
@@ -35,17 +36,21 @@ struct pm_remembered {
 	unsigned long expires;	/* jiffies */
 };
 
-#define PM_REMEMBER_BITS 8
-
-/* The remembered verdicts of one namespace, bounded, oldest out first. */
+/*
+ * The remembered verdicts of one namespace, bounded, oldest out first,
+ * in a hash table sized for the bound and hashed with a random seed.
+ */
 struct pm_remember {
 	spinlock_t lock;	/* everything below */
-	DECLARE_HASHTABLE(by_key, PM_REMEMBER_BITS);
+	struct hlist_head *by_key;
+	unsigned int bits;
+	u32 seed;
 	struct list_head fifo;
 	unsigned int count;
 };
 
 void pm_remember_init(struct pm_remember *r);
+void pm_remember_destroy(struct pm_remember *r);
 void pm_remember_key(const struct pm_flow *f, struct pm_remember_key *key);
 u32 pm_remember_lookup(struct pm_remember *r, const struct pm_remember_key *key,
 		       unsigned long now);

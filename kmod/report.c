@@ -20,7 +20,7 @@ static void pm_report_send(struct net *net, struct sk_buff *skb, u32 portid,
 	if (!skb)
 		return;
 	if (pm_netlink_unicast(net, skb, portid))
-		pm_stat_add(pm_net(net), PM_STAT_EVENT_FAILED, count);
+		pm_stat_add(pm_pernet(net), PM_STAT_EVENT_FAILED, count);
 }
 
 /* Take the batch out, for sending outside the lock. */
@@ -74,15 +74,17 @@ void pm_report_init(struct pm_report *r, struct net *net)
 void pm_report_flow(struct pm_report *r, const struct pm_flow *f,
 		    const char *exe, u32 mark, u32 portid)
 {
-	struct sk_buff *full = NULL, *skb;
+	struct sk_buff *full = NULL, *alone = NULL;
 	unsigned int full_count = 0;
 	u32 full_portid = 0;
+	bool big;
 	int tries;
 
+	big = pm_netlink_flow_msg_size(exe) + PM_REPORT_SLACK > NLMSG_GOODSIZE;
 	spin_lock_bh(&r->lock);
-	if (r->skb && r->portid != portid)	/* a new listener */
+	if (r->skb && (r->portid != portid || big))	/* keep the order */
 		full = pm_report_take(r, &full_portid, &full_count);
-	for (tries = 0; tries < 2; tries++) {
+	for (tries = 0; !big && tries < 2; tries++) {
 		if (!r->skb) {
 			r->skb = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
 			if (!r->skb)
@@ -91,7 +93,7 @@ void pm_report_flow(struct pm_report *r, const struct pm_flow *f,
 		}
 		if (!pm_netlink_put_flow_msg(r->skb, f, exe, mark)) {
 			if (!r->count++)
-				mod_delayed_work(system_wq, &r->flush,
+				mod_delayed_work(pm_wq, &r->flush,
 						 msecs_to_jiffies(PM_REPORT_DELAY_MS));
 			break;
 		}
@@ -102,9 +104,15 @@ void pm_report_flow(struct pm_report *r, const struct pm_flow *f,
 	}
 	if (r->skb && skb_tailroom(r->skb) < PM_REPORT_SLACK && !full)
 		full = pm_report_take(r, &full_portid, &full_count);
-	skb = full;
 	spin_unlock_bh(&r->lock);
-	pm_report_send(r->net, skb, full_portid, full_count);
+	pm_report_send(r->net, full, full_portid, full_count);
+	if (big) {	/* a path near PATH_MAX: a message of its own */
+		alone = pm_netlink_flow_event(f, exe, mark, GFP_ATOMIC, NULL);
+		if (alone)
+			pm_report_send(r->net, alone, portid, 1);
+		else
+			pm_stat_inc(pm_pernet(r->net), PM_STAT_EVENT_FAILED);
+	}
 }
 
 /* No more reports: what is batched is dropped (the listener is gone). */

@@ -7,10 +7,12 @@ set -eu
 # Packages by purpose.  Keep this the one list: CI and README rely on it.
 BUILD="build-essential pkg-config bc bison flex libelf-dev libssl-dev dwarves
 	cpio rsync kmod xz-utils zstd python3 perl git"
-KERNELS="linux-image-amd64 linux-headers-amd64 linux-source-6.1"
+KERNELS="linux-image-amd64 linux-headers-amd64 linux-source-6.1 linux-source-6.12"
 QEMU="qemu-system-x86 busybox-static"
 LIBS="libnl-3-dev libnl-genl-3-dev libcmocka-dev libnetfilter-queue-dev
-	libmnl-dev libnetfilter-conntrack-dev libsystemd-dev"
+	libmnl-dev libunbound-dev libldns-dev libnetfilter-conntrack-dev libsystemd-dev"
+# The resolver's tests and benchmark: real DNS servers and a load generator.
+DNS="dnsmasq-base unbound dnsutils dnsperf openssl"
 NET="iptables nftables conntrack iproute2 iperf3 socat curl iputils-ping
 	netcat-openbsd procps psmisc opensnitch bc"
 TOOLS="sparse dkms clang libclang-rt-14-dev systemd man-db bash-completion"
@@ -60,15 +62,40 @@ if [ -z "$kver612" ]; then
 fi
 
 # shellcheck disable=SC2086
-want=$(missing $BUILD $KERNELS $QEMU $LIBS $NET $TOOLS \
+want=$(missing $BUILD $KERNELS $QEMU $LIBS $DNS $NET $TOOLS \
 	"linux-image-$kver612" "linux-headers-$kver612")
+
+# unbound is only a test server (tests/host, bench/): it must never start
+# as the machine's resolver, neither now from its postinst nor at boot.
+mask_unbound() {
+	mkdir -p /etc/systemd/system
+	[ -e /etc/systemd/system/unbound.service ] ||
+		ln -s /dev/null /etc/systemd/system/unbound.service
+	[ -e /etc/systemd/system/unbound-resolvconf.service ] ||
+		ln -s /dev/null /etc/systemd/system/unbound-resolvconf.service
+	if [ -x /etc/init.d/unbound ] && command -v update-rc.d >/dev/null; then
+		update-rc.d unbound disable >/dev/null 2>&1 || true
+	fi
+}
 
 if [ -n "$want" ]; then
 	apt_update
 	log "installing: $(echo $want)"
+	mask_unbound
+	# No service starts during this install (policy-rc.d, see
+	# invoke-rc.d(8)), unless the machine already has a policy.
+	policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		policy=/usr/sbin/policy-rc.d
+	fi
 	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $want >/dev/null
+	apt-get install -y -qq --no-install-recommends $want >/dev/null || {
+		[ -n "$policy" ] && rm -f "$policy"; exit 1; }
+	[ -n "$policy" ] && rm -f "$policy"
 fi
+mask_unbound
 
 # opensnitch is only a peer to measure against (bench/): its service must
 # not run, nor filter this machine's traffic.
@@ -80,15 +107,19 @@ fi
 # The portmaster group owns the control socket (see portmasterd(8)).
 getent group portmaster >/dev/null || groupadd --system portmaster
 
-# The source tree for the KUnit kernel and checkpatch.pl.
-src=/usr/src/linux-source-6.1
-if [ ! -d "$src" ]; then
-	tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
-	if [ -z "$tarball" ]; then
-		log "linux-source-6.1 is installed but its tarball is missing"
+# The source trees for the debug kernels (one per series) and checkpatch.pl.
+for series in 6.1 6.12; do
+	src=/usr/src/linux-source-$series
+	[ -f "$src/Makefile" ] && continue
+	tarball=/usr/src/linux-source-$series.tar.xz
+	if [ ! -f "$tarball" ]; then
+		log "linux-source-$series is installed but its tarball is missing"
 		exit 1
 	fi
 	log "unpacking $tarball"
-	tar -C /usr/src -xJf "$tarball"
-fi
+	rm -rf "$src.tmp" && mkdir -p "$src.tmp"
+	tar -C "$src.tmp" -xJf "$tarball"
+	mv "$src.tmp/linux-source-$series" "$src"
+	rmdir "$src.tmp"
+done
 exit 0

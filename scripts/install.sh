@@ -41,9 +41,11 @@ sed "s|@SBINDIR@|$sbindir|g" "$here/packaging/portmasterd.service.in" >"$tmp.uni
 put 0644 "$tmp.unit" "$unitdir/portmasterd.service"
 rm -f "$tmp.unit"
 put 0644 "$here/packaging/portmaster.sysusers" "$sysusersdir/portmaster.conf"
+# shipped, not active: see portmasterd(8), RESOLVER
+put 0644 "$here/packaging/resolved-portmaster.conf" "$datadir/resolved-portmaster.conf"
 
 # The configuration is the user's once it exists: never overwritten.
-for f in portmasterd.conf rules.conf; do
+for f in portmasterd.conf rules.conf doh-endpoints.txt; do
 	if [ -e "$DESTDIR$confdir/$f" ]; then
 		echo "install: keeping the existing $confdir/$f"
 	else

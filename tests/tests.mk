@@ -9,34 +9,39 @@ SERIES := 6.1 6.12
 # The daemon's suites (cmocka, the fallback on this kernel, fuzzing) come
 # from daemon/daemon.mk.
 CHECK_STAGES_DAEMON := $(if $(wildcard $(TOP)/daemon/daemon.mk),user host fuzz)
-CHECK_STAGES = lint $(CHECK_STAGES_DAEMON) kunit $(addprefix vm-,$(SERIES)) vm-debug package
+CHECK_STAGES = lint $(CHECK_STAGES_DAEMON) $(addprefix kunit-,$(SERIES)) \
+	$(addprefix vm-,$(SERIES)) $(addprefix vm-debug-,$(SERIES)) package
 
 CC ?= gcc
 TOOL_CFLAGS := -O2 -g -Wall -Wextra -Werror -I$(TOP)/include/uapi
 NL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0)
 NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
 
-.PHONY: check $(addprefix check-,$(CHECK_STAGES)) tools kunit-kernel
+.PHONY: check $(addprefix check-,$(CHECK_STAGES)) tools debug-kernels soak
 
 check: deps
 	@rm -rf $(RESULTS); mkdir -p $(RESULTS)
 	@$(TOP)/scripts/check.sh $(CHECK_STAGES)
 
-tools: $(BUILD)/bin/pm-listener
+tools: $(BUILD)/bin/pm-listener $(BUILD)/bin/pm-nlfuzz
 
-$(BUILD)/bin/pm-listener: $(TOP)/tests/tools/pm-listener.c $(TOP)/include/uapi/linux/portmaster.h
+$(BUILD)/bin/pm-%: $(TOP)/tests/tools/pm-%.c $(TOP)/include/uapi/linux/portmaster.h
 	@mkdir -p $(@D)
 	$(CC) $(TOOL_CFLAGS) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
 
 check-lint:
 	@$(TOP)/scripts/run-suite.sh lint $(TOP)/scripts/lint.sh
 
-# The debug kernel (KASAN, lockdep, kmemleak) for KUnit and fault tests.
-kunit-kernel:
-	@$(TOP)/scripts/build-kunit-kernel.sh >/dev/null
+# The debug kernels (KASAN, lockdep, kmemleak, failslab), one per series,
+# for KUnit and the fault tests.
+debug-kernels:
+	@for s in $(SERIES); do $(TOP)/scripts/build-debug-kernel.sh $$s >/dev/null || exit 1; done
 
-check-kunit: tools
-	@$(TOP)/scripts/run-suite.sh kunit $(TOP)/tests/kunit/run.sh
+define kunit_stage
+check-kunit-$(1): tools
+	@$(TOP)/scripts/run-suite.sh kunit-$(1) $(TOP)/tests/kunit/run.sh $(1)
+endef
+$(foreach s,$(SERIES),$(eval $(call kunit_stage,$(s))))
 
 # qemu on each Debian kernel series: the harness's self-test, then every
 # tests/vm/t-*.sh in a VM of its own.
@@ -53,15 +58,30 @@ check-vm-$(1): tools
 endef
 $(foreach s,$(SERIES),$(eval $(call vm_stage,$(s))))
 
-# The debug kernel (KASAN, lockdep, atomic-sleep checks, kmemleak) with the
-# module loaded: the tests that hold, re-inject, time out and unload, in
-# one boot (its boot takes a minute and a half under emulation).
-VM_DEBUG_TESTS := t-held t-bounds t-unload t-netlink
-check-vm-debug: tools
-	@k=$$($(TOP)/scripts/build-kunit-kernel.sh) && \
-	$(TOP)/scripts/build-module.sh $$k >/dev/null && \
-	$(TOP)/scripts/run-suite.sh vm-debug $(TOP)/tests/vm/vm-suite.sh $$k tests/vm/debug.sh \
-		-m 2048 -t 1500 -- bash tests/vm/all.sh $(VM_DEBUG_TESTS)
+# The debug kernel of each series (KASAN, lockdep, atomic-sleep checks,
+# kmemleak, failslab) with the module loaded: the tests that hold,
+# re-inject, time out, unload, take input, are attacked and soak (short),
+# in one boot each.
+VM_DEBUG_TESTS := t-held t-bounds t-unload t-netlink t-attack t-soak
+define vm_debug_stage
+check-vm-debug-$(1): tools daemon
+	@k=$$$$($(TOP)/scripts/build-debug-kernel.sh $(1)) && \
+	$(TOP)/scripts/build-module.sh $$$$k >/dev/null && \
+	$(TOP)/scripts/run-suite.sh vm-debug-$(1) $(TOP)/tests/vm/vm-suite.sh $$$$k tests/vm/debug.sh \
+		-m 2048 -t 3000 -- bash tests/vm/all.sh $(VM_DEBUG_TESTS)
+endef
+$(foreach s,$(SERIES),$(eval $(call vm_debug_stage,$(s))))
+
+# Not part of make check: the long soak in both debug kernels (500 unload
+# cycles under load, 100 daemon kills, 1,000,000 fuzzed netlink messages,
+# then kmemleak); results under build/results/soak-*.tap.
+soak: deps tools daemon
+	@for s in $(SERIES); do \
+		k=$$($(TOP)/scripts/build-debug-kernel.sh $$s) && \
+		$(TOP)/scripts/build-module.sh $$k >/dev/null && \
+		PM_SOAK=full $(TOP)/scripts/run-suite.sh soak-$$s $(TOP)/tests/vm/vm-suite.sh $$k \
+			tests/vm/t-soak.sh -m 2048 -t 14400 || exit 1; \
+	done; $(TOP)/scripts/summary.sh
 
 # Not part of make check: a measurement, to run on an idle machine.
 .PHONY: bench-module

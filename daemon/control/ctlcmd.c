@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "dns/dns.h"
 
 #ifndef PM_VERSION
 #define PM_VERSION "unknown"
@@ -59,6 +60,8 @@ static const char *verdict_str(const struct flow_entry *e)
 {
 	if (e->state == FS_PENDING)
 		return "pending";
+	if (e->dns_blocked)
+		return "block";	/* its query was refused by name */
 	switch (e->mark) {
 	case PM_MARK_ACCEPT: case PM_MARK_ACCEPT_ALWAYS: return "allow";
 	case PM_MARK_BLOCK: case PM_MARK_BLOCK_ALWAYS: return "block";
@@ -96,6 +99,8 @@ static void flow_record(struct buf *b, const struct flow_entry *e, uint64_t now)
 	rec_str(b, "exe", f->owner.exe ? f->owner.exe : "-");
 	rec_i64(b, "ppid", f->owner.ppid);
 	rec_u64(b, "cgroup", f->owner.cgroup_id);
+	rec_str(b, "domain", f->domain ? f->domain : "-");
+	rec_str(b, "cnames", f->cnames ? f->cnames : "-");
 	rec_str(b, "verdict", verdict_str(e));
 	rec_u64(b, "mark", e->mark);
 	rec_u64(b, "rule", e->rule_id);
@@ -151,6 +156,7 @@ static void cmd_status(struct pmd *d, struct buf *out)
 	rec_u64(&b, "reset_entries", d->st.reset_entries);
 	if (d->be && d->be->stats && d->nns)
 		d->be->stats(d, d->ns[0], &b);
+	dns_stats(d, &b);
 	rec_end(&b);
 	reply_ok(out, &b, 1);
 	buf_free(&b);

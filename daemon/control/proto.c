@@ -244,7 +244,8 @@ bool proto_key_numeric(const char *key)
 {
 	/* Values that look like numbers are numbers, except in these keys,
 	 * where digits are text that happens to look so. */
-	static const char *const text[] = { "version", "exe", "comm", "src", "dst" };
+	static const char *const text[] = { "version", "exe", "comm", "src", "dst", "domain",
+					    "cnames", "upstream" };
 
 	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
 		if (!strcmp(key, text[i]))

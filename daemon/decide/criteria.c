@@ -9,6 +9,7 @@
 #include "control/proto.h"
 #include "decide/criteria.h"
 #include "common/util.h"
+#include "dns/names.h"
 
 struct crit_type {
 	const char *name;
@@ -217,6 +218,39 @@ static int dir_from_flow(struct criterion *c, const struct flow_info *f)
 	return 0;
 }
 
+/* domain: the name its program resolved for the destination (dns/), as a
+ * pattern; no name, no match: an address its program never resolved is
+ * matched by the other criteria only. */
+static int domain_parse(struct criterion *c, const char *val, char *err, size_t errlen)
+{
+	char canon[DNS_NAME_MAX];
+
+	if (dns_pattern_canon(val, canon, sizeof(canon), err, errlen) < 0)
+		return -1;
+	c->v.path = strdup(canon);
+	if (!c->v.path) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static bool domain_match(const struct criterion *c, const struct flow_info *f)
+{
+	return f->domain && dns_pattern_match(c->v.path, f->domain);
+}
+
+static int domain_from_flow(struct criterion *c, const struct flow_info *f)
+{
+	char canon[DNS_NAME_MAX];
+
+	/* the name exactly, as a pattern that matches only it */
+	if (!f->domain || dns_name_canon(f->domain, canon, sizeof(canon)) < 0)
+		return -1;
+	c->v.path = strdup(canon);
+	return c->v.path ? 0 : -1;
+}
+
 static const struct crit_type types[CRIT__COUNT] = {
 	[CRIT_EXE] = { "exe", true, exe_parse, exe_match, exe_format, exe_from_flow },
 	[CRIT_UID] = { "uid", true, uid_parse, uid_match, uid_format, uid_from_flow },
@@ -224,6 +258,8 @@ static const struct crit_type types[CRIT__COUNT] = {
 	[CRIT_PORT] = { "port", false, port_parse, port_match, port_format, port_from_flow },
 	[CRIT_PROTO] = { "proto", false, proto_parse, proto_match, proto_format, proto_from_flow },
 	[CRIT_DIR] = { "dir", false, dir_parse, dir_match, dir_format, dir_from_flow },
+	[CRIT_DOMAIN] = { "domain", false, domain_parse, domain_match, exe_format,
+			  domain_from_flow },
 };
 
 int crit_kind_by_name(const char *name)
@@ -241,7 +277,7 @@ const char *crit_name(enum crit_kind k)
 
 const char *crit_names(void)
 {
-	return "exe, uid, dst, port, proto, dir";
+	return "exe, uid, dst, port, proto, dir, domain";
 }
 
 int crit_parse(struct criterion *c, enum crit_kind k, const char *val, char *err, size_t errlen)
@@ -273,9 +309,14 @@ bool crit_needs_owner(enum crit_kind k)
 	return types[k].needs_owner;
 }
 
+static bool owns_string(enum crit_kind k)
+{
+	return k == CRIT_EXE || k == CRIT_DOMAIN;
+}
+
 void crit_free(struct criterion *c)
 {
-	if (c->kind == CRIT_EXE) {
+	if (owns_string(c->kind)) {
 		free(c->v.path);
 		c->v.path = NULL;
 	}
@@ -284,7 +325,7 @@ void crit_free(struct criterion *c)
 int crit_copy(struct criterion *dst, const struct criterion *src)
 {
 	*dst = *src;
-	if (src->kind == CRIT_EXE) {
+	if (owns_string(src->kind)) {
 		dst->v.path = strdup(src->v.path);
 		if (!dst->v.path)
 			return -1;

@@ -26,13 +26,14 @@ enum crit_kind {
 	CRIT_PORT,
 	CRIT_PROTO,
 	CRIT_DIR,
+	CRIT_DOMAIN,
 	CRIT__COUNT
 };
 
 struct criterion {
 	enum crit_kind kind;
 	union {
-		char *path;		/* exe: malloc'd */
+		char *path;		/* exe: malloc'd; domain: its pattern (dns/names.h) */
 		uint32_t id;		/* uid */
 		struct {
 			uint8_t family, plen;

@@ -9,6 +9,7 @@
 #include "decide/engine.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "dns/dns.h"
 
 /* FNV-1a: the table is private, and its size bounds every chain anyway. */
 static uint32_t fnv(uint32_t h, const void *p, size_t n)
@@ -48,9 +49,24 @@ int flowtab_init(struct flowtab *t)
 	return 0;
 }
 
+/* What a flow_info owns, once it is not handed to an entry. */
+static void info_release(struct flow_info *fi)
+{
+	free(fi->owner.exe);
+	free(fi->domain);
+	free(fi->cnames);
+	fi->owner.exe = fi->domain = fi->cnames = NULL;
+}
+
+/* The entry owns them now. */
+static void info_handed_over(struct flow_info *fi)
+{
+	fi->owner.exe = fi->domain = fi->cnames = NULL;
+}
+
 static void entry_free(struct flow_entry *e)
 {
-	free(e->info.owner.exe);
+	info_release(&e->info);
 	free(e->pkt);
 	free(e);
 }
@@ -432,10 +448,25 @@ static void decide_new(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t
 		       const uint8_t *pkt, size_t len)
 {
 	uint64_t now = now_ms();
-	struct rule *r = match_rule(d, &e->info, true);
-	enum action a = r ? r->action : d->def;
-	enum scope scope = r ? r->scope : SCOPE_ALWAYS;
-	uint64_t expires = r ? r->expires_ms : 0;
+	struct rule *r;
+	enum action a;
+	enum scope scope;
+	uint64_t expires;
+	uint32_t dns_mark;
+
+	if (dns_flow_verdict(d, &e->info, &dns_mark)) {
+		/* DNS itself, and ways around the resolver: not the rules' */
+		e->rule_id = 0;
+		set_decided(e, fit_mark(d, e, dns_mark), true);
+		answer(d, e->ns, q, id, e->mark);
+		if (is_block(e->mark))
+			reject(d, e, pkt, len);
+		return;
+	}
+	r = dns_cname_rule(d, &e->info, match_rule(d, &e->info, true), now);
+	a = r ? r->action : d->def;
+	scope = r ? r->scope : SCOPE_ALWAYS;
+	expires = r ? r->expires_ms : 0;
 
 	e->rule_id = r ? r->id : 0;
 	if (r)
@@ -466,7 +497,7 @@ static void decide_new(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t
 	/* the module remembers plain verdicts, not reroutes */
 	if (scope != SCOPE_ONCE && e->mark >= PM_MARK_ACCEPT_ALWAYS &&
 	    e->mark <= PM_MARK_DROP_ALWAYS && d->cfg.remember_s && d->be &&
-	    d->be->verdict_remember) {
+	    d->be->verdict_remember && !dns_names_decide(d)) {
 		/* What a rule (or the default) decides holds for flows like
 		 * this one; a rule that ends sooner bounds it. */
 		uint64_t ms = (uint64_t)d->cfg.remember_s * 1000;
@@ -494,7 +525,12 @@ static void decide_new(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t
  */
 static uint32_t redecide_mark(struct pmd *d, struct flow_entry *e)
 {
-	struct rule *r = match_rule(d, &e->info, false);
+	struct rule *r;
+	uint32_t dns_mark;
+
+	if (dns_flow_verdict(d, &e->info, &dns_mark))
+		return fit_mark(d, e, dns_mark);
+	r = dns_cname_rule(d, &e->info, match_rule(d, &e->info, false), now_ms());
 
 	if (r && r->action != ACT_ASK) {
 		e->rule_id = r->id;
@@ -648,14 +684,15 @@ void engine_packet(struct pmd *d, struct pm_ns *ns, struct flow_info *fi, bool p
 		return;
 	}
 	attrib_lookup(d->attrib, ns->diag_fd, ns == d->ns[0], fi, &d->st);
+	if (ns == d->ns[0])	/* the resolver answers our own namespace */
+		dns_name_flow(d, fi);
 	e = flowtab_insert(&d->ft, ns, fi);
 	if (!e) {
-		free(fi->owner.exe);
-		fi->owner.exe = NULL;
+		info_release(fi);
 		answer(d, ns, queue, id, action_mark(d->cfg.prompt_fallback, false));
 		return;
 	}
-	fi->owner.exe = NULL;	/* now owned by the entry */
+	info_handed_over(fi);
 	e->created_ms = now_ms();
 	e->pkts = 1;
 	decide_new(d, e, queue, id, pkt, pktlen);
@@ -668,13 +705,14 @@ void engine_report(struct pmd *d, struct pm_ns *ns, struct flow_info *fi, uint32
 	d->st.packets++;
 	d->st.remembered++;
 	fi->netns = ns->id;
+	if (ns == d->ns[0])
+		dns_name_flow(d, fi);
 	e = flowtab_insert(&d->ft, ns, fi);
 	if (!e) {
-		free(fi->owner.exe);
-		fi->owner.exe = NULL;
+		info_release(fi);
 		return;
 	}
-	fi->owner.exe = NULL;	/* now owned by the entry */
+	info_handed_over(fi);
 	e->created_ms = now_ms();
 	e->pkts = 1;
 	set_decided(e, mark, false);
@@ -746,4 +784,52 @@ void engine_release_all(struct pmd *d)
 {
 	while (d->ft.pending)
 		decide_held(d, d->ft.pending, action_mark(d->cfg.prompt_fallback, false));
+}
+
+void engine_dns_query(struct pmd *d, const struct flow_key *k, const struct owner *o,
+		      const char *name, bool blocked)
+{
+	struct pm_ns *ns = d->nns ? d->ns[0] : NULL;
+	uint64_t netns = ns ? ns->id : 0;
+	struct flow_entry *e;
+	char *dup;
+
+	/* the newest flow with the query's tuple, whatever its conntrack id */
+	for (e = d->ft.by_tuple[tuple_hash(netns, k)]; e; e = e->hnext_tuple)
+		if (e->info.netns == netns && !memcmp(&e->info.key, k, sizeof(*k)))
+			break;
+	if (e && e->info.domain && !strcmp(e->info.domain, name)) {
+		e->dns_blocked = blocked;
+		e->pkts++;
+		return;
+	}
+	dup = strdup(name);
+	if (!dup)
+		return;
+	if (!e) {
+		/* its flow is gone from the table (or came before we did):
+		 * list the query on its own */
+		struct flow_info fi;
+
+		memset(&fi, 0, sizeof(fi));
+		fi.netns = netns;
+		fi.key = *k;
+		fi.dir = PM_DIR_OUT;
+		fi.has_ports = true;
+		fi.owner = *o;
+		fi.owner.exe = o->exe ? strdup(o->exe) : NULL;
+		e = flowtab_insert(&d->ft, ns, &fi);
+		if (!e) {
+			free(fi.owner.exe);
+			free(dup);
+			return;
+		}
+		e->created_ms = e->decided_ms = now_ms();
+		e->state = FS_DECIDED;
+		e->mark = PM_MARK_ACCEPT_ALWAYS;
+	}
+	free(e->info.domain);
+	e->info.domain = dup;
+	e->dns_blocked = blocked;
+	e->pkts++;
 }

@@ -49,6 +49,7 @@ struct flow_entry {
 	uint8_t *pkt;			/* headers of the first held packet */
 	uint16_t pktlen;
 	uint32_t pkts;			/* packets asked about this flow */
+	bool dns_blocked;		/* its last DNS query was refused */
 	struct flow_entry *hnext_id;	/* (netns, ct id) chain */
 	struct flow_entry *hnext_tuple;	/* (netns, tuple) chain */
 	struct flow_entry *prev, *next;	/* age order, newest at head */
@@ -106,5 +107,9 @@ void engine_rules_changed(struct pmd *d);
 void engine_tick(struct pmd *d);
 /* Releases every held packet (at exit): the prompt fallback applies. */
 void engine_release_all(struct pmd *d);
+/* The resolver answered (blocked=false) or refused a query that came
+ * with flow k (in our own namespace): the flow is listed with the name. */
+void engine_dns_query(struct pmd *d, const struct flow_key *k, const struct owner *o,
+		      const char *name, bool blocked);
 
 #endif

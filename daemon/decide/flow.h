@@ -48,6 +48,9 @@ struct flow_info {
 	bool no_socket;		/* inbound, and no local socket would take it */
 	uint32_t ifindex;
 	struct owner owner;
+	/* The name its program resolved for the destination, and the CNAME
+	 * chain to it (comma-separated); malloc'd, NULL: none (dns/). */
+	char *domain, *cnames;
 };
 
 static inline bool is_icmp(uint8_t proto)

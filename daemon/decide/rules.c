@@ -498,7 +498,7 @@ int ruleset_save(const struct ruleset *rs, const char *path, char *err, size_t e
 	buf_addf(&b, "# portmasterd rules (see portmasterd(8), RULES FILE).\n"
 		 "# Written by portmasterd: rules added with 'pmctl rule add --always'.\n"
 		 "# One rule a line: ACTION [exe=PATH] [uid=UID] [dst=ADDR[/LEN]] [port=PORT]\n"
-		 "#                  [proto=tcp|udp|icmp] [dir=out|in]\n"
+		 "#                  [proto=tcp|udp|icmp] [dir=out|in] [domain=PATTERN]\n"
 		 "# and at most one line 'default ACTION'. First matching rule wins.\n");
 	if (rs->have_default)
 		buf_addf(&b, "default %s\n", action_name(rs->def));

@@ -87,6 +87,10 @@ static void nat_script(struct buf *b, int family, const struct config *c, bool n
 		endpoint_str(ns, true, ep, sizeof(ep));
 		buf_addf(b, "-I OUTPUT %d -p udp --dport 53 -m mark --mark %d -j DNAT --to-destination %s\n",
 			 pos++, PM_MARK_REROUTE_DNS, ep);
+		/* The seed reroutes UDP only; a query over TCP (a long answer,
+		 * or a client that prefers it) must not slip past either. */
+		buf_addf(b, "-I OUTPUT %d -p tcp --dport 53 -m mark --mark %d -j DNAT --to-destination %s\n",
+			 pos++, PM_MARK_REROUTE_DNS, ep);
 	}
 	if (tun->set) {
 		endpoint_str(tun, true, ep, sizeof(ep));

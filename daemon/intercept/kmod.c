@@ -208,6 +208,11 @@ static int configure(struct kmod *k, char *err, size_t errlen)
 		snprintf(err, errlen, "PM_CMD_SET_CONFIG: %s", nl_geterror(r));
 		return -1;
 	}
+	/* 1799 now takes stray DNS to the nameserver (the resolver's, when
+	 * it runs), by the module or by the DNAT rules */
+	if (k->ns == k->d->ns[0])
+		k->d->kmod_reroutes_dns = c->reroute_dns &&
+					  (c->nameserver.set || c->nameserver6.set);
 	return 0;
 }
 

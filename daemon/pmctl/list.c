@@ -11,9 +11,10 @@ static int flows(struct pmctl *p, int argc, const char *cmd, const char *const *
 
 int cmd_list(struct pmctl *p, int argc, char **argv)
 {
+	/* new columns go last: scripts read -t by position */
 	static const char *const cols[] = { "id", "dir", "proto", "src", "sport", "dst",
-					    "dport", "pid", "uid", "exe", "verdict", "packets", "netns",
-					    NULL };
+					    "dport", "pid", "uid", "exe", "verdict", "packets",
+					    "domain", "netns", NULL };
 
 	(void)argv;
 	return flows(p, argc, "list", cols);

@@ -23,7 +23,7 @@ static const struct pmctl_cmd commands[] = {
 	  "                 [--once|--for DURATION|--until-restart|--always] [--match FIELDS]" },
 	{ "rule", cmd_rule,
 	  "rule add ACTION [--exe PATH] [--uid UID] [--dst ADDR[/LEN]] [--port PORT]\n"
-	  "                 [--proto tcp|udp|icmp] [--dir out|in]\n"
+	  "                 [--proto tcp|udp|icmp] [--dir out|in] [--domain PATTERN]\n"
 	  "                 [--once|--for DURATION|--until-restart|--always] [--first|--before ID]\n"
 	  "       pmctl [-j|-t] rule list\n"
 	  "       pmctl rule del ID\n"

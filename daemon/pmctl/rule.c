@@ -5,12 +5,12 @@
 #include "common/util.h"
 
 const char *const rule_cols[] = { "id", "action", "scope", "expires_in", "exe", "uid",
-					 "dst", "port", "proto", "dir", "hits", NULL };
+				  "dst", "port", "proto", "dir", "domain", "hits", NULL };
 
 static int rule_add(struct pmctl *p, int argc, char **argv)
 {
 	static const char *const valued[] = { "--exe", "--uid", "--dst", "--port", "--proto",
-					      "--dir" };
+					      "--dir", "--domain" };
 	const char *scope = NULL, *dur = NULL, *before = NULL;
 	bool first = false;
 	struct buf b;
@@ -18,8 +18,8 @@ static int rule_add(struct pmctl *p, int argc, char **argv)
 	if (argc < 3)
 		return usage_error(p, "usage: pmctl rule add ACTION [--exe PATH] [--uid UID] "
 				   "[--dst ADDR[/LEN]] [--port PORT] [--proto tcp|udp|icmp] "
-				   "[--dir out|in] [--once|--for DURATION|--until-restart|--always] "
-				   "[--first|--before ID]");
+				   "[--dir out|in] [--domain PATTERN] "
+				   "[--once|--for DURATION|--until-restart|--always] [--first|--before ID]");
 	if (strcmp(argv[2], "allow") && strcmp(argv[2], "block") && strcmp(argv[2], "drop") &&
 	    strcmp(argv[2], "ask") && strcmp(argv[2], "tunnel"))
 		return usage_error(p, "rule add: '%s' is not allow, block, drop, ask or tunnel", argv[2]);

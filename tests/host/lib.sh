@@ -40,7 +40,7 @@ cleanup() {
 	done
 	ip netns del "$C" 2>/dev/null
 	ip netns del "$S" 2>/dev/null
-	rm -rf "$WORK"
+	rm -rf "$WORK" "/etc/netns/$C"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

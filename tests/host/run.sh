@@ -27,6 +27,7 @@ fi
 . "$HERE/t_prompt.sh"
 . "$HERE/t_crash.sh"
 . "$HERE/t_dns.sh"
+. "$HERE/t_resolver.sh"
 . "$HERE/t_scenarios.sh"
 . "$HERE/t_identity.sh"
 . "$HERE/t_scale.sh"
@@ -39,6 +40,7 @@ t_prompt
 t_crash
 t_notify_failopen
 t_dns
+t_resolver
 t_scenarios
 t_identity
 t_quota

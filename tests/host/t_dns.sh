@@ -1,11 +1,12 @@
 # Mark 1799: with reroute_dns on, DNS sent to another server is given 1799
-# and the seed's NAT rule sends it to the configured nameserver.
+# and the seed's NAT rule sends it to the configured nameserver (here one
+# other than portmasterd's own resolver, which is off).
 
 t_dns() {
 	local out
 	mkdir -p "$CONF"
 	rm -f "$CONF/rules.conf"
-	printf 'reroute_dns = yes\nnameserver = 127.0.0.1:53\n' >"$CONF/portmasterd.conf"
+	printf 'resolver = none\nreroute_dns = yes\nnameserver = 127.0.0.1:53\n' >"$CONF/portmasterd.conf"
 	# "DNS servers" that say who they are: ours here, another one there.
 	ip netns exec "$C" python3 "$HERE/oksrv.py" --say local --bind 127.0.0.1 udp/53 >/dev/null 2>&1 &
 	PIDS+=($!)

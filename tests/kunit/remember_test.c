@@ -20,8 +20,10 @@ static struct pm_flow flow_out(u32 daddr, u16 dport, u64 exe_ino)
 	f.owner.flags = PM_OWNER_SOCKET | PM_OWNER_TASK;
 	f.owner.uid = 1000;
 	f.owner.pid = 4242;
-	f.owner.exe_ino = exe_ino;
-	f.owner.exe_dev = 8;
+	f.owner.exe.ino = exe_ino;
+	f.owner.exe.dev = 8;
+	f.owner.exe.generation = 3;
+	f.owner.exe.ctime_ns = 1700000000000000000ULL;
 	return f;
 }
 
@@ -43,7 +45,16 @@ static void remember_key(struct kunit *test)
 
 	/* the program, the user, the peer and the port do */
 	b = a;
-	b.owner.exe_ino = 78;
+	b.owner.exe.ino = 78;
+	pm_remember_key(&b, &kb);
+	KUNIT_EXPECT_NE(test, memcmp(&ka, &kb, sizeof(ka)), 0);
+	/* an executable replaced under the same inode number is another */
+	b = a;
+	b.owner.exe.generation = 4;
+	pm_remember_key(&b, &kb);
+	KUNIT_EXPECT_NE(test, memcmp(&ka, &kb, sizeof(ka)), 0);
+	b = a;
+	b.owner.exe.ctime_ns += 1;
 	pm_remember_key(&b, &kb);
 	KUNIT_EXPECT_NE(test, memcmp(&ka, &kb, sizeof(ka)), 0);
 	b = a;
@@ -91,7 +102,7 @@ static void remember_lookup_and_expiry(struct kunit *test)
 	/* expired: gone, and taken out on the way */
 	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k, 300), 0u);
 	KUNIT_EXPECT_EQ(test, rp->count, 0u);
-	pm_remember_flush(rp);
+	pm_remember_destroy(rp);
 }
 
 static void remember_bound_and_flush(struct kunit *test)
@@ -122,12 +133,41 @@ static void remember_bound_and_flush(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k[1], PM_MARK_ACCEPT_ALWAYS, 1000, 3), 0);
 	KUNIT_EXPECT_EQ(test, pm_remember_flush(rp), 1u);
 	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k[1], 10), 0u);
+	pm_remember_destroy(rp);
+}
+
+/* Many entries: the buckets grow with the bound, every entry is found. */
+static void remember_many(struct kunit *test)
+{
+	struct pm_remember *rp = kunit_kzalloc(test, sizeof(*rp), GFP_KERNEL);
+	struct pm_remember_key k;
+	int i, found = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, rp);
+	pm_remember_init(rp);
+	for (i = 0; i < 2000; i++) {
+		struct pm_flow f = flow_out(0x0a000000 + i, 443, 77);
+
+		pm_remember_key(&f, &k);
+		KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k, PM_MARK_ACCEPT_ALWAYS,
+						      1000, 4096), 0);
+	}
+	KUNIT_EXPECT_EQ(test, rp->bits, 12u);
+	for (i = 0; i < 2000; i++) {
+		struct pm_flow f = flow_out(0x0a000000 + i, 443, 77);
+
+		pm_remember_key(&f, &k);
+		found += pm_remember_lookup(rp, &k, 10) == PM_MARK_ACCEPT_ALWAYS;
+	}
+	KUNIT_EXPECT_EQ(test, found, 2000);
+	pm_remember_destroy(rp);
 }
 
 static struct kunit_case remember_test_cases[] = {
 	KUNIT_CASE(remember_key),
 	KUNIT_CASE(remember_lookup_and_expiry),
 	KUNIT_CASE(remember_bound_and_flush),
+	KUNIT_CASE(remember_many),
 	{}
 };
 

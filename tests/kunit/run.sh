@@ -1,7 +1,9 @@
 #!/bin/bash
-# The KUnit suites: build (or reuse) the debug kernel, build the suites
-# against it, run them in qemu and report every case as TAP.  A failing
-# case, a missing suite, a kernel splat or a kmemleak report fails.
+# The KUnit suites: build (or reuse) the debug kernel of one series,
+# build the suites against it, run them in qemu and report every case as
+# TAP.  A failing case, a missing suite, a kernel splat or a kmemleak
+# report fails.
+# usage: run.sh [6.1|6.12]
 set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$here" || exit 1
@@ -11,8 +13,9 @@ cd "$here" || exit 1
 got=$(printf '    # Subtest: s\n    ok 1 a\n    not ok 2 b\n' | tests/kunit/ktap2tap.sh | grep -c '^not ok')
 tap_is "KTAP converter reports a failing case as a failure" "$got" 1
 
-if ! kdir=$(scripts/build-kunit-kernel.sh); then
-	tap_fail "debug kernel builds" "see build/results/kunit.log"
+series=${1:-6.1}
+if ! kdir=$(scripts/build-debug-kernel.sh "$series"); then
+	tap_fail "debug kernel $series builds" "see build/results/kunit-$series.log"
 	tap_done
 	exit 1
 fi
@@ -22,7 +25,7 @@ if ! out=$(scripts/build-module.sh "$kdir" tests/kunit 2>&1); then
 	exit 1
 fi
 
-vmout=${PM_BUILD:-$here/build}/vm/kunit
+vmout=${PM_BUILD:-$here/build}/vm/kunit-$series
 tests/vm/run-vm.sh -q -k "$kdir" -m 2048 -t 600 -o "$vmout" -- bash tests/kunit/guest.sh
 rc=$?
 

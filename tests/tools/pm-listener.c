@@ -7,8 +7,9 @@
  *                      [--delay-ms N] [--count N] [--out FILE]
  *                      [--ready FILE] [--no-unregister] [--quiet]
  *                      [--remember-ms N] [--no-keepalive]
+ *                      [--control PATH]
  *   pm-listener register            register, unregister, report
- *   pm-listener verdict ID MARK [REMEMBER_MS]
+ *   pm-listener verdict [--direct] ID MARK [REMEMBER_MS]
  *   pm-listener stats [NAME]        all counters, or one
  *   pm-listener config [policy=open|closed] [timeout=MS] [pending=N] [held=N]
  *   pm-listener flows               the pending flows
@@ -19,6 +20,12 @@
  * as portmasterd does: the module takes such a listener as hung when it
  * has not heard from it while a flow timed out.  SIGSTOP makes it hang.
  *
+ * Only the listener's own socket may give verdicts.  A test gives one by
+ * hand through the running listener: `listen --control PATH` takes
+ * requests on a unix datagram socket, and `verdict` sends them there when
+ * PM_LISTENER_CONTROL names it (or, with --direct, from a socket of its
+ * own, which the module must refuse).
+ *
  * Events are printed one per line as key=value pairs.  Exit status: 0,
  * or the errno of the failing netlink request (EBUSY, EPERM, ...).
  */
@@ -27,6 +34,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,9 +68,18 @@ static struct {
 
 static int family;
 static struct nl_sock *ctl;
-static struct nl_sock *vsk;	/* listen: verdicts sent without waiting */
+static struct nl_sock *lsk;	/* listen: the listener's own socket */
 static volatile sig_atomic_t stop;
 static long events;
+
+/* The one verdict by hand in flight: who asked, and its sequence number. */
+static struct {
+	int fd;
+	int busy;
+	unsigned int seq;
+	struct sockaddr_un peer;
+	socklen_t peer_len;
+} hand = { .fd = -1 };
 
 static void die(const char *what, int err)
 {
@@ -148,6 +166,8 @@ static struct nla_policy owner_policy[PM_OWNER_A_MAX + 1] = {
 	[PM_OWNER_A_TGID] = { .type = NLA_U32 },
 	[PM_OWNER_A_COMM] = { .type = NLA_STRING },
 	[PM_OWNER_A_EXE] = { .type = NLA_STRING },
+	[PM_OWNER_A_CGROUP_ID] = { .type = NLA_U64 },
+	[PM_OWNER_A_PPID] = { .type = NLA_U32 },
 };
 
 /* One flow as key=value pairs. */
@@ -198,6 +218,10 @@ static void print_flow(FILE *f, const char *tag, struct nlattr **tb)
 				fprintf(f, " pid=%u", nla_get_u32(o[PM_OWNER_A_PID]));
 			if (o[PM_OWNER_A_TGID])
 				fprintf(f, " tgid=%u", nla_get_u32(o[PM_OWNER_A_TGID]));
+			if (o[PM_OWNER_A_PPID])
+				fprintf(f, " ppid=%u", nla_get_u32(o[PM_OWNER_A_PPID]));
+			if (o[PM_OWNER_A_CGROUP_ID])
+				fprintf(f, " cgroup=%llu", (unsigned long long)nla_get_u64(o[PM_OWNER_A_CGROUP_ID]));
 			if (o[PM_OWNER_A_COMM])
 				fprintf(f, " comm=%s", nla_get_string(o[PM_OWNER_A_COMM]));
 			if (o[PM_OWNER_A_EXE])
@@ -223,38 +247,138 @@ nla_put_failure:
 }
 
 /*
- * In the listen loop a verdict is sent without waiting for its ack, so
- * that the next event is read at once; an error comes back later and is
- * reported by drain_verdict_errors().
+ * In the listen loop a verdict goes from the listener's own socket
+ * without waiting for its ack, so that the next event is read at once;
+ * an error comes back among the events (on_verdict_error()).  With
+ * @flags NLM_F_ACK (a verdict by hand), *seq gets its sequence number.
  */
-static int send_verdict_async(unsigned long long id, unsigned int mark)
+static int send_verdict_async(unsigned long long id, unsigned int mark,
+			      unsigned int remember_ms, int flags,
+			      unsigned int *seq)
 {
-	struct nl_msg *msg = new_msg(PM_CMD_VERDICT, 0);
+	struct nl_msg *msg = new_msg(PM_CMD_VERDICT, flags);
 	int err;
 
 	if (nla_put_u64(msg, PM_A_FLOW_ID, id) || nla_put_u32(msg, PM_A_MARK, mark) ||
-	    (opt.remember_ms && nla_put_u32(msg, PM_A_REMEMBER_MS, opt.remember_ms))) {
+	    (remember_ms && nla_put_u32(msg, PM_A_REMEMBER_MS, remember_ms))) {
 		nlmsg_free(msg);
 		return -NLE_NOMEM;
 	}
-	err = nl_send_auto(vsk, msg);
+	err = nl_send_auto(lsk, msg);
+	if (seq)
+		*seq = nlmsg_hdr(msg)->nlmsg_seq;
 	nlmsg_free(msg);
 	return err < 0 ? err : 0;
+}
+
+static void hand_reply(int err)
+{
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%d", err);
+
+	sendto(hand.fd, buf, n, 0, (struct sockaddr *)&hand.peer, hand.peer_len);
+	hand.busy = 0;
 }
 
 static int on_verdict_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
 	(void)nla;
 	(void)arg;
+	if (hand.busy && e->msg.nlmsg_seq == hand.seq) {
+		hand_reply(-e->error);
+		return NL_SKIP;
+	}
 	fprintf(opt.out, "verdict-error %s\n", strerror(-e->error));
 	fflush(opt.out);
 	return NL_SKIP;
 }
 
-static void drain_verdict_errors(void)
+static int on_ack(struct nl_msg *msg, void *arg)
 {
-	while (nl_recvmsgs_default(vsk) >= 0)
-		;
+	(void)arg;
+	if (hand.busy && nlmsg_hdr(msg)->nlmsg_seq == hand.seq)
+		hand_reply(0);
+	return NL_OK;	/* NL_STOP would drop the events read with it */
+}
+
+/* A request "ID MARK [REMEMBER_MS]" on the control socket. */
+static void on_hand_request(void)
+{
+	unsigned long long id;
+	unsigned int mark, remember = 0;
+	char buf[128];
+	ssize_t n;
+	int err;
+
+	hand.peer_len = sizeof(hand.peer);
+	n = recvfrom(hand.fd, buf, sizeof(buf) - 1, 0,
+		     (struct sockaddr *)&hand.peer, &hand.peer_len);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	if (sscanf(buf, "%llu %u %u", &id, &mark, &remember) < 2) {
+		hand_reply(EINVAL);
+		return;
+	}
+	hand.busy = 1;
+	err = send_verdict_async(id, mark, remember, NLM_F_ACK, &hand.seq);
+	if (err)
+		hand_reply(nl_to_errno(err));
+}
+
+static int open_control(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || strlen(path) >= sizeof(a.sun_path))
+		return -1;
+	strcpy(a.sun_path, path);
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* `verdict` through the running listener; returns its errno. */
+static int verdict_by_hand(const char *control, int argc, char **argv)
+{
+	struct sockaddr_un to = { .sun_family = AF_UNIX }, me = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 60 };
+	char buf[128];
+	ssize_t n;
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || strlen(control) >= sizeof(to.sun_path))
+		return EIO;
+	snprintf(me.sun_path, sizeof(me.sun_path), "%s.%d", control, getpid());
+	unlink(me.sun_path);
+	if (bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0)
+		return EIO;
+	strcpy(to.sun_path, control);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = snprintf(buf, sizeof(buf), "%s %s %s", argv[0], argv[1],
+		     argc > 2 ? argv[2] : "0");
+	if (sendto(fd, buf, n, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		perror("pm-listener: verdict: the listener's control socket");
+		unlink(me.sun_path);
+		return EIO;
+	}
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	unlink(me.sun_path);
+	close(fd);
+	if (n <= 0) {
+		fprintf(stderr, "pm-listener: verdict: no answer from the listener\n");
+		return ETIMEDOUT;
+	}
+	buf[n] = 0;
+	n = atoi(buf);
+	if (n)
+		fprintf(stderr, "pm-listener: verdict: %s\n", strerror(n));
+	return n;
 }
 
 static int on_event(struct nl_msg *msg, void *arg)
@@ -281,7 +405,8 @@ static int on_event(struct nl_msg *msg, void *arg)
 	if (mark && tb[PM_A_FLOW_ID]) {
 		if (opt.delay_ms)
 			usleep(opt.delay_ms * 1000);
-		err = send_verdict_async(nla_get_u64(tb[PM_A_FLOW_ID]), mark);
+		err = send_verdict_async(nla_get_u64(tb[PM_A_FLOW_ID]), mark,
+					 opt.remember_ms, 0, NULL);
 		if (err)
 			fprintf(opt.out, "verdict-error %s\n", nl_geterror(err));
 	}
@@ -327,7 +452,7 @@ static int cmd_listen(int argc, char **argv)
 {
 	long long last_keepalive = mono_ms();
 	int keepalive_ms = KEEPALIVE_MS;
-	const char *ready = NULL;
+	const char *ready = NULL, *control = NULL;
 	struct sigaction sa;
 	struct nl_sock *sk;
 	int i, err;
@@ -362,13 +487,23 @@ static int cmd_listen(int argc, char **argv)
 			keepalive_ms = 0;
 		} else if (!strcmp(argv[i], "--no-unregister")) {
 			opt.unregister = 0;
+		} else if (!strcmp(argv[i], "--control") && i + 1 < argc) {
+			control = argv[++i];
 		} else {
 			fprintf(stderr, "pm-listener: listen: bad option %s\n", argv[i]);
 			return 2;
 		}
 	}
 
+	if (control) {
+		hand.fd = open_control(control);
+		if (hand.fd < 0) {
+			perror("pm-listener: --control");
+			return 1;
+		}
+	}
 	sk = connect_genl();
+	lsk = sk;
 	nl_socket_disable_seq_check(sk);
 	nl_socket_set_buffer_size(sk, 8 << 20, 0);
 	/* one recvmsg for many events, without peeking first */
@@ -380,11 +515,9 @@ static int cmd_listen(int argc, char **argv)
 		return nl_to_errno(err);
 	}
 	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, NULL);
-	nl_socket_disable_auto_ack(sk);	/* keep-alives: errors only */
-	vsk = connect_genl();
-	nl_socket_disable_auto_ack(vsk);
-	nl_socket_set_nonblocking(vsk);
-	nl_socket_modify_err_cb(vsk, NL_CB_CUSTOM, on_verdict_error, NULL);
+	nl_socket_modify_cb(sk, NL_CB_ACK, NL_CB_CUSTOM, on_ack, NULL);
+	nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, on_verdict_error, NULL);
+	nl_socket_disable_auto_ack(sk);	/* keep-alives, verdicts: errors only */
 
 	/* no SA_RESTART: a signal must break the blocking receive */
 	sigemptyset(&sa.sa_mask);
@@ -404,8 +537,11 @@ static int cmd_listen(int argc, char **argv)
 	 */
 	nl_socket_set_nonblocking(sk);
 	while (!stop) {
-		struct pollfd pfd = { .fd = nl_socket_get_fd(sk), .events = POLLIN };
-		int n = poll(&pfd, 1, keepalive_ms ? keepalive_ms : -1);
+		struct pollfd pfd[2] = {
+			{ .fd = nl_socket_get_fd(sk), .events = POLLIN },
+			{ .fd = hand.busy ? -1 : hand.fd, .events = POLLIN },
+		};
+		int n = poll(pfd, 2, keepalive_ms ? keepalive_ms : -1);
 
 		if (keepalive_ms && mono_ms() - last_keepalive >= keepalive_ms) {
 			keepalive(sk);
@@ -413,8 +549,11 @@ static int cmd_listen(int argc, char **argv)
 		}
 		if (n <= 0)
 			continue;
+		if (pfd[1].revents & POLLIN)
+			on_hand_request();
+		if (!(pfd[0].revents & POLLIN))
+			continue;
 		err = nl_recvmsgs_default(sk);
-		drain_verdict_errors();
 		if (err < 0 && err != -NLE_INTR && err != -NLE_AGAIN) {
 			fprintf(opt.out, "recv-error %s\n", nl_geterror(err));
 			if (err == -NLE_NOMEM)	/* ENOBUFS: we fell behind */
@@ -431,6 +570,8 @@ static int cmd_listen(int argc, char **argv)
 			fprintf(stderr, "pm-listener: unregister: %s\n", nl_geterror(err));
 	}
 	nl_socket_free(sk);
+	if (control)
+		unlink(control);
 	return 0;
 }
 
@@ -467,6 +608,10 @@ static const char *const stat_names[PM_STATS_A_MAX + 1] = {
 	[PM_STATS_A_LISTENER_LOST] = "listener_lost",
 	[PM_STATS_A_REMEMBERED] = "remembered",
 	[PM_STATS_A_LISTENER_SILENT] = "listener_silent",
+	[PM_STATS_A_QUOTA_FULL] = "quota_full",
+	[PM_STATS_A_NO_MEMORY] = "no_memory",
+	[PM_STATS_A_NOT_LOCAL] = "not_local",
+	[PM_STATS_A_NO_ROUTE] = "no_route",
 };
 
 static const char *stats_key;
@@ -639,9 +784,19 @@ int main(int argc, char **argv)
 		return cmd_listen(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "register"))
 		return cmd_register();
-	if (!strcmp(argv[1], "verdict") && (argc == 4 || argc == 5)) {
+	if (!strcmp(argv[1], "verdict") && argc >= 4) {
+		const char *control = getenv("PM_LISTENER_CONTROL");
+		int direct = !strcmp(argv[2], "--direct");
 		int err;
 
+		if (direct) {
+			argc--;
+			argv++;
+		}
+		if (argc != 4 && argc != 5)
+			return 2;
+		if (!direct && control && *control)
+			return verdict_by_hand(control, argc - 2, argv + 2);
 		if (argc == 5)
 			opt.remember_ms = strtoul(argv[4], NULL, 0);
 		err = send_verdict(strtoull(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));

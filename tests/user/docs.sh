@@ -18,8 +18,11 @@ done
 tap_is "every pmctl command is in the code's table and in pmctl(8)" "$missing" ""
 missing=
 for k in mode iptables default prompt_timeout prompt_fallback remember max_pending nameserver \
-	reroute_dns tunnel socket fail_policy netns client_timeout event_buffer; do
-	grep -q "\"$k\"" "$here/daemon/config.c" && grep -q "^\.B.*$k" "$here/man/portmasterd.8" &&
+	reroute_dns tunnel socket resolver upstream resolv_conf tls_ca prevent_bypass doh_list \
+	blocklist blocked_answer dns_cache_entries dns_max_queries fail_policy netns \
+	client_timeout event_buffer; do
+	grep -q "\"$k\"" "$here/daemon/config.c" "$here/daemon/dns/dnsconf.c" &&
+		grep -q "^\.B.*$k" "$here/man/portmasterd.8" &&
 		grep -q "$k" "$here/config/portmasterd.conf" || missing="$missing $k"
 done
 tap_is "every configuration key is parsed, documented and in the default file" "$missing" ""

@@ -137,6 +137,16 @@ static void test_remember(void **state)
 	assert_int_equal(fake_n, 4);
 	assert_int_equal(d.st.remembered, 1);
 	assert_non_null(flowtab_lookup(&d.ft, &f));
+
+	/* With a domain rule, a verdict is not carried to flows to the same
+	 * address: one made without a name (or under another) would decide
+	 * a flow that a domain rule treats otherwise. */
+	d.cfg.remember_s = 60;
+	add_rule_line(&d, "allow domain=.example.com", SCOPE_ALWAYS);
+	f = tcp_out(40006, 80);
+	engine_packet(&d, d.ns[0], &f, true, 0, 6, NULL, 0);
+	assert_int_equal(remember_n, 2);
+	assert_int_equal(fake_v[fake_n - 1].mark, PM_MARK_ACCEPT_ALWAYS);
 	fake_teardown(&d);
 }
 

@@ -86,6 +86,7 @@ static void test_nat_only(void **state)
 	ipt_install_script(&b, AF_INET6, &c, true);
 	assert_string_equal(b.p, "*nat\n"
 		"-I OUTPUT 1 -p udp --dport 53 -m mark --mark 1799 -j DNAT --to-destination [::1]:53\n"
+		"-I OUTPUT 2 -p tcp --dport 53 -m mark --mark 1799 -j DNAT --to-destination [::1]:53\n"
 		"COMMIT\n");
 	buf_free(&b);
 }

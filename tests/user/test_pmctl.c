@@ -171,20 +171,20 @@ static void test_formats(void **state)
 
 	(void)state;
 	canned = "ok 2\nid=1 dir=out proto=tcp src=10.0.0.1 sport=4000 dst=10.0.0.2 dport=80 pid=42 "
-		 "uid=0 exe=/usr/bin/curl verdict=allow packets=1\n"
+		 "uid=0 exe=/usr/bin/curl verdict=allow packets=1 domain=www.example.com\n"
 		 "id=2 dir=in proto=udp src=fd00::2 sport=53 dst=fd00::1 dport=5353 pid=0 uid=- "
 		 "exe=/my%09app verdict=pending packets=2\n";
 	assert_int_equal(pmctl(out, sizeof(out), "list", "-j", NULL), EXIT_OK);
 	assert_string_equal(out,
 		"[{\"id\": 1, \"dir\": \"out\", \"proto\": \"tcp\", \"src\": \"10.0.0.1\", \"sport\": 4000, "
 		"\"dst\": \"10.0.0.2\", \"dport\": 80, \"pid\": 42, \"uid\": 0, \"exe\": \"/usr/bin/curl\", "
-		"\"verdict\": \"allow\", \"packets\": 1},\n {\"id\": 2, \"dir\": \"in\", \"proto\": \"udp\", "
+		"\"verdict\": \"allow\", \"packets\": 1, \"domain\": \"www.example.com\"},\n {\"id\": 2, \"dir\": \"in\", \"proto\": \"udp\", "
 		"\"src\": \"fd00::2\", \"sport\": 53, \"dst\": \"fd00::1\", \"dport\": 5353, \"pid\": 0, "
 		"\"uid\": \"-\", \"exe\": \"/my\\u0009app\", \"verdict\": \"pending\", \"packets\": 2}]\n");
 	assert_int_equal(pmctl(out, sizeof(out), "-t", "list", NULL), EXIT_OK);
 	assert_string_equal(out,
-		"1\tout\ttcp\t10.0.0.1\t4000\t10.0.0.2\t80\t42\t0\t/usr/bin/curl\tallow\t1\t-\n"
-		"2\tin\tudp\tfd00::2\t53\tfd00::1\t5353\t0\t-\t/my app\tpending\t2\t-\n");
+		"1\tout\ttcp\t10.0.0.1\t4000\t10.0.0.2\t80\t42\t0\t/usr/bin/curl\tallow\t1\twww.example.com\t-\n"
+		"2\tin\tudp\tfd00::2\t53\tfd00::1\t5353\t0\t-\t/my app\tpending\t2\t-\t-\n");
 	assert_int_equal(pmctl(out, sizeof(out), "list", NULL), EXIT_OK);
 	assert_non_null(strstr(out, "id  dir  proto  src"));
 	canned = "ok 0\n";

@@ -39,6 +39,9 @@ echo /sbin/modprobe >/proc/sys/kernel/modprobe
 hostname pmtest
 chroot $r /bin/ip link set lo up
 
+# The harness's self-test: a boot that stalls before the command starts.
+grep -q pm.stall_boot /proc/cmdline && while :; do sleep 1000; done
+
 # run-vm.sh retries a boot that fails before this line, never after it
 echo "pm-guest: command starts" >/dev/console
 chroot $r /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

@@ -56,7 +56,9 @@ in_srv() { ip netns exec srv "$@"; }
 srv_tcp() {	# PORT [v6]
 	local addr=TCP-LISTEN:$1,fork,reuseaddr
 	[ "${2:-}" = v6 ] && addr=TCP6-LISTEN:$1,fork,reuseaddr,ipv6only=1
-	in_srv socat -t 5 "$addr" SYSTEM:'echo hello' >/dev/null 2>&1 &
+	# -t 30: the answer may be slow to start on a busy machine; the client's
+	# EOF must not close the connection before it is written
+	in_srv socat -t 30 "$addr" SYSTEM:'echo hello' >/dev/null 2>&1 &
 	SERVERS="${SERVERS:-} $!"
 }
 
@@ -77,12 +79,16 @@ wait_port() {	# NS PORT [tcp|udp]
 	return 1
 }
 
-# The verdict listener in ns cli; its events go to $T/events.
+# The verdict listener in ns cli; its events go to $T/events.  Verdicts
+# by hand ("$PM_LISTENER" verdict ID MARK) go through it: the module takes
+# them only from the listener's own socket.
 listener_start() {	# [pm-listener listen options]
 	rm -f "$T/ready"
 	: >"$T/events"
+	export PM_LISTENER_CONTROL=$T/listener.ctl
 	# not through a function: $! must be the listener itself
-	ip netns exec cli "$PM_LISTENER" listen --out "$T/events" --ready "$T/ready" "$@" &
+	ip netns exec cli "$PM_LISTENER" listen --out "$T/events" --ready "$T/ready" \
+		--control "$PM_LISTENER_CONTROL" "$@" &
 	LISTENER=$!
 	local i
 	for i in $(seq 1 100); do

@@ -41,11 +41,15 @@ shift $((OPTIND - 1))
 
 [ -n "$kernel" ] || kernel=$("$here/kernels.sh" 6.1)
 
+append=""
 if [ -d "$kernel" ]; then
-	# A build tree: 9p, virtio and overlay are built in.
+	# A build tree: 9p, virtio and overlay are built in.  Its minimal
+	# config trusts no entropy source (programs would wait a minute for
+	# the RNG) and leaves KUnit off by default.
 	image=$kernel/arch/x86/boot/bzImage
 	kver=$(cat "$kernel/include/config/kernel.release")
 	modules=""
+	append="random.trust_cpu=on kunit.enable=1"
 else
 	kver=$kernel
 	image=/boot/vmlinuz-$kver
@@ -107,15 +111,20 @@ accel=$("$here/accel.sh")
 cpu="-cpu max"
 [ "$accel" = kvm ] && cpu="-cpu host"
 
-# A boot can fail, or the kernel splat, before the command starts
-# (software emulation of the kernel patching its own text is not
-# perfectly reliable; the debug kernel once reported KASAN in
-# identify_boot_cpu): that says nothing about the code under test, which
-# is not loaded yet, so such a boot is tried once more.  Anything after
-# the command started counts, and so does a second boot's splat.
-for attempt in 1 2; do
-	rm -f "$outdir/status" "$outdir/output" "$outdir/dmesg"
-	set +e
+# A boot can fail, stall, or the kernel splat, before the command starts
+# (software emulation is not perfectly reliable: the debug kernel once
+# reported KASAN in identify_boot_cpu, and once stopped printing for good
+# 1.7 s into its boot): that says nothing about the code under test,
+# which is not loaded yet, so such a boot is tried once more, at once.
+# A guest that prints nothing for $boot_stall seconds before the command
+# starts has stalled; boots seen here print every few seconds.  Anything
+# after the command started counts, and so does a second boot's trouble.
+boot_stall=${PM_VM_BOOT_STALL:-120}
+
+# Runs qemu; sets qrc, and stalled=1 when the boot made no progress.
+run_qemu() {
+	local started=0 last_size=-1 quiet_for=0 size
+	stalled=0
 	timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 		-accel "$accel" $cpu -m "$mem" -smp 2 \
 		-display none -monitor none -serial "file:$outdir/console.log" \
@@ -124,24 +133,63 @@ for attempt in 1 2; do
 		-virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
 		-virtfs local,path="$outdir",mount_tag=pmshare,security_model=none,multidevs=remap \
 		-kernel "$image" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 mitigations=off 8250.nr_uarts=1 rdinit=/init" \
-		</dev/null >"$outdir/qemu.log" 2>&1
+		-append "console=ttyS0 panic=-1 mitigations=off 8250.nr_uarts=1 rdinit=/init $append ${PM_VM_APPEND:-}" \
+		</dev/null >"$outdir/qemu.log" 2>&1 &
+	local qpid=$!
+	while kill -0 "$qpid" 2>/dev/null; do
+		sleep 2
+		[ "$started" = 1 ] && continue
+		if grep -q "pm-guest: command starts" "$outdir/console.log" 2>/dev/null; then
+			started=1
+			continue
+		fi
+		size=$(stat -c %s "$outdir/console.log" 2>/dev/null || echo 0)
+		if [ "$size" = "$last_size" ]; then
+			quiet_for=$((quiet_for + 2))
+		else
+			quiet_for=0
+			last_size=$size
+		fi
+		if [ "$quiet_for" -ge "$boot_stall" ]; then
+			stalled=1
+			pkill -KILL -P "$qpid" 2>/dev/null
+			kill -KILL "$qpid" 2>/dev/null
+			break
+		fi
+	done
+	set +e
+	wait "$qpid"
 	qrc=$?
 	set -e
-	[ "$attempt" = 2 ] && break
-	if grep -q "pm-guest: command starts" "$outdir/console.log"; then
+}
+
+for attempt in 1 2; do
+	rm -f "$outdir/status" "$outdir/output" "$outdir/dmesg"
+	run_qemu
+	if [ "$stalled" = 1 ]; then
+		why="the guest printed nothing for ${boot_stall}s while booting"
+		[ "$attempt" = 2 ] && { qrc=124; break; }
+	elif grep -q "pm-guest: command starts" "$outdir/console.log"; then
+		[ "$attempt" = 2 ] && break
 		sed '/pm-guest: command starts/q' "$outdir/console.log" >"$outdir/console-boot.log"
 		"$here/kernel-log-check.sh" "$outdir/console-boot.log" 2>/dev/null && break
 		why="the kernel log showed a splat while booting, before the command started"
 	else
+		[ "$attempt" = 2 ] && break
 		why="the boot failed before the command started"
 	fi
 	cp "$outdir/console.log" "$outdir/console-failed-boot.log"
 	echo "run-vm: $kver: $why; trying once more (see console-failed-boot.log)" >&2
+	echo "$kver: $why" >>"$outdir/boot-retries"
 done
 
 [ "$quiet" = 1 ] || cat "$outdir/output" 2>/dev/null || true
 
+if [ "$stalled" = 1 ]; then
+	echo "run-vm: $kver: the boot stalled twice (nothing printed for ${boot_stall}s)" >&2
+	tail -n 30 "$outdir/console.log" >&2 || true
+	exit 124
+fi
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	echo "run-vm: $kver: timed out after ${timeout}s" >&2
 	tail -n 30 "$outdir/console.log" >&2 || true

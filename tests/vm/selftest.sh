@@ -29,4 +29,12 @@ tap_ok "the WARN is in the console log" grep -q "this warning is deliberate" "$o
 
 "$here/run-vm.sh" -q -k "$kernel" -t 15 -o "$out-hang" -- sleep 60 2>/dev/null
 tap_is "a guest that hangs is stopped by the time limit" "$?" 124
+
+# A boot that stalls is given up on once it stops printing, and tried
+# again at once: never waited out to the run's whole time limit.
+PM_VM_APPEND=pm.stall_boot PM_VM_BOOT_STALL=10 "$here/run-vm.sh" -q -k "$kernel" \
+	-t 3600 -o "$out-stall" -- sh -c 'echo never' 2>"$out-stall.err"
+tap_is "a stalled boot fails the run" "$?" 124
+tap_ok "it was seen to stall, not timed out" grep -q "the boot stalled twice" "$out-stall.err"
+tap_is "and was tried once more" "$(grep -c "printed nothing" "$out-stall/boot-retries" 2>/dev/null)" 1
 tap_done

@@ -22,7 +22,7 @@ pmd_start() {
 	ip netns exec cli "$PMD" --mode kmod --foreground --config "$T/conf" \
 		--socket "$T/ctl.sock" >>"$T/pmd.log" 2>&1 &
 	PMD_PID=$!
-	wait_until 10 test -S "$T/ctl.sock" && wait_until 10 pmctl status >/dev/null
+	wait_until 60 test -S "$T/ctl.sock" && wait_until 60 pmctl status >/dev/null
 }
 pmctl() { ip netns exec cli "$PMCTL" -s "$T/ctl.sock" "$@"; }
 status_of() { pmctl -t status | awk -F'\t' -v k="$1" '$1 == k {print $2}'; }
@@ -36,7 +36,7 @@ list_field() {
 client() {	# PORT [socat options]: run a client, its pid in $T/PORT.pid
 	local port=$1
 	shift
-	in_cli sh -c "echo \$\$ >'$T/$port.pid'; exec socat $* - TCP:10.0.0.2:$port" </dev/null 2>&1
+	in_cli sh -c "echo \$\$ >'$T/$port.pid'; exec socat -t 30 $* - TCP:10.0.0.2:$port" </dev/null 2>&1
 }
 
 # (not through tap_ok: PMD_PID must be set in this shell)
@@ -74,12 +74,12 @@ tap_ok "pmctl default ask" pmctl default ask
 tap_ok "an allow rule for the busy port" pmctl rule add allow --port 8501
 client 8505 -T 30 >"$T/prompt.out" &
 prompted=$!
-wait_until 10 sh -c "ip netns exec cli '$PMCTL' -s '$T/ctl.sock' -t pending | grep -q 8505" &&
+wait_until 60 sh -c "ip netns exec cli '$PMCTL' -s '$T/ctl.sock' -t pending | grep -q 8505" &&
 	tap_pass "the flow waits in pmctl pending" || tap_fail "the flow waits in pmctl pending" "$(pmctl pending)"
 t0=$(now_ms)
 ok=0
 for i in $(seq 1 20); do
-	[ "$(in_cli socat -T 3 - TCP:10.0.0.2:8501 </dev/null 2>/dev/null)" = hello ] && ok=$((ok + 1))
+	[ "$(in_cli socat -t 30 -T 3 - TCP:10.0.0.2:8501 </dev/null 2>/dev/null)" = hello ] && ok=$((ok + 1))
 done
 dt=$(($(now_ms) - t0))
 tap_is "20 rule-allowed connections complete while the prompt is open" "$ok" 20
@@ -109,7 +109,7 @@ tap_is "the module did not time out first" "$(stat_of timeouts)" 0
 # keep-alive tells the module that it lives.
 in_cli "$PM_LISTENER" config timeout=4000 >/dev/null
 in_cli sh -c 'echo q | socat -u - UDP:10.0.0.2:8599'
-wait_until 15 sh -c "[ \$(ip netns exec cli '$PM_LISTENER' stats timeouts) = 1 ]" &&
+wait_until 60 sh -c "[ \$(ip netns exec cli '$PM_LISTENER' stats timeouts) = 1 ]" &&
 	tap_pass "a prompt outlived by the module's timeout is resolved by its policy" ||
 	tap_fail "a prompt outlived by the module's timeout is resolved by its policy" "timeouts $(stat_of timeouts)"
 tap_is "the quiet daemon is not taken as hung (state, times silent)" \
@@ -121,7 +121,7 @@ pmctl default allow >/dev/null
 in_cli_user sh -c "echo \$\$ >'$T/srv.pid'; exec socat -t 5 TCP-LISTEN:9595,reuseaddr SYSTEM:'echo in'" >/dev/null 2>&1 &
 SERVERS="$SERVERS $!"
 wait_port cli 9595 t
-out=$(in_srv socat -T 3 - TCP:10.0.0.1:9595 </dev/null 2>&1)
+out=$(in_srv socat -t 30 -T 3 - TCP:10.0.0.1:9595 </dev/null 2>&1)
 tap_is "inbound: the connection works" "$out" in
 tap_is "inbound: listed as in, with the server's pid" \
 	"$(list_field 9595 dir) $(list_field 9595 pid)" "in $(cat "$T/srv.pid")"

@@ -40,7 +40,7 @@ for fam in ipv4 ipv6; do
 	{ until [ -e "$T/tcp-$fam.done" ]; do sleep 0.1; done; } |
 		in_cli_user sh -c "echo \$\$ >'$T/tcp-$fam.pid'; exec socat - '$tcp:$daddr:8080'" >"$T/tcp-$fam.out" &
 	client=$!
-	wait_until 5 sh -c "grep -q 'family=$fam proto=6 .*dport=8080' '$T/events'"
+	wait_until 60 sh -c "grep -q 'family=$fam proto=6 .*dport=8080' '$T/events'"
 	pid=$(cat "$T/tcp-$fam.pid")
 	pat="family=$fam proto=6 src=$src dst=$dst .*dport=8080"
 	tap_is "$fam TCP: one event" "$(events_count "$pat")" 1
@@ -67,7 +67,7 @@ for fam in ipv4 ipv6; do
 	pid=$(cat "$T/udp-$fam.pid")
 	kill -0 "$pid" 2>/dev/null && tap_fail "$fam UDP: the sender has exited" ||
 		tap_pass "$fam UDP: the sender (pid $pid) has exited"
-	wait_until 5 sh -c "grep -q 'family=$fam proto=17 .*dport=5353' '$T/events'"
+	wait_until 60 sh -c "grep -q 'family=$fam proto=17 .*dport=5353' '$T/events'"
 	pat="family=$fam proto=17 src=$src dst=$dst .*dport=5353"
 	tap_is "$fam UDP: one event" "$(events_count "$pat")" 1
 	check_owner "$fam UDP (exited sender)" "$pat" "$pid" socat /usr/bin/socat
@@ -89,7 +89,7 @@ in_cli_user socat -t 5 TCP-LISTEN:9090,reuseaddr SYSTEM:'echo in' >/dev/null 2>&
 SERVERS="$SERVERS $!"
 wait_port cli 9090 t
 ino=$(ss_inode cli -t "sport = :9090")
-out=$(in_srv socat -T 3 - TCP:10.0.0.1:9090 </dev/null)
+out=$(in_srv socat -t 30 -T 3 - TCP:10.0.0.1:9090 </dev/null)
 tap_is "inbound: the connection worked" "$out" in
 pat="dir=in family=ipv4 proto=6 src=10.0.0.2 dst=10.0.0.1 .*dport=9090"
 tap_is "inbound: one event, direction in" "$(events_count "$pat")" 1
@@ -101,7 +101,7 @@ in_cli_user socat -t 5 TCP6-LISTEN:9091,reuseaddr,ipv6only=1 SYSTEM:'echo in6' >
 SERVERS="$SERVERS $!"
 wait_port cli 9091 t
 ino=$(ss_inode cli -t "sport = :9091")
-out=$(in_srv socat -T 3 - TCP6:[fd00::1]:9091 </dev/null)
+out=$(in_srv socat -t 30 -T 3 - TCP6:[fd00::1]:9091 </dev/null)
 tap_is "inbound IPv6: the connection worked" "$out" in6
 pat="dir=in family=ipv6 proto=6 .*dport=9091"
 tap_is "inbound IPv6: one event, direction in" "$(events_count "$pat")" 1

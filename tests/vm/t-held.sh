@@ -6,7 +6,7 @@
 . tests/vm/lib.sh
 trap cleanup EXIT
 
-pm_load || { tap_fail "module loads"; tap_done; exit 1; }
+pm_load timeout_ms=600000 || { tap_fail "module loads"; tap_done; exit 1; }
 net_setup
 srv_tcp 8101
 in_srv socat -u UDP-RECV:6101 OPEN:"$T/udp6101",creat,append >/dev/null 2>&1 &
@@ -32,9 +32,9 @@ listener_start || tap_fail "listener registers"
 
 # A SYN waits for its verdict.  (TCP does not retransmit a SYN whose
 # clone is still held: skb_still_in_host_queue().)
-in_cli socat -T 30 - TCP:10.0.0.2:8101 </dev/null >"$T/tcp.out" 2>&1 &
+in_cli socat -t 30 -T 30 - TCP:10.0.0.2:8101 </dev/null >"$T/tcp.out" 2>&1 &
 client=$!
-wait_until 10 sh -c "ip netns exec cli '$PM_LISTENER' flows | grep -q dport=8101"
+wait_until 60 sh -c "ip netns exec cli '$PM_LISTENER' flows | grep -q dport=8101"
 tap_is "the pending flow is listed, its SYN held" "$(held_for dport=8101)" 1
 sleep 1
 kill -0 $client 2>/dev/null && tap_pass "the client waits for the verdict" ||
@@ -47,7 +47,7 @@ tap_is "one event for the whole flow" "$(events_count 'dport=8101')" 1
 # Echo requests of one ping (one ICMP id: one flow) wait together.
 ip netns exec cli ping -c 3 -i 0.3 -W 30 10.0.0.2 >"$T/ping.out" 2>&1 &
 pinger=$!
-wait_until 15 sh -c "[ \"\$(ip netns exec cli '$PM_LISTENER' flows | grep 'proto=1 ' | sed -n 's/.* held=\([0-9]*\).*/\1/p')\" = 3 ]"
+wait_until 60 sh -c "[ \"\$(ip netns exec cli '$PM_LISTENER' flows | grep 'proto=1 ' | sed -n 's/.* held=\([0-9]*\).*/\1/p')\" = 3 ]"
 tap_is "three echo requests of one ping are held together" "$(held_for 'proto=1 ')" 3
 tap_ok "the verdict is given" decide 'proto=1 ' 1710
 wait $pinger
@@ -62,7 +62,7 @@ done
 tap_is "the burst is held while the flow is pending" "$(held_for dport=6101)" 5
 tap_is "nothing arrived before the verdict" "$(lines "$T/udp6101")" 0
 tap_ok "the verdict is given" decide dport=6101 1710
-wait_until 10 sh -c "[ \$(cat '$T/udp6101' 2>/dev/null | wc -l) -ge 5 ]"
+wait_until 60 sh -c "[ \$(cat '$T/udp6101' 2>/dev/null | wc -l) -ge 5 ]"
 tap_is "after the verdict all five arrive, in order" "$(tr '\n' ' ' <"$T/udp6101")" "1 2 3 4 5 "
 tap_is "one event for the burst" "$(events_count 'dport=6101')" 1
 
@@ -76,7 +76,7 @@ for i in 1 2 3; do
 done
 tap_is "three packets held" "$(held_for dport=6104)" 3
 tap_ok "the verdict is given" decide dport=6104 1710
-wait_until 10 sh -c "[ \$(cat '$T/udp6104' 2>/dev/null | wc -l) -ge 3 ]"
+wait_until 60 sh -c "[ \$(cat '$T/udp6104' 2>/dev/null | wc -l) -ge 3 ]"
 for t in raw mangle filter; do
 	n=$(in_cli iptables -t $t -L OUTPUT -v -x -n | awk '/dpt:6104/ {print $1}')
 	tap_is "the $t table saw each of the 3 packets once" "$n" 3
@@ -87,13 +87,13 @@ listener_stop
 listener_start --answer 1710 || tap_fail "listener registers again"
 accepted=$(stat_of verdict_1710)
 in_cli iptables -A OUTPUT -p tcp --dport 8102 -j REJECT --reject-with tcp-reset
-out=$(in_cli socat -T 3 - TCP:10.0.0.2:8102 </dev/null 2>&1)
+out=$(in_cli socat -t 30 -T 3 - TCP:10.0.0.2:8102 </dev/null 2>&1)
 echo "$out" | grep -q "Connection refused" &&
 	tap_pass "accepted by us, refused by the user's filter rule" ||
 	tap_fail "accepted by us, refused by the user's filter rule" "$out"
 tap_is "the verdict was accept" "$(stat_of verdict_1710)" $((accepted + 1))
 in_cli iptables -t nat -A OUTPUT -p tcp --dport 8103 -j DNAT --to-destination 10.0.0.2:8101
-out=$(in_cli socat -T 3 - TCP:10.0.0.2:8103 </dev/null 2>&1)
+out=$(in_cli socat -t 30 -T 3 - TCP:10.0.0.2:8103 </dev/null 2>&1)
 tap_is "accepted by us, redirected by the user's NAT rule" "$out" hello
 tap_is "the event names the address before NAT" "$(event_field dport 'dport=8103')" 8103
 

@@ -1,6 +1,8 @@
-# portmaster.ko loads and unloads cleanly, registers the generic netlink
-# family and hooks every network namespace: those that existed before it
-# was loaded and those created after.
+# portmaster.ko loads and unloads cleanly and registers the generic
+# netlink family.  A namespace nobody watches pays nothing: no hooks, no
+# conntrack, until a listener registers there (in a namespace that
+# existed before the module was loaded or one created after), and the
+# hooks go again with its clean goodbye.
 . tests/vm/lib.sh
 trap cleanup EXIT
 
@@ -17,46 +19,73 @@ tap_ok "the family resolves through libnl (stats query)" \
 ip netns add after
 ip -n after link set lo up
 
-# The hooks count every packet of their namespace: traffic in each one
-# must show in that namespace's own counters, and only there.
-for ns in before after; do
-	b=$(ip netns exec $ns "$PM_LISTENER" stats packets)
-	ip netns exec $ns ping -c 3 -i 0.2 -W 1 127.0.0.1 >/dev/null
-	ip netns exec $ns ping -6 -c 3 -i 0.2 -W 1 ::1 >/dev/null
-	a=$(ip netns exec $ns "$PM_LISTENER" stats packets)
-	# 3 echo requests + 3 replies, each out and in, for v4 and v6
-	if [ -n "$a" ] && [ -n "$b" ] && [ $((a - b)) -ge 24 ]; then
-		tap_pass "hooks see IPv4 and IPv6 traffic in netns '$ns' ($((a - b)) packets)"
-	else
-		tap_fail "hooks see IPv4 and IPv6 traffic in netns '$ns'" "before=$b after=$a"
-	fi
-done
-init_before=$("$PM_LISTENER" stats packets)
-ip netns exec after ping -c 2 -i 0.2 -W 1 127.0.0.1 >/dev/null
-init_after=$("$PM_LISTENER" stats packets)
-tap_is "traffic in another netns is not counted in the initial one" \
-	"$init_after" "$init_before"
+packets() { ip netns exec "$1" "$PM_LISTENER" stats packets; }
+traffic() {	# NS: v4 and v6 pings and a UDP datagram to port 9999
+	ip netns exec "$1" ping -c 3 -i 0.2 -W 1 127.0.0.1 >/dev/null
+	ip netns exec "$1" ping -6 -c 3 -i 0.2 -W 1 ::1 >/dev/null
+	ip netns exec "$1" sh -c 'echo x | socat -u - UDP:127.0.0.1:9999' 2>/dev/null
+}
+tracked() { ip netns exec "$1" conntrack -L -p udp --dport 9999 2>/dev/null | grep -c .; }
+our_hooks() {	# NS: how many of our hooks nft lists there
+	ip netns exec "$1" nft list hooks 2>/dev/null | grep -c -- '-0000000120 pm_hook \[portmaster\]'
+}
+have_nft_hooks=0
+nft list hooks 2>/dev/null | grep -q conntrack && have_nft_hooks=1
 
-# nft reads the hooks back from the kernel (NETFILTER_NETLINK_HOOK, 6.12)
-if nft list hooks 2>/dev/null | grep -q conntrack; then
-	for ns in before after; do
-		# ip and ip6, input and output, after conntrack, before NAT
-		n=$(ip netns exec $ns nft list hooks 2>/dev/null |
-			grep -c -- '-0000000120 pm_hook \[portmaster\]')
-		if [ "$n" = 4 ]; then
-			tap_pass "nft list hooks shows our 4 hooks at -120 in netns '$ns'"
-		else
-			tap_fail "nft list hooks shows our 4 hooks in netns '$ns'" \
-				"$(ip netns exec $ns nft list hooks 2>&1 | head -40)"
-		fi
-	done
+# No listener anywhere: no hook runs, conntrack is not switched on.
+for ns in before after; do
+	b=$(packets $ns)
+	traffic $ns
+	tap_is "no listener in '$ns': no hook sees its traffic" "$(( $(packets $ns) - b ))" 0
+	tap_is "no listener in '$ns': conntrack is not switched on" "$(tracked $ns)" 0
+done
+if [ $have_nft_hooks = 1 ]; then
+	tap_is "no listener: nft list hooks shows none of ours" "$(our_hooks before) $(our_hooks after)" "0 0"
 else
-	tap_skip "nft list hooks shows our hooks" "this kernel has no NETFILTER_NETLINK_HOOK"
+	tap_skip "nft list hooks shows none of ours" "this kernel has no NETFILTER_NETLINK_HOOK"
 fi
 
-# With no listener registered the module stays out of the way: the
-# namespaces above carried traffic unmarked and nothing was intercepted.
-tap_is "no listener: nothing intercepted" "$("$PM_LISTENER" stats intercepted)" 0
+# A listener in 'before' switches its hooks and conntrack on, there only.
+rm -f "$T/ready"
+ip netns exec before "$PM_LISTENER" listen --answer 1700 --out "$T/before.events" \
+	--ready "$T/ready" &
+LISTENER=$!
+wait_until 60 test -e "$T/ready" || tap_fail "a listener registers in 'before'"
+b=$(packets before)
+a=$(packets after)
+traffic before
+traffic after
+# 3 echo requests + 3 replies, each out and in, for v4 and v6
+n=$(( $(packets before) - b ))
+[ $n -ge 24 ] && tap_pass "a listener in 'before': its hooks see IPv4 and IPv6 ($n packets)" ||
+	tap_fail "a listener in 'before': its hooks see IPv4 and IPv6" "$n packets"
+tap_is "a listener in 'before': conntrack is on there" "$(tracked before)" 1
+tap_is "and nothing is hooked in 'after'" "$(( $(packets after) - a )) $(tracked after)" "0 0"
+if [ $have_nft_hooks = 1 ]; then
+	# ip and ip6, input and output, after conntrack, before NAT
+	tap_is "nft list hooks shows our 4 hooks at -120 in 'before', none in 'after'" \
+		"$(our_hooks before) $(our_hooks after)" "4 0"
+else
+	tap_skip "nft list hooks shows our 4 hooks at -120" "this kernel has no NETFILTER_NETLINK_HOOK"
+fi
+init_before=$("$PM_LISTENER" stats packets)
+traffic after
+tap_is "traffic in another netns is not counted in the initial one" \
+	"$("$PM_LISTENER" stats packets)" "$init_before"
+
+# Its clean goodbye takes them away again.
+listener_stop
+b=$(packets before)
+ip netns exec before conntrack -F >/dev/null 2>&1
+traffic before
+tap_is "after a clean goodbye: no hook sees the traffic" "$(( $(packets before) - b ))" 0
+tap_is "after a clean goodbye: conntrack is off again" "$(tracked before)" 0
+if [ $have_nft_hooks = 1 ]; then
+	tap_is "after a clean goodbye: nft lists none of our hooks" "$(our_hooks before)" 0
+else
+	tap_skip "after a clean goodbye: nft lists none of our hooks" "this kernel has no NETFILTER_NETLINK_HOOK"
+fi
+tap_is "no listener: nothing intercepted in the initial namespace" "$("$PM_LISTENER" stats intercepted)" 0
 
 tap_ok "module unloads" pm_unload
 tap_ok "the family is gone after unload" \

@@ -12,7 +12,7 @@ for p in 8701 8702 8703 8704 8705 8706; do srv_tcp $p; done
 wait_port srv 8706 t
 cp /usr/bin/socat "$T/socat-copy"	# the same program at another inode
 
-conn() { in_cli socat -T 3 - TCP:10.0.0.2:$1 </dev/null 2>&1; }
+conn() { in_cli socat -t 30 -T 20 - TCP:10.0.0.2:$1 </dev/null 2>&1; }
 questions() { events "dport=$1" | grep -vc decided=; }
 reports() { events "dport=$1 .*decided=${2:-}" | wc -l; }
 
@@ -33,22 +33,25 @@ tap_is "their connections carry mark 1710" \
 m=$(events "dport=8701 .*decided=" | tail -n 1 | tr ' ' '\n' | sed -n 's/^comm=//p')
 tap_is "a report still names the process" "$m" socat
 
-out=$(in_cli "$T/socat-copy" -T 3 - TCP:10.0.0.2:8701 </dev/null 2>&1)
+out=$(in_cli "$T/socat-copy" -T 20 - TCP:10.0.0.2:8701 </dev/null 2>&1)
 tap_is "another program to the same peer works" "$out" hello
 tap_is "another program is asked about" "$(questions 8701)" 2
-out=$(in_cli_user socat -T 3 - TCP:10.0.0.2:8701 </dev/null 2>&1)
+out=$(in_cli_user socat -t 30 -T 20 - TCP:10.0.0.2:8701 </dev/null 2>&1)
 tap_is "another user is asked about" "$(questions 8701)" 3
 conn 8703 >/dev/null
 tap_is "another port is asked about" "$(questions 8703)" 1
 
-# A remembered block: refused at once, in the kernel.
+# A remembered block: refused in the kernel, not asked.  (Refused, not
+# dropped: a dropped connect would wait out socat's connect timeout.
+# The ICMP error may reach the socket only at the SYN's first
+# retransmission: it is sent while connect() holds the socket.)
 conn 8702 >/dev/null
 t0=$(now_ms)
-out=$(conn 8702)
+out=$(in_cli socat - TCP:10.0.0.2:8702,connect-timeout=30 </dev/null 2>&1)
 dt=$(($(now_ms) - t0))
-echo "$out" | grep -q "No route to host" && [ $dt -lt 1500 ] &&
-	tap_pass "a remembered block refuses at once ($dt ms)" ||
-	tap_fail "a remembered block refuses at once" "$dt ms: $out"
+echo "$out" | grep -q "No route to host" &&
+	tap_pass "a remembered block refuses ($dt ms)" ||
+	tap_fail "a remembered block refuses" "$dt ms: $out"
 tap_is "the blocked one was asked about once" "$(questions 8702)" 1
 tap_is "and reported decided 1711 the second time" "$(reports 8702 1711)" 1
 tap_is "its mark is 1711" "$(in_cli conntrack -L -p tcp --dport 8702 2>/dev/null | grep -c mark=1711)" 2
@@ -97,9 +100,9 @@ in_cli "$PM_LISTENER" config timeout=30000 >/dev/null
 
 # Only a permanent verdict can be remembered.
 listener_start || tap_fail "a silent listener registers"
-in_cli socat -T 10 - TCP:10.0.0.2:8706,sourceport=40777 </dev/null >/dev/null 2>&1 &
+in_cli socat -t 30 -T 10 - TCP:10.0.0.2:8706,sourceport=40777 </dev/null >/dev/null 2>&1 &
 client=$!
-wait_until 5 sh -c "ip netns exec cli '$PM_LISTENER' flows | grep -q 40777"
+wait_until 60 sh -c "ip netns exec cli '$PM_LISTENER' flows | grep -q 40777"
 id=$(in_cli "$PM_LISTENER" flows | sed -n 's/^flow id=\([0-9]*\) .*sport=40777.*/\1/p')
 tap_is "remembering a once-only verdict is refused (EINVAL)" \
 	"$(in_cli "$PM_LISTENER" verdict "$id" 1700 5000 >/dev/null 2>&1; echo $?)" 22

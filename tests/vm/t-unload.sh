@@ -23,7 +23,7 @@ pair() {
 silent() {
 	ip netns exec "$1" "$PM_LISTENER" listen --out "$T/$1.events" >/dev/null 2>&1 &
 	SILENT=$!
-	wait_until 5 sh -c "[ \$(ip netns exec $1 '$PM_LISTENER' stats listener_state) = 1 ]"
+	wait_until 60 sh -c "[ \$(ip netns exec $1 '$PM_LISTENER' stats listener_state) = 1 ]"
 }
 
 # A device deleted while a packet it would leave by is held.
@@ -50,7 +50,7 @@ ip netns del gone
 kill -KILL $SILENT 2>/dev/null
 wait $SILENT 2>/dev/null
 # The last reference is gone: the namespace dies, and its veth with it.
-if wait_until 15 sh -c '! ip -n srv link show g1 >/dev/null 2>&1'; then
+if wait_until 60 sh -c '! ip -n srv link show g1 >/dev/null 2>&1'; then
 	tap_pass "the namespace is destroyed (its veth peer is gone)"
 else
 	tap_fail "the namespace is destroyed (its veth peer is gone)" "$(ip -n srv link)"
@@ -78,7 +78,7 @@ in_cli iperf3 -c 10.0.0.2 -p 5201 -t 6 >"$T/iperf.out" 2>&1 &
 iperf=$!
 (
 	for i in $(seq 1 2000); do
-		ip netns exec cli socat -T 1 - TCP:10.0.0.2:8301 </dev/null >/dev/null 2>&1
+		ip netns exec cli socat -t 30 -T 1 - TCP:10.0.0.2:8301 </dev/null >/dev/null 2>&1
 	done
 ) &
 storm=$!
@@ -92,14 +92,14 @@ rc=$?
 dt=$(($(now_ms) - t0))
 [ $rc = 0 ] && tap_pass "rmmod under load succeeds ($dt ms)" || tap_fail "rmmod under load succeeds" "rc=$rc after $dt ms"
 tap_ok "the module is gone" sh -c '! pm_loaded() { [ -d /sys/module/portmaster ]; }; ! [ -d /sys/module/portmaster ]'
-wait_until 5 sh -c "[ \$(cat '$T/udp7300' 2>/dev/null | wc -l) -ge 3 ]"
+wait_until 60 sh -c "[ \$(cat '$T/udp7300' 2>/dev/null | wc -l) -ge 3 ]"
 tap_is "the held packets went on by the fail policy (open)" "$(sort "$T/udp7300" | tr '\n' ' ')" "41001 41002 41003 "
 wait $iperf
 rc=$?
 tap_is "the iperf3 stream runs to its end" "$rc" 0
 kill $storm 2>/dev/null
 wait $storm 2>/dev/null
-out=$(in_cli socat -T 3 - TCP:10.0.0.2:8301 </dev/null 2>&1)
+out=$(in_cli socat -t 30 -T 3 - TCP:10.0.0.2:8301 </dev/null 2>&1)
 tap_is "new connections work after unload" "$out" hello
 kill -KILL $SILENT 2>/dev/null
 ip netns del slow

@@ -97,7 +97,7 @@ n=$(pkts mangle POSTROUTING 1)
 # UDP, 1700 and 1702: each datagram asks; the dropped one never arrives
 in_cli sh -c 'echo one | socat -u - UDP:10.0.0.2:6004,sourceport=40004'
 in_cli sh -c 'echo two | socat -u - UDP:10.0.0.2:6004,sourceport=40004'
-wait_until 3 sh -c "[ \$(wc -l <'$T/udp6004') -ge 2 ]"
+wait_until 60 sh -c "[ \$(wc -l <'$T/udp6004') -ge 2 ]"
 tap_is "UDP 1700: both datagrams arrive" "$(cat "$T/udp6004" | tr '\n' ' ')" "one two "
 tap_is "UDP 1700: each datagram asked" "$(events_count 'dport=6004')" 2
 in_cli sh -c 'echo one | socat -u - UDP:10.0.0.2:6006,sourceport=40006'
@@ -125,7 +125,7 @@ tap_is "1799 IPv6: conntrack mark 1799" "$(ct_mark udp 53 ipv6)" 1799
 
 # 1717: rerouted to the tunnel entry
 in_cli iptables -t nat -A OUTPUT -p tcp -m mark --mark 1717 -j DNAT --to-destination 10.0.0.2:9717
-out=$(in_cli socat -T 3 - TCP:10.0.0.2:8017 </dev/null 2>&1)
+out=$(in_cli socat -t 30 -T 3 - TCP:10.0.0.2:8017 </dev/null 2>&1)
 tap_is "1717: the connection reaches the tunnel entry" "$out" hello
 tap_is "1717: conntrack mark 1717" "$(ct_mark tcp 8017)" 1717
 
