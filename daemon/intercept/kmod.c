@@ -37,6 +37,11 @@
 /* How often the listener tells the module it is alive (see tick). */
 #define KMOD_KEEPALIVE_MS 2000
 
+/* The sequence number of the request awaited on the command socket. */
+struct cmd_seq {
+	uint32_t seq;
+};
+
 struct kmod {
 	struct nl_sock *ev, *cmd;
 	int family;
@@ -48,6 +53,7 @@ struct kmod {
 	uint64_t overruns, bad_events, verdict_errors, recovered;
 	struct pmd *d;
 	struct pm_ns *ns;
+	struct cmd_seq cmd_seq;	/* the request awaited on cmd */
 	uint32_t vseq;
 	size_t vlen;
 	char vbuf[64 * 1024];	/* verdicts queued until the burst ends */
@@ -88,6 +94,33 @@ int kmod_available(void)
 		return 0;
 	nl_socket_free(sk);
 	return 1;
+}
+
+/*
+ * The command socket is used request by request, each answer awaited for
+ * at most a second.  Only the answer to the request just sent counts: one
+ * that came too late for an earlier request, or libnl's own idea of the
+ * next sequence number (it counts a reply without an ACK as nothing), must
+ * not make the next request fail.  Whatever waits is dropped first.
+ */
+static int cmd_seq_check(struct nl_msg *msg, void *arg)
+{
+	const struct cmd_seq *s = arg;
+
+	return nlmsg_hdr(msg)->nlmsg_seq == s->seq ? NL_OK : NL_SKIP;
+}
+
+static int cmd_send(struct nl_sock *sk, struct nl_msg *m, struct cmd_seq *s)
+{
+	char junk[4096];
+	int r;
+
+	while (recv(nl_socket_get_fd(sk), junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
+	r = nl_send_auto(sk, m);
+	if (r >= 0)
+		s->seq = nlmsg_hdr(m)->nlmsg_seq;
+	return r;
 }
 
 static struct nl_msg *new_msg(int family, uint8_t cmd, int flags)
@@ -175,7 +208,7 @@ static int set_config(struct kmod *k, bool reroutes)
 		return -NLE_NOMEM;
 	}
 	nla_nest_end(m, nest);
-	r = nl_send_auto(k->cmd, m);
+	r = cmd_send(k->cmd, m, &k->cmd_seq);
 	nlmsg_free(m);
 	return r < 0 ? r : nl_wait_for_ack(k->cmd);
 }
@@ -273,7 +306,7 @@ static void recover(struct kmod *k)
 	k->lost = false;
 	if (!m)
 		return;
-	r = nl_send_auto(k->cmd, m);
+	r = cmd_send(k->cmd, m, &k->cmd_seq);
 	nlmsg_free(m);
 	if (r < 0)
 		return;
@@ -470,6 +503,8 @@ static int kmod_start(struct pmd *d, struct pm_ns *ns, char *err, size_t errlen)
 		struct timeval tv = { .tv_sec = 1 };
 
 		setsockopt(nl_socket_get_fd(k->cmd), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		nl_socket_modify_cb(k->cmd, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, cmd_seq_check,
+				    &k->cmd_seq);
 	}
 	/* A large buffer so that bursts of new flows fit; ENOBUFS stays on
 	 * (no NETLINK_NO_ENOBUFS) so that we learn of an overrun. */
@@ -550,7 +585,7 @@ static int kmod_reset(struct pmd *d, struct pm_ns *ns)
 	(void)d;
 	if (!m)
 		return -ENOMEM;
-	r = nl_send_auto(k->cmd, m);
+	r = cmd_send(k->cmd, m, &k->cmd_seq);
 	nlmsg_free(m);
 	if (r < 0)
 		return -EIO;
@@ -619,7 +654,7 @@ static void kmod_stats(struct pmd *d, struct pm_ns *ns, struct buf *rec)
 	m = new_msg(k->family, PM_CMD_GET_STATS, 0);
 	if (!m)
 		return;
-	if (nl_send_auto(k->cmd, m) >= 0) {
+	if (cmd_send(k->cmd, m, &k->cmd_seq) >= 0) {
 		nl_socket_modify_cb(k->cmd, NL_CB_VALID, NL_CB_CUSTOM, stats_reply, &c);
 		nl_recvmsgs_default(k->cmd);
 	}

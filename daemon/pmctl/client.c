@@ -19,6 +19,8 @@ void req_arg(struct buf *b, const char *key, const char *val)
 
 void reply_free(struct reply *r)
 {
+	for (int i = 0; r->rec && i < r->nrec; i++)
+		free(r->rec[i].kv);
 	free(r->raw);
 	free(r->rec);
 	memset(r, 0, sizeof(*r));
@@ -154,10 +156,18 @@ int pmctl_request(struct pmctl *p, const char *req, struct reply *r)
 		return EXIT_ERR;
 	}
 	for (int i = 0; i < want; i++) {
+		size_t words = 1;
+
 		line = nl + 1;
 		nl = strchr(line, '\n');
 		*nl = 0;
-		r->rec[i].n = proto_parse_record(line, r->rec[i].kv, REC_MAX_KV);
+		for (const char *s = line; *s; s++)
+			words += *s == ' ';
+		if (words > REC_MAX_KV)
+			words = REC_MAX_KV;
+		r->rec[i].kv = calloc(words, sizeof(*r->rec[i].kv));
+		r->nrec = i + 1;	/* what reply_free must free */
+		r->rec[i].n = r->rec[i].kv ? proto_parse_record(line, r->rec[i].kv, (int)words) : -1;
 		if (r->rec[i].n < 0) {
 			fprintf(p->err, "pmctl: malformed record in reply\n");
 			reply_free(r);

@@ -19,11 +19,13 @@ struct pmctl {
 	FILE *out, *err;
 };
 
-#define REC_MAX_KV 64
+/* Keys in one record at most (the status of a daemon with everything on
+ * has about a hundred). */
+#define REC_MAX_KV 1024
 
 struct record {
 	int n;
-	struct proto_kv kv[REC_MAX_KV];
+	struct proto_kv *kv;	/* malloc'd, n of them */
 };
 
 struct reply {

@@ -165,6 +165,23 @@ static void test_ok_and_errors(void **state)
 	assert_int_equal(pmctl(out, sizeof(out), "-s", "/nonexistent/sock", "status", NULL), EXIT_ERR);
 }
 
+/* A status with everything on has about a hundred keys: all are read. */
+static void test_long_record(void **state)
+{
+	static char big[8192];
+	char out[16384];
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(big, sizeof(big), "ok 1\n");
+	for (int i = 0; i < 150; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "%skey%d=%d", i ? " " : "", i, i);
+	snprintf(big + n, sizeof(big) - n, "\n");
+	canned = big;
+	assert_int_equal(pmctl(out, sizeof(out), "-t", "status", NULL), EXIT_OK);
+	assert_non_null(strstr(out, "key149\t149\n"));
+}
+
 static void test_formats(void **state)
 {
 	char out[4096];
@@ -198,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_ok_and_errors),
 		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_long_record),
 	};
 
 	return cmocka_run_group_tests_name("pmctl", tests, setup, teardown);
