@@ -364,6 +364,7 @@ static void cmd_verdict(struct pmd *d, const struct peer *p, const struct proto_
 	struct flow_entry *e;
 	struct rule scope_only = { 0 }, *r = NULL;
 	char err[512];
+	uint32_t rid;
 	uint64_t id;
 	enum action a;
 	bool perm, scoped;
@@ -426,15 +427,18 @@ static void cmd_verdict(struct pmd *d, const struct peer *p, const struct proto_
 		reply_ok(out, NULL, 0);
 		return;
 	}
-	/* The rule: pending flows it matches are decided by it now. */
-	if (pmd_rules_changed(d, r->scope == SCOPE_ALWAYS, err, sizeof(err)) < 0) {
-		ruleset_del(&d->rules, r->id);
-		reply_err(out, "internal", "this connection is answered, but the rule was not saved: %s",
-			  err);
-		return;
-	}
+	/* The rule: pending flows it matches are decided by it now (a once
+	 * rule may be used up by one of them: its record is made first). */
+	rid = r->id;
 	buf_init(&b);
 	rule_record(&b, r, now_ms());
+	if (pmd_rules_changed(d, r->scope == SCOPE_ALWAYS, err, sizeof(err)) < 0) {
+		ruleset_del(&d->rules, rid);
+		reply_err(out, "internal", "this connection is answered, but the rule was not saved: %s",
+			  err);
+		buf_free(&b);
+		return;
+	}
 	reply_ok(out, &b, 1);
 	buf_free(&b);
 }
@@ -456,6 +460,7 @@ static void cmd_rule_add(struct pmd *d, const struct proto_req *req, struct buf 
 	struct rule *r = calloc(1, sizeof(*r));
 	char err[512];
 	struct buf b;
+	uint32_t id;
 	size_t pos;
 	bool given;
 
@@ -489,14 +494,18 @@ static void cmd_rule_add(struct pmd *d, const struct proto_req *req, struct buf 
 		reply_err(out, "busy", "too many rules");
 		goto fail;
 	}
-	if (pmd_rules_changed(d, r->scope == SCOPE_ALWAYS, err, sizeof(err)) < 0) {
-		/* Not persisted: take it back so memory and file agree. */
-		ruleset_del(&d->rules, r->id);
-		reply_err(out, "internal", "rule not saved: %s", err);
-		return;
-	}
+	/* The reply now: a once rule may be used up by a waiting flow, and
+	 * freed, before this returns. */
+	id = r->id;
 	buf_init(&b);
 	rule_record(&b, r, now_ms());
+	if (pmd_rules_changed(d, r->scope == SCOPE_ALWAYS, err, sizeof(err)) < 0) {
+		/* Not persisted: take it back so memory and file agree. */
+		ruleset_del(&d->rules, id);
+		reply_err(out, "internal", "rule not saved: %s", err);
+		buf_free(&b);
+		return;
+	}
 	reply_ok(out, &b, 1);
 	buf_free(&b);
 	return;

@@ -216,6 +216,24 @@ static void test_own_flows(void **state)
 	fake_teardown(&d);
 }
 
+/* A once rule added while a flow waits is used up by it at once: the
+ * reply still shows the rule (it was made before), nothing freed is read
+ * (fuzz_control found that; ASan runs it there). */
+static void test_once_rule_used_at_once(void **state)
+{
+	struct pmd d;
+
+	(void)state;
+	fake_setup(&d);
+	d.def = ACT_ASK;
+	pending_flow(&d, 443, "/usr/bin/curl", 1000);
+	EXPECT(&d, true, "rule-add action=allow scope=once port=443",
+	       "ok 1\nid=1 action=allow scope=once port=443 hits=0\n");
+	assert_int_equal(d.rules.n, 0);
+	assert_int_equal(d.ft.npending, 0);
+	fake_teardown(&d);
+}
+
 static void test_rule_positions(void **state)
 {
 	struct pmd d;
@@ -277,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_verdict_scopes),
 		cmocka_unit_test(test_own_flows),
+		cmocka_unit_test(test_once_rule_used_at_once),
 		cmocka_unit_test(test_rule_positions),
 		cmocka_unit_test(test_failed_delete_keeps_place),
 	};

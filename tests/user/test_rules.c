@@ -91,6 +91,8 @@ static void test_invalid_lines(void **state)
 		{ "default allow port=1\n", "rules.conf:1: 'default' takes only an action" },
 		{ "allow proto=icmp port=1\n", "rules.conf:1: port cannot be combined with proto icmp" },
 		{ "allow exe=/bin/\xc3\xa9\n", "rules.conf:1: control or non-ASCII byte" },
+		{ "allow domain=*0..\n", "rules.conf:1: domain pattern '*0..' is not a name" },
+		{ "allow domain=a domain=b\n", "rules.conf:1: 'domain' given twice" },
 	};
 
 	(void)state;
@@ -259,6 +261,13 @@ static void test_format_roundtrip(void **state)
 	assert_int_equal(rule_parse_line("block dir=out port=22 exe=/x", &r, &def, err, sizeof(err)), 0);
 	s = rule_format(&r);
 	assert_string_equal(s, "block exe=/x port=22 dir=out");
+	free(s);
+	rule_release(&r);
+	/* a domain is a criterion like the others, in its canonical form */
+	assert_int_equal(rule_parse_line("allow domain=.Example.COM. exe=/x", &r, &def, err,
+					 sizeof(err)), 0);
+	s = rule_format(&r);
+	assert_string_equal(s, "allow exe=/x domain=.example.com");
 	free(s);
 	rule_release(&r);
 	assert_int_equal(rule_parse_line("allow dst=1.2.3.4", &r, &def, err, sizeof(err)), 0);
