@@ -6,6 +6,8 @@
 #              what the firewall alone costs every query
 #   cached     through portmasterd, the same 100 names over and over
 #   uncached   through portmasterd, every name new (each one forwarded)
+#   history    cached again with the history on: each query published on
+#              the event bus and written by the history's thread
 # Queries per second and the ratio of each to the upstream queried with
 # the same names.  Then the blocklist at a million entries: bytes an entry
 # and the time of a lookup.  Run as root on an idle machine:
@@ -73,12 +75,15 @@ up_cached=$(perf 10.79.0.2 "$WORK/cached.txt")
 up_unique=$(perf 10.79.0.2 "$WORK/unique.txt")
 
 mkdir -p "$WORK/etc"
-# daemon CONFIG-LINE...: portmasterd (fallback mode) with this configuration
+# daemon CONFIG-LINE...: portmasterd (fallback mode) with this configuration,
+# the history off unless HIST names a file (never the system's), no web UI
 daemon() {
 	[ -n "$DAEMON" ] && kill "$DAEMON" && wait "$DAEMON" 2>/dev/null
 	printf '%s\n' "mode = nfqueue" "upstream = 10.79.0.2" "$@" >"$WORK/etc/portmasterd.conf"
-	inc "$BIN/portmasterd" --foreground --config "$WORK/etc" --socket "$WORK/ctl.sock" \
-		>"$WORK/pmd.log" 2>&1 &
+	# not through inc(): $! must be the daemon itself, or the kill above
+	# leaves it running on the resolver's port and the next one cannot start
+	ip netns exec "$C" "$BIN/portmasterd" --foreground --config "$WORK/etc" \
+		--socket "$WORK/ctl.sock" --history "${HIST:-off}" --ui off >"$WORK/pmd.log" 2>&1 &
 	DAEMON=$!
 	for _ in $(seq 1 100); do
 		PMCTL_SOCKET=$WORK/ctl.sock "$BIN/pmctl" status >/dev/null 2>&1 && return 0
@@ -95,6 +100,12 @@ daemon
 inc dnsperf -s 127.0.0.17 -d "$WORK/cached.txt" -n 1 >/dev/null 2>&1
 pm_cached=$(perf 127.0.0.17 "$WORK/cached.txt")
 pm_unique=$(perf 127.0.0.17 "$WORK/unique.txt")
+# The same with the history on: every query published and written
+HIST=$WORK/history.db daemon
+inc dnsperf -s 127.0.0.17 -d "$WORK/cached.txt" -n 1 >/dev/null 2>&1
+pm_cached_hist=$(perf 127.0.0.17 "$WORK/cached.txt")
+hist_stats=$(PMCTL_SOCKET=$WORK/ctl.sock "$BIN/pmctl" -t status |
+	awk -F'\t' '$1 == "history_written" || $1 == "history_lost" {printf "%s %s  ", $1, $2}')
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 printf '\n| %-38s | %10s | %8s |\n' "queries/s (same run)" "q/s" "ratio"
@@ -102,8 +113,10 @@ printf '|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..40})" "------------" "----------"
 printf '| %-38s | %10.0f | %8s |\n' "upstream (dnsmasq) directly, 100 names" "$up_cached" "1.00"
 printf '| %-38s | %10.0f | %8s |\n' "upstream directly, firewall on" "$fw_cached" "$(ratio "$fw_cached" "$up_cached")"
 printf '| %-38s | %10.0f | %8s |\n' "portmasterd, cached (100 names)" "$pm_cached" "$(ratio "$pm_cached" "$up_cached")"
+printf '| %-38s | %10.0f | %8s |\n' "portmasterd, cached, history on" "$pm_cached_hist" "$(ratio "$pm_cached_hist" "$up_cached")"
 printf '| %-38s | %10.0f | %8s |\n' "upstream directly, every name new" "$up_unique" "1.00"
 printf '| %-38s | %10.0f | %8s |\n' "portmasterd, uncached (every name new)" "$pm_unique" "$(ratio "$pm_unique" "$up_unique")"
+echo "  history on / off, cached: $(ratio "$pm_cached_hist" "$pm_cached") ($hist_stats)"
 PMCTL_SOCKET=$WORK/ctl.sock "$BIN/pmctl" -t status | grep -E '^dns_(queries|answered|servfail|dropped)' | tr '\t' ' ' | sed 's/^/  /'
 
 echo

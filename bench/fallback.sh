@@ -4,6 +4,7 @@
 #   none         no firewall
 #   portmasterd  the fallback with real rules (one matches on an executable,
 #                so every flow is attributed before its verdict), default allow
+#   pmd+history  the same with the history on (SQLite, conntrack totals)
 #   trivial      the seed's rules + a C program that marks everything 1710
 #   opensnitchd  Debian's opensnitch 1.5.8, default action allow, /proc monitor
 # and the ratio of each to no firewall.  Run as root: make bench-fallback
@@ -75,7 +76,7 @@ fresh_ns() {
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 conn_rate() {
-	for _ in $(seq "$ROUNDS"); do
+	for _ in $(seq "${INNER:-$ROUNDS}"); do
 		inc "$WORK/conn_bench" client 10.78.0.2 5001 "$SECS" "$INFLIGHT" | awk '{ print $1 }'
 		inc conntrack -F >/dev/null 2>&1
 	done | median
@@ -98,24 +99,49 @@ echo "bench: $SECS s per run, median of $ROUNDS, $INFLIGHT connects in flight, $
 fresh_ns
 measure none
 
-# portmasterd, real rules, default allow
+# portmasterd, real rules, default allow; without and with the history
+# (written in batches by its own thread, conntrack accounting on).
 mkdir -p "$WORK/etc"
 cp "$HERE/rules.conf" "$WORK/etc/rules.conf"
-fresh_ns
-inc "$BIN/portmasterd" --foreground --config "$WORK/etc" --socket "$WORK/pm.sock" \
-	>"$WORK/pmd.log" 2>&1 & PMD=$!
-for _ in $(seq 50); do [ -S "$WORK/pm.sock" ] && break; sleep 0.1; done
-[ -S "$WORK/pm.sock" ] || { cat "$WORK/pmd.log"; die "portmasterd did not start"; }
-measure portmasterd
-"$BIN/pmctl" -s "$WORK/pm.sock" -t status | awk -F'\t' '
-	$1 == "packets" || $1 == "attrib_ok" || $1 == "attrib_fail" || $1 == "attrib_avg_ns" ||
-	$1 == "overruns" { printf "    %s=%s", $1, $2 } END { print "" }'
-kill "$PMD"; wait "$PMD" 2>/dev/null
+run_pmd() { # name [portmasterd args...]
+	local name=$1
+	shift
+	fresh_ns
+	rm -f "$WORK/pm.sock"
+	inc "$BIN/portmasterd" --foreground --config "$WORK/etc" --socket "$WORK/pm.sock" \
+		--ui off "$@" >"$WORK/pmd.log" 2>&1 & PMD=$!
+	for _ in $(seq 50); do [ -S "$WORK/pm.sock" ] && break; sleep 0.1; done
+	[ -S "$WORK/pm.sock" ] || { cat "$WORK/pmd.log"; die "portmasterd did not start"; }
+	INNER=1 measure "$name"
+	"$BIN/pmctl" -s "$WORK/pm.sock" -t status | awk -F'\t' '
+		$1 == "packets" || $1 == "attrib_ok" || $1 == "attrib_fail" || $1 == "attrib_avg_ns" ||
+		$1 == "overruns" || $1 == "history_written" || $1 == "history_lost" ||
+		$1 == "history_bytes" || $1 == "ct_ends" { printf "    %s=%s", $1, $2 } END { print "" }'
+	kill "$PMD"; wait "$PMD" 2>/dev/null
+}
+# Off and on taken in turns, so that whatever else the machine does
+# weighs on both alike; the table shows the median of each.
+declare -a OFF_C ON_C OFF_B ON_B
+for r in $(seq "$ROUNDS"); do
+	rm -f "$WORK"/history.db*
+	run_pmd portmasterd --history off
+	OFF_C+=("${CONN[portmasterd]}"); OFF_B+=("${BULK[portmasterd]}")
+	run_pmd pmd+history --history "$WORK/history.db"
+	ON_C+=("${CONN[pmd+history]}"); ON_B+=("${BULK[pmd+history]}")
+	[ "$r" = 1 ] && [ -f "$WORK/history.db" ] && sqlite3 "$WORK/history.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null &&
+		echo "    history: $(sqlite3 "$WORK/history.db" 'SELECT count(*) FROM flows') flows, $(stat -c %s "$WORK/history.db") bytes: $(( $(stat -c %s "$WORK/history.db") / $(sqlite3 "$WORK/history.db" 'SELECT max(1, count(*)) FROM flows') )) bytes per flow"
+done
+CONN[portmasterd]=$(printf '%s\n' "${OFF_C[@]}" | median)
+CONN[pmd+history]=$(printf '%s\n' "${ON_C[@]}" | median)
+BULK[portmasterd]=$(printf '%s\n' "${OFF_B[@]}" | median)
+BULK[pmd+history]=$(printf '%s\n' "${ON_B[@]}" | median)
+echo "  history off: ${OFF_C[*]} conn/s; on: ${ON_C[*]} conn/s"
 
 # The seed's rules from portmasterd itself: SIGKILL leaves them in place.
 fresh_ns
 rm -f "$WORK/pm.sock"
-inc "$BIN/portmasterd" --foreground --config "$WORK/etc" --socket "$WORK/pm.sock" >/dev/null 2>&1 & PMD=$!
+inc "$BIN/portmasterd" --foreground --config "$WORK/etc" --socket "$WORK/pm.sock" \
+	--history off --ui off >/dev/null 2>&1 & PMD=$!
 for _ in $(seq 50); do [ -S "$WORK/pm.sock" ] && break; sleep 0.1; done
 kill -KILL "$PMD"; wait "$PMD" 2>/dev/null
 inc "$WORK/trivial_verdict" >"$WORK/trivial.log" 2>&1 & TRIV=$!
@@ -143,9 +169,13 @@ fi
 echo
 echo "ratios to no firewall (same run):"
 printf '  %-12s %10s %10s\n' "" "conn/s" "bulk"
-for k in portmasterd trivial opensnitchd; do
+for k in portmasterd pmd+history trivial opensnitchd; do
 	[ -n "${CONN[$k]:-}" ] || continue
 	printf '  %-12s %10.2f %10.2f\n' "$k" \
 		"$(echo "${CONN[$k]} / ${CONN[none]}" | bc -l)" \
 		"$(echo "${BULK[$k]} / ${BULK[none]}" | bc -l)"
 done
+echo
+printf 'history on / off (same run): conn/s %.3f, bulk %.3f\n' \
+	"$(echo "${CONN[pmd+history]} / ${CONN[portmasterd]}" | bc -l)" \
+	"$(echo "${BULK[pmd+history]} / ${BULK[portmasterd]}" | bc -l)"

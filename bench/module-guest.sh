@@ -2,8 +2,10 @@
 # pair, measure new TCP connections/s, new UDP flows/s and bulk TCP
 # throughput under three configurations, ROUNDS times, interleaved:
 #   none      no firewall: portmaster.ko not loaded, no conntrack
-#   ct        portmaster.ko loaded, no listener: conntrack and our hook's
-#             early return (the floor of any conntrack-based firewall)
+#   ct        conntrack alone (switched on by an nftables rule on the
+#             forward hook, which local traffic never passes): the floor
+#             of any conntrack-based firewall; the module is loaded, and
+#             with no listener it has no hook in the namespace
 #   module    portmaster.ko with a listener that answers every flow 1710
 #   remember  the same, the listener asking the module to remember each
 #             verdict for a minute (flows like a decided one are decided in
@@ -11,7 +13,8 @@
 #   pmd       portmaster.ko with portmasterd deciding from real rules, with
 #             the process of every flow attributed (the default
 #             configuration: verdicts remembered for a minute)
-#   pmd0      the same with remember = 0: every flow asked
+#   pmdhist   the same with the history on (SQLite, conntrack totals)
+#   pmd0      pmd with remember = 0: every flow asked
 #   nfqueue   the seed's iptables chains and NFQUEUE, with a C program that
 #             answers every packet 1710 (the path the module replaces)
 # Prints one line per measurement: CONFIG METRIC VALUE
@@ -48,6 +51,17 @@ setup() {
 	sleep 0.5
 }
 
+# Conntrack on in the client's namespace at no cost per packet: a ct
+# expression on a hook that local traffic never passes.  Every
+# configuration but "none" has it, so that they differ only in the module.
+conntrack_on() {
+	ip netns exec $C nft -f - <<-'EOF'
+	table inet ctonly {
+		chain watch { type filter hook forward priority 0; ct state new counter; }
+	}
+	EOF
+}
+
 teardown() {
 	ip netns pids $C | xargs -r kill 2>/dev/null
 	ip netns pids $S | xargs -r kill 2>/dev/null
@@ -75,8 +89,9 @@ sed 's/^remember = .*/remember = 0/' config/portmasterd.conf >"$PMD0_CONF/portma
 
 pmd_measure() {	# CONFIG CONFDIR
 	setup
+	conntrack_on
 	ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$2" \
-		--socket /run/pmbench.sock >/dev/null 2>&1 &
+		--socket /run/pmbench.sock --ui off --history off >/dev/null 2>&1 &
 	for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done
 	measure "$1"
 	ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r $1 stats: /"
@@ -95,10 +110,12 @@ for r in $(seq 1 "$ROUNDS"); do
 
 	insmod "$KO" max_pending=4096 || exit 1
 	setup
+	conntrack_on
 	measure ct
 	teardown
 
 	setup
+	conntrack_on
 	ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --quiet &
 	sleep 0.5
 	measure module
@@ -106,17 +123,31 @@ for r in $(seq 1 "$ROUNDS"); do
 	teardown
 
 	setup
+	conntrack_on
 	ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --remember-ms 60000 --quiet &
 	sleep 0.5
 	measure remember
 	ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r remember stats: /"
 	teardown
 
-	pmd_measure pmd "$PMD_CONF"
 	pmd_measure pmd0 "$PMD0_CONF"
+	# Without and with the history (SQLite, conntrack totals).
+	for h in off on; do
+		setup
+		conntrack_on
+		ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$PMD_CONF" \
+			--socket /run/pmbench.sock --ui off \
+			--history "$([ $h = on ] && echo "$PMD_CONF/history.db" || echo off)" >/dev/null 2>&1 &
+		for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done
+		measure "$([ $h = on ] && echo pmdhist || echo pmd)"
+		ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r pmd history $h stats: /"
+		teardown
+		rm -f /run/pmbench.sock "$PMD_CONF"/history.db*
+	done
 
 	rmmod portmaster
 	setup
+	conntrack_on
 	ip netns exec $C iptables-restore --noflush bench/seed-rules.v4
 	ip netns exec $C "$BIN/trivial_verdict" >/dev/null 2>&1 &
 	sleep 0.5

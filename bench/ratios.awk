@@ -9,7 +9,7 @@ function median(s,   a, n, i, j, t) {
 }
 !/^#/ && NF == 3 { v[$1, $2] = v[$1, $2] " " $3; seen[$2] = 1; cfgs[$1] = 1 }
 END {
-	ncfg = split("ct module remember pmd pmd0 nfqueue", cfg, " ")
+	ncfg = split("ct module remember pmd pmdhist pmd0 nfqueue", cfg, " ")
 	printf "%-20s %14s", "metric", "none (per s)"
 	for (i = 1; i <= ncfg; i++) printf " %8s", cfg[i]
 	printf "\n"
@@ -22,8 +22,9 @@ END {
 	print "ratios to no firewall.  ct: conntrack alone.  module: portmaster.ko and a"
 	print "listener answering 1710.  remember: the same, verdicts remembered for a"
 	print "minute.  pmd: portmaster.ko and portmasterd with rules and"
-	print "attribution (default configuration).  pmd0: the same, remember = 0 (every"
-	print "flow asked).  nfqueue: the seed's chains and a trivial C verdict program."
+	print "attribution (default configuration).  pmdhist: the same with the history"
+	print "on.  pmd0: pmd with remember = 0 (every flow asked).  nfqueue: the seed's"
+	print "chains and a trivial C verdict program."
 	print ""
 	print "issue 10's targets (same run):"
 	for (m in seen) {

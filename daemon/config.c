@@ -33,7 +33,55 @@ void config_defaults(struct config *c)
 	c->nameserver6.family = AF_INET6;
 	c->nameserver6.addr[15] = 1;
 	c->nameserver6.port = 53;
+	snprintf(c->history_path, sizeof(c->history_path), "/var/lib/portmaster/history.db");
+	c->history_days = 30;
+	c->history_max_bytes = 1ull << 30;
+	c->ui.set = true;
+	c->ui.family = AF_INET;
+	c->ui.addr[0] = 127;
+	c->ui.addr[3] = 1;
+	c->ui.port = 817;
 	dns_config_defaults(&c->dns);
+}
+
+/* "512M", "1G", "4096": bytes. */
+static int parse_size(const char *v, uint64_t *out)
+{
+	char num[32];
+	size_t n = strlen(v);
+	uint64_t mult = 1, x;
+
+	if (!n || n >= sizeof(num))
+		return -1;
+	memcpy(num, v, n + 1);
+	switch (num[n - 1]) {
+	case 'K': mult = 1ull << 10; break;
+	case 'M': mult = 1ull << 20; break;
+	case 'G': mult = 1ull << 30; break;
+	default: break;
+	}
+	if (mult != 1)
+		num[n - 1] = 0;
+	if (parse_u64(num, (1ull << 50) / mult, &x) < 0)
+		return -1;
+	*out = x * mult;
+	return 0;
+}
+
+/* The web UI listens on loopback only: anything else is refused. */
+static int parse_ui(const char *v, struct endpoint *e)
+{
+	if (!strcmp(v, "off")) {
+		memset(e, 0, sizeof(*e));
+		return 0;
+	}
+	if (parse_hostport(v, &e->family, e->addr, &e->port) < 0 || !e->port)
+		return -1;
+	if (e->family == AF_INET ? e->addr[0] != 127 :
+	    memcmp(e->addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16))
+		return -1;
+	e->set = true;
+	return 0;
 }
 
 static void endpoint_from(struct endpoint *e, const struct dns_addr *a)
@@ -193,6 +241,23 @@ static int set_key(struct config *c, const char *k, const char *v, char *msg, si
 	} else if (!strcmp(k, "event_buffer")) {
 		if (parse_u32(v, 1u << 30, &c->event_buffer) < 0 || c->event_buffer < 4096)
 			goto bad;
+	} else if (!strcmp(k, "history")) {
+		if (!strcmp(v, "off"))
+			c->history_path[0] = 0;
+		else if (v[0] != '/' || xsnprintf(c->history_path, sizeof(c->history_path), "%s", v) < 0)
+			goto bad;
+	} else if (!strcmp(k, "history_days")) {
+		if (parse_u32(v, 3650, &c->history_days) < 0 || !c->history_days)
+			goto bad;
+	} else if (!strcmp(k, "history_max_size")) {
+		if (parse_size(v, &c->history_max_bytes) < 0)
+			goto bad;
+	} else if (!strcmp(k, "ui")) {
+		if (parse_ui(v, &c->ui) < 0) {
+			snprintf(msg, len, "bad value '%s' for 'ui': a loopback ADDR:PORT "
+				 "(127.0.0.1:817, [::1]:817) or off", v);
+			return -1;
+		}
 	} else if (!strcmp(k, "socket")) {
 		if (v[0] != '/' || xsnprintf(c->socket_path, sizeof(c->socket_path), "%s", v) < 0 ||
 		    strlen(v) >= 108)

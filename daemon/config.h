@@ -40,6 +40,10 @@ struct config {
 	int nnetns;
 	uint32_t client_timeout_s;	/* control socket: idle clients are closed */
 	uint32_t event_buffer;		/* module mode: the listener's receive buffer */
+	char history_path[PATH_MAX];	/* "": no history */
+	uint32_t history_days;
+	uint64_t history_max_bytes;
+	struct endpoint ui;		/* loopback address and port; !set: off */
 	/* set in the file: kept as given, not derived from the resolver */
 	bool reroute_dns_set, nameserver_set, nameserver6_set;
 	struct dns_config dns;		/* the resolver (dns/) */

@@ -11,6 +11,10 @@
 
 struct attrib;
 struct control;
+struct events;
+struct history;
+struct ctacct;
+struct ui;
 struct dns;
 struct watch;
 
@@ -57,6 +61,10 @@ struct pmd {
 	struct stats st;
 	struct attrib *attrib;
 	struct control *ctl;	/* the control socket, while open */
+	struct events *events;	/* the event bus; NULL: nobody listens */
+	struct history *hist;	/* NULL: history off or failed to start */
+	struct ctacct *ctacct;	/* conntrack totals for the history */
+	struct ui *ui;		/* the web UI's process, while it runs */
 	struct dns *dns;	/* the resolver, while on (dns/dns.h) */
 	/* module mode: the module took the resolver's address and DNATs
 	 * 1799 itself (PM_CONFIG_A_REROUTE_DNS); the fallback's NAT rule

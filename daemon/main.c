@@ -21,6 +21,10 @@
 #include <systemd/sd-daemon.h>
 #include "attrib/attrib.h"
 #include "control/control.h"
+#include "events/events.h"
+#include "history/ctacct.h"
+#include "history/history.h"
+#include "ui/uiproc.h"
 #include "daemon.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -37,8 +41,68 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: portmasterd [--mode auto|kmod|nfqueue] [--config DIR] [--foreground]\n"
 		"                   [--iptables auto|legacy|nft] [--socket PATH] [--verbose]\n"
+		"                   [--history PATH|off] [--ui ADDR:PORT|off]\n"
 		"       portmasterd --version | --help\n"
 		"See portmasterd(8).\n");
+}
+
+static void on_history(struct pmd *d, int fd, uint32_t events, void *arg)
+{
+	(void)d;
+	(void)fd;
+	(void)events;
+	history_poll(arg);
+}
+
+/*
+ * The history, and conntrack's totals (which the history, monitor
+ * streams, pmctl top and the web UI take).  Nothing here can stop the
+ * daemon: what cannot start is reported and flows are decided as before.
+ */
+static void history_setup(struct pmd *d)
+{
+	struct history_opts o = {
+		.path = d->cfg.history_path,
+		.days = d->cfg.history_days,
+		.max_bytes = d->cfg.history_max_bytes,
+		.proc_root = "/proc",
+	};
+	char dir[PATH_MAX], err[256], *slash;
+
+	d->ctacct = ctacct_start(d, "/proc", err, sizeof(err));
+	if (!d->ctacct)
+		pm_warn("conntrack accounting: %s; flows get no byte counts or end times", err);
+	if (!d->cfg.history_path[0])
+		return;
+	snprintf(dir, sizeof(dir), "%s", d->cfg.history_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			pm_warn("history: cannot create %s: %s", dir, strerror(errno));
+	}
+	d->hist = history_start(&o);
+	if (!d->hist) {
+		pm_err("history: cannot start (out of memory or threads); not recorded");
+		return;
+	}
+	events_listen(d->events, EV_MASK_ALL, history_event, d->hist);
+	if (pmd_watch(d, history_fd(d->hist), EPOLLIN, on_history, d->hist) < 0)
+		pm_warn("history: queries will not complete: %s", strerror(errno));
+	pm_info("history in %s (%u days, at most %llu MiB)", d->cfg.history_path,
+		d->cfg.history_days, (unsigned long long)(d->cfg.history_max_bytes >> 20));
+}
+
+static void history_teardown(struct pmd *d)
+{
+	ctacct_stop(d, d->ctacct);
+	d->ctacct = NULL;
+	if (d->hist) {
+		pmd_unwatch(d, history_fd(d->hist));
+		events_unlisten(d->events, history_event, d->hist);
+		history_stop(d->hist);
+		d->hist = NULL;
+	}
 }
 
 static int daemonize(int *ready_fd)
@@ -193,6 +257,8 @@ int main(int argc, char **argv)
 		{ "iptables", required_argument, NULL, 'i' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "history", required_argument, NULL, 'H' },
+		{ "ui", required_argument, NULL, 'u' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -200,13 +266,14 @@ int main(int argc, char **argv)
 	static struct pmd d;
 	char err[2048], path[PATH_MAX];
 	const char *mode_arg = NULL, *ipt_arg = NULL, *sock_arg = NULL, *dir = "/etc/portmaster";
+	const char *hist_arg = NULL, *ui_arg = NULL;
 	bool foreground = false;
 	int opt, sfd, tfd, ready_fd = -1, rc = 1, started = 0;
 	sigset_t mask;
 	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000 },
 				  .it_value = { 0, TICK_MS * 1000000 } };
 
-	while ((opt = getopt_long(argc, argv, "m:c:fi:s:vVh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "m:c:fi:s:vVhH:u:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'm': mode_arg = optarg; break;
 		case 'c': dir = optarg; break;
@@ -214,6 +281,8 @@ int main(int argc, char **argv)
 		case 'i': ipt_arg = optarg; break;
 		case 's': sock_arg = optarg; break;
 		case 'v': log_verbosity = LOG_DEBUG_; break;
+		case 'H': hist_arg = optarg; break;
+		case 'u': ui_arg = optarg; break;
 		case 'V': printf("portmasterd %s\n", PM_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -253,6 +322,20 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		}
+		if (hist_arg) {
+			snprintf(line, sizeof(line), "history = %s\n", hist_arg);
+			if (config_load_mem(&d.cfg, "--history", line, err, sizeof(err)) < 0) {
+				fprintf(stderr, "portmasterd: --history needs an absolute path or off\n");
+				return 2;
+			}
+		}
+		if (ui_arg) {
+			snprintf(line, sizeof(line), "ui = %s\n", ui_arg);
+			if (config_load_mem(&d.cfg, "--ui", line, err, sizeof(err)) < 0) {
+				fprintf(stderr, "portmasterd: --ui needs a loopback ADDR:PORT or off\n");
+				return 2;
+			}
+		}
 		if (sock_arg) {
 			snprintf(line, sizeof(line), "socket = %s\n", sock_arg);
 			if (config_load_mem(&d.cfg, "--socket", line, err, sizeof(err)) < 0) {
@@ -284,6 +367,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	d.attrib = attrib_new("/proc");
+	d.events = events_new();
 	if (ns_add(&d, NULL, err, sizeof(err)) < 0) {
 		pm_err("%s", err);
 		goto out;
@@ -315,6 +399,8 @@ int main(int argc, char **argv)
 		pm_err("%s", err);
 		goto out;
 	}
+	history_setup(&d);
+	ui_start(&d);
 	switch (d.cfg.mode) {
 	case MODE_KMOD:
 		d.be = &kmod_backend;
@@ -385,6 +471,8 @@ int main(int argc, char **argv)
 					uint64_t now = now_ms();
 
 					engine_tick(&d);
+					ui_tick(&d, now);
+					ctacct_tick(&d, d.ctacct, now);
 					dns_tick(&d, now);
 					control_tick(&d, now);
 					for (int k = 0; d.be->tick && k < d.nns; k++)
@@ -408,11 +496,14 @@ int main(int argc, char **argv)
 out_dns:
 	dns_stop(&d);
 out_ctl:
+	ui_stop(&d);
+	history_teardown(&d);
 	control_close(&d);
 out:
 	tell_parent(&ready_fd, 1);
 	attrib_free(d.attrib);
 	ns_free_all(&d);
+	events_free(d.events);
 	flowtab_free(&d.ft);
 	ruleset_clear(&d.rules);
 	pmd_watch_free(&d);

@@ -54,8 +54,10 @@ struct pm_intercept {
 	u32 gen;		/* the listener the flow is announced to */
 	u32 portid;
 	struct pm_flow *flow;	/* a new flow, until the table has it */
-	char *exe_buf;
+	char *exe_buf;		/* the program's path, until the flow has it */
+	unsigned int exe_size;
 	const char *exe;
+	const char *remembered_exe;	/* the path a remembered verdict has */
 	struct sk_buff *event;	/* its FLOW_NEW, until sent */
 	u64 *id_slot;
 	struct pm_packet *packet;	/* until held */
@@ -183,18 +185,26 @@ static enum pm_outcome pm_step_room(struct pm_intercept *c)
 
 #define PM_EXE_SHORT 256
 
-/* The executable's path, read in the sender's context or never. */
+/*
+ * The executable's path, for a flow that is announced: read in the
+ * sender's context or never.  (A remembered verdict needs only the
+ * executable's identity, read in pm_step_new_flow().)
+ */
 static void pm_flow_exe(struct pm_intercept *c)
 {
 	struct pm_owner *o = &c->flow->owner;
 
+	if (!(o->flags & PM_OWNER_TASK) || c->state->hook != NF_INET_LOCAL_OUT)
+		return;
 	/* most paths are short: a page only for one that is not */
-	c->exe_buf = kmalloc(PM_EXE_SHORT, GFP_ATOMIC);
-	c->exe = pm_owner_exe(o, c->exe_buf, PM_EXE_SHORT);
+	c->exe_size = PM_EXE_SHORT;
+	c->exe_buf = kmalloc(c->exe_size, GFP_ATOMIC);
+	c->exe = pm_owner_exe(o, c->exe_buf, c->exe_size);
 	if (IS_ERR(c->exe)) {
 		kfree(c->exe_buf);
-		c->exe_buf = kmalloc(PATH_MAX, GFP_ATOMIC);
-		c->exe = pm_owner_exe(o, c->exe_buf, PATH_MAX);
+		c->exe_size = PATH_MAX;
+		c->exe_buf = kmalloc(c->exe_size, GFP_ATOMIC);
+		c->exe = pm_owner_exe(o, c->exe_buf, c->exe_size);
 		if (IS_ERR(c->exe))
 			c->exe = NULL;
 	}
@@ -237,7 +247,7 @@ static enum pm_outcome pm_step_new_flow(struct pm_intercept *c)
 	if (state->hook == NF_INET_LOCAL_OUT && !c->reply &&
 	    pm_owner_in_sender_context()) {
 		pm_owner_from_current(l->pidns, &f->owner);
-		pm_flow_exe(c);
+		pm_owner_exe(&f->owner, NULL, 0);	/* who, not yet where */
 	}
 	return PM_NEXT;
 }
@@ -249,7 +259,8 @@ static enum pm_outcome pm_step_remembered(struct pm_intercept *c)
 
 	if (READ_ONCE(c->pn->remember.count)) {
 		pm_remember_key(c->flow, &key);
-		c->mark = pm_remember_lookup(&c->pn->remember, &key, jiffies);
+		c->mark = pm_remember_lookup(&c->pn->remember, &key, jiffies,
+					     &c->remembered_exe);
 		if (c->mark)
 			return PM_REMEMBERED;
 	}
@@ -310,11 +321,8 @@ static void pm_event_lost(struct pm_intercept *c, u64 id)
 	pm_stat_inc(c->pn, PM_STAT_EVENT_FAILED);
 	spin_lock_bh(&t->lock);
 	f = pm_table_find_id(t, id);
-	if (f) {
+	if (f)
 		f->event_lost = true;
-		if (c->exe)
-			pm_flow_keep_exe(t, f, c->exe, &c->lim);
-	}
 	spin_unlock_bh(&t->lock);
 }
 
@@ -327,6 +335,7 @@ static enum pm_outcome pm_step_announce(struct pm_intercept *c)
 	u64 id;
 	int err;
 
+	pm_flow_exe(c);
 	c->event = pm_netlink_flow_event(f, c->exe, 0, GFP_ATOMIC, &c->id_slot);
 	if (!c->event)
 		return PM_DROP_NO_MEMORY;
@@ -348,6 +357,9 @@ static enum pm_outcome pm_step_announce(struct pm_intercept *c)
 	}
 	c->flow = NULL;
 	c->packet = NULL;
+	if (c->exe && pm_flow_keep_exe(t, f, c->exe_buf, c->exe_size, c->exe,
+				       &c->lim))
+		c->exe_buf = NULL;
 	id = f->id;
 	memcpy(c->id_slot, &id, sizeof(id));
 	pm_net_kick_expiry(c->pn, f->deadline);
@@ -379,7 +391,8 @@ static unsigned int pm_outcome_verdict(struct pm_intercept *c,
 		return pm_fail_policy(pn);
 	case PM_REMEMBERED:
 		pm_stat_inc(pn, PM_STAT_REMEMBERED);
-		pm_report_flow(&pn->report, c->flow, c->exe, c->mark, c->portid);
+		pm_report_flow(&pn->report, c->flow, c->remembered_exe, c->mark,
+			       c->portid);
 		return pm_apply_new_verdict(c->skb, c->state, c->ct, c->mark);
 	case PM_DECIDED_MEANWHILE:
 		return pm_apply_kept_verdict(pn, c->skb, c->state, c->mark);

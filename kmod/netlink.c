@@ -205,9 +205,9 @@ static void pm_nl_remember(struct pm_net *pn, const struct pm_flow *f,
 		return;
 	pm_remember_key(f, &key);
 	/* a verdict not remembered only costs later questions */
-	pm_remember_add(&pn->remember, &key, mark,
+	pm_remember_add(&pn->remember, &key, mark, jiffies,
 			jiffies + msecs_to_jiffies(nla_get_u32(attr)),
-			READ_ONCE(pm_max_remembered));
+			READ_ONCE(pm_max_remembered), f->exe);
 }
 
 /*
@@ -390,7 +390,8 @@ static int pm_nl_put_config(struct sk_buff *msg, struct pm_net *pn)
 	    nla_put_u8(msg, PM_CONFIG_A_FAIL_POLICY, READ_ONCE(pn->config.fail_policy)) ||
 	    nla_put_u32(msg, PM_CONFIG_A_TIMEOUT_MS, READ_ONCE(pn->config.timeout_ms)) ||
 	    nla_put_u32(msg, PM_CONFIG_A_MAX_PENDING, READ_ONCE(pn->config.max_pending)) ||
-	    nla_put_u32(msg, PM_CONFIG_A_MAX_HELD, READ_ONCE(pn->config.max_held)))
+	    nla_put_u32(msg, PM_CONFIG_A_MAX_HELD, READ_ONCE(pn->config.max_held)) ||
+	    pm_reroute_put_config(msg, pn))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -438,6 +439,11 @@ static int pm_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	err = nla_parse_nested(tb, PM_CONFIG_A_MAX, info->attrs[PM_A_CONFIG],
 			       pm_nla_config, info->extack);
+	if (err)
+		return err;
+	/* first what can fail, so that an error changes nothing */
+	err = pm_reroute_set(pn, tb[PM_CONFIG_A_REROUTE_DNS],
+			     tb[PM_CONFIG_A_REROUTE_TUNNEL], info->extack);
 	if (err)
 		return err;
 	if (tb[PM_CONFIG_A_FAIL_POLICY])

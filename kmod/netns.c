@@ -111,12 +111,20 @@ int pm_net_activate(struct pm_net *pn)
 		return err;
 	pm_hooks_fill(pn->ops, pn);
 	err = nf_register_net_hooks(pn->net, pn->ops, PM_NR_HOOKS);
-	if (err) {
-		nf_ct_netns_put(pn->net, NFPROTO_INET);
-		return err;
-	}
+	if (err)
+		goto err_ct;
 	pn->active = true;
+	err = pm_reroute_activate(pn);
+	if (err)
+		goto err_hooks;
 	return 0;
+
+err_hooks:
+	pn->active = false;
+	nf_unregister_net_hooks(pn->net, pn->ops, PM_NR_HOOKS);
+err_ct:
+	nf_ct_netns_put(pn->net, NFPROTO_INET);
+	return err;
 }
 
 /*
@@ -129,9 +137,10 @@ void pm_net_deactivate(struct pm_net *pn)
 	lockdep_assert_held(&pn->listener_lock);
 	if (!pn->active)
 		return;
+	pn->active = false;
+	pm_reroute_deactivate(pn);
 	nf_unregister_net_hooks(pn->net, pn->ops, PM_NR_HOOKS);
 	nf_ct_netns_put(pn->net, NFPROTO_INET);
-	pn->active = false;
 }
 
 /* Packets held for a device that goes away would pin it forever. */
@@ -157,6 +166,7 @@ static int pm_net_init(struct net *net)
 	pn->config = pm_default_config;
 	mutex_init(&pn->listener_lock);
 	RCU_INIT_POINTER(pn->listener, NULL);
+	RCU_INIT_POINTER(pn->reroutes, NULL);
 	pn->listener_state = PM_LISTENER_NONE;
 	INIT_DELAYED_WORK(&pn->expiry, pm_net_expiry_work);
 
@@ -197,6 +207,7 @@ static void pm_net_exit(struct net *net)
 	cancel_delayed_work_sync(&pn->expiry);
 	pm_report_stop(&pn->report);
 	pm_remember_destroy(&pn->remember);
+	pm_reroute_destroy(pn);
 	pm_table_destroy(&pn->table);
 	free_percpu(pn->stats);
 }

@@ -12,6 +12,7 @@
 #include "pending.h"
 #include "remember.h"
 #include "report.h"
+#include "reroute.h"
 
 struct pid_namespace;
 struct user_namespace;
@@ -82,6 +83,11 @@ struct pm_net {
 	u32 listener_gen;
 	bool active;			/* hooks and conntrack on */
 	struct nf_hook_ops ops[PM_NR_HOOKS];
+
+	/* Where 1799 and 1717 go; changed under listener_lock. */
+	struct pm_reroutes __rcu *reroutes;
+	bool reroute_registered;	/* our NAT lookup functions */
+	struct nf_hook_ops reroute_ops[2];
 
 	/*
 	 * Written under table.lock, so that the table's openness, the state

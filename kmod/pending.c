@@ -283,23 +283,31 @@ int pm_table_add(struct pm_table *t, struct pm_flow *f, struct pm_packet *p,
 	return pm_flow_hold(t, f, p, l);
 }
 
-/*
- * Keep the executable's path of a flow whose event was lost, for the dump
- * that recovers it, if the bytes held allow.  Return: whether it is kept.
+/**
+ * pm_flow_keep_exe - keep the program's path with a waiting flow
+ * @t: the table, locked
+ * @f: the flow
+ * @buf: the buffer that holds the path, of @size bytes; the flow owns it
+ *	from now on if this returns true
+ * @size: its size
+ * @exe: the path, in @buf
+ * @l: the limits: the path is counted in the bytes held
+ *
+ * For a dump that recovers the flow, and for a verdict that asks to be
+ * remembered (its reports then name the program without a path lookup
+ * per flow).  Return: whether it is kept.
  */
-bool pm_flow_keep_exe(struct pm_table *t, struct pm_flow *f, const char *exe,
+bool pm_flow_keep_exe(struct pm_table *t, struct pm_flow *f, char *buf,
+		      unsigned int size, const char *exe,
 		      const struct pm_limits *l)
 {
-	unsigned int len = strlen(exe) + 1;
-
 	lockdep_assert_held(&t->lock);
-	if (f->exe || !f->waiting || t->bytes + len > l->max_bytes)
+	if (f->exe || !f->waiting || t->bytes + size > l->max_bytes)
 		return false;
-	f->exe = kmemdup(exe, len, GFP_ATOMIC);
-	if (!f->exe)
-		return false;
-	f->exe_bytes = len;
-	t->bytes += len;
+	f->exe_buf = buf;
+	f->exe = exe;
+	f->exe_bytes = size;
+	t->bytes += size;
 	return true;
 }
 
@@ -340,12 +348,8 @@ void pm_table_take(struct pm_table *t, struct pm_flow *f)
 	list_del(&f->order.node);
 	f->waiting = false;
 	t->waiting--;
-	if (f->exe) {
-		t->bytes -= f->exe_bytes;
-		kfree(f->exe);
-		f->exe = NULL;
-		f->exe_bytes = 0;
-	}
+	t->bytes -= f->exe_bytes;	/* the path goes with the flow itself */
+	f->exe_bytes = 0;
 }
 
 /* Move the packets held for @f to @out; returns how many. */
@@ -522,7 +526,7 @@ struct pm_flow *pm_flow_alloc(gfp_t gfp)
 void pm_flow_free(struct pm_flow *f)
 {
 	WARN_ON_ONCE(!list_empty(&f->packets));
-	kfree(f->exe);
+	kfree(f->exe_buf);
 	kmem_cache_free(pm_flow_cache, f);
 	pm_live_dec(&pm_live_flows);
 }

@@ -69,8 +69,9 @@ struct pm_flow {
 	u8 uid_slot;		/* where its uid is counted */
 	bool waiting;
 	bool event_lost;	/* the listener never got its event */
-	char *exe;		/* kept only when the event was lost */
-	unsigned int exe_bytes;
+	const char *exe;	/* the program's path, in exe_buf, if kept */
+	char *exe_buf;
+	unsigned int exe_bytes;	/* counted in the table's bytes while waiting */
 	struct pm_flow_info info;
 	struct pm_owner owner;
 };
@@ -139,7 +140,8 @@ struct pm_flow *pm_table_find_key(struct pm_table *t,
 struct pm_flow *pm_table_find_id(struct pm_table *t, u64 id);
 int pm_table_add(struct pm_table *t, struct pm_flow *f, struct pm_packet *p,
 		 const struct pm_limits *l, unsigned long now, u32 gen);
-bool pm_flow_keep_exe(struct pm_table *t, struct pm_flow *f, const char *exe,
+bool pm_flow_keep_exe(struct pm_table *t, struct pm_flow *f, char *buf,
+		      unsigned int size, const char *exe,
 		      const struct pm_limits *l);
 int pm_flow_hold(struct pm_table *t, struct pm_flow *f, struct pm_packet *p,
 		 const struct pm_limits *l);

@@ -4,6 +4,9 @@
  * attribute a command does not list, or one of the wrong type or out of
  * range, is refused with EINVAL and an extended ack.
  */
+#include <linux/in.h>
+#include <linux/in6.h>
+
 #include "mark.h"
 #include "policy.h"
 
@@ -38,11 +41,19 @@ static struct netlink_range_validation pm_held_range = {
 	.max = PM_MAX_HELD_MAX,
 };
 
+const struct nla_policy pm_nla_reroute[PM_REROUTE_A_MAX + 1] = {
+	[PM_REROUTE_A_ADDR4] = NLA_POLICY_EXACT_LEN(sizeof(struct in_addr)),
+	[PM_REROUTE_A_ADDR6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[PM_REROUTE_A_PORT] = { .type = NLA_U16 },
+};
+
 const struct nla_policy pm_nla_config[PM_CONFIG_A_MAX + 1] = {
 	[PM_CONFIG_A_FAIL_POLICY] = NLA_POLICY_MAX(NLA_U8, PM_FAIL_CLOSED),
 	[PM_CONFIG_A_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &pm_timeout_range),
 	[PM_CONFIG_A_MAX_PENDING] = NLA_POLICY_FULL_RANGE(NLA_U32, &pm_pending_range),
 	[PM_CONFIG_A_MAX_HELD] = NLA_POLICY_FULL_RANGE(NLA_U32, &pm_held_range),
+	[PM_CONFIG_A_REROUTE_DNS] = NLA_POLICY_NESTED(pm_nla_reroute),
+	[PM_CONFIG_A_REROUTE_TUNNEL] = NLA_POLICY_NESTED(pm_nla_reroute),
 };
 
 const struct nla_policy pm_nla_set_config[PM_A_MAX + 1] = {

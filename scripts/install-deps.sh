@@ -10,12 +10,20 @@ BUILD="build-essential pkg-config bc bison flex libelf-dev libssl-dev dwarves
 KERNELS="linux-image-amd64 linux-headers-amd64 linux-source-6.1 linux-source-6.12"
 QEMU="qemu-system-x86 busybox-static"
 LIBS="libnl-3-dev libnl-genl-3-dev libcmocka-dev libnetfilter-queue-dev
-	libmnl-dev libunbound-dev libldns-dev libnetfilter-conntrack-dev libsystemd-dev"
+	libmnl-dev libsqlite3-dev libmicrohttpd-dev libjson-c-dev libnotify-dev
+	libunbound-dev libldns-dev libnetfilter-conntrack-dev libsystemd-dev"
 # The resolver's tests and benchmark: real DNS servers and a load generator.
 DNS="dnsmasq-base unbound dnsutils dnsperf openssl"
 NET="iptables nftables conntrack iproute2 iperf3 socat curl iputils-ping
 	netcat-openbsd procps psmisc opensnitch bc"
-TOOLS="sparse dkms clang libclang-rt-14-dev systemd man-db bash-completion"
+TOOLS="sparse dkms clang libclang-rt-14-dev systemd man-db bash-completion sqlite3"
+# The user interfaces tested as a person uses them: a browser (driven by
+# playwright-core from npm, tests/ui/), a desktop with a notification
+# daemon, a terminal.
+UI="chromium xvfb dunst libnotify-bin dbus-daemon dbus-bin tmux nodejs"
+# Debian's nodejs needs its npm package; a nodejs that bundles npm (as
+# some machines have) conflicts with it.
+command -v npm >/dev/null || UI="$UI npm"
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 
@@ -62,7 +70,7 @@ if [ -z "$kver612" ]; then
 fi
 
 # shellcheck disable=SC2086
-want=$(missing $BUILD $KERNELS $QEMU $LIBS $DNS $NET $TOOLS \
+want=$(missing $BUILD $KERNELS $QEMU $LIBS $DNS $NET $TOOLS $UI \
 	"linux-image-$kver612" "linux-headers-$kver612")
 
 # unbound is only a test server (tests/host, bench/): it must never start

@@ -28,11 +28,15 @@ put() {	# MODE SRC DEST
 	echo "$3" >>"$tmp"
 }
 
-for b in portmasterd pmctl; do
+for b in portmasterd pmctl portmaster-ui portmaster-notify; do
 	[ -x "$BINDIR/$b" ] || { echo "install: $BINDIR/$b is missing (make daemon)" >&2; exit 1; }
 done
 put 0755 "$BINDIR/portmasterd" "$sbindir/portmasterd"
 put 0755 "$BINDIR/pmctl" "$bindir/pmctl"
+# Each beside the program that runs it: the daemon starts the web UI's
+# process, pmctl notify is the desktop agent.  The page is compiled in.
+put 0755 "$BINDIR/portmaster-ui" "$sbindir/portmaster-ui"
+put 0755 "$BINDIR/portmaster-notify" "$bindir/portmaster-notify"
 put 0644 "$here/man/portmasterd.8" "$mandir/portmasterd.8"
 put 0644 "$here/man/pmctl.8" "$mandir/pmctl.8"
 put 0644 "$here/completion/pmctl" "$compdir/pmctl"
@@ -41,6 +45,13 @@ sed "s|@SBINDIR@|$sbindir|g" "$here/packaging/portmasterd.service.in" >"$tmp.uni
 put 0644 "$tmp.unit" "$unitdir/portmasterd.service"
 rm -f "$tmp.unit"
 put 0644 "$here/packaging/portmaster.sysusers" "$sysusersdir/portmaster.conf"
+# Desktop prompts: XDG autostart for every graphical session (it ends at
+# once for users outside group portmaster), or the user unit instead.
+sed "s|@BINDIR@|$bindir|g" "$here/packaging/portmaster-notify.service.in" >"$tmp.unit"
+put 0644 "$tmp.unit" "$PREFIX/lib/systemd/user/portmaster-notify.service"
+sed "s|@BINDIR@|$bindir|g" "$here/packaging/portmaster-notify.desktop.in" >"$tmp.unit"
+put 0644 "$tmp.unit" "/etc/xdg/autostart/portmaster-notify.desktop"
+rm -f "$tmp.unit"
 # shipped, not active: see portmasterd(8), RESOLVER
 put 0644 "$here/packaging/resolved-portmaster.conf" "$datadir/resolved-portmaster.conf"
 
@@ -68,6 +79,10 @@ mv "$DESTDIR$srcdir.tmp" "$DESTDIR$srcdir"
 # The group now, on a live system; a package's systemd-sysusers does it too.
 if [ -z "$DESTDIR" ] && ! getent group portmaster >/dev/null; then
 	groupadd --system portmaster
+fi
+if [ -z "$DESTDIR" ] && ! getent passwd portmaster-ui >/dev/null; then
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+		--user-group portmaster-ui
 fi
 if [ -z "$DESTDIR" ] && command -v systemctl >/dev/null &&
 	[ -d /run/systemd/system ]; then

@@ -8,7 +8,7 @@
 SERIES := 6.1 6.12
 # The daemon's suites (cmocka, the fallback on this kernel, fuzzing) come
 # from daemon/daemon.mk.
-CHECK_STAGES_DAEMON := $(if $(wildcard $(TOP)/daemon/daemon.mk),user host fuzz)
+CHECK_STAGES_DAEMON := $(if $(wildcard $(TOP)/daemon/daemon.mk),user host fuzz ui)
 CHECK_STAGES = lint $(CHECK_STAGES_DAEMON) $(addprefix kunit-,$(SERIES)) \
 	$(addprefix vm-,$(SERIES)) $(addprefix vm-debug-,$(SERIES)) package
 

@@ -15,6 +15,7 @@
 #include "control/control.h"
 #include "control/ctlcmd.h"
 #include "daemon.h"
+#include "events/events.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -23,6 +24,8 @@
 #define MAX_PER_UID 8
 /* A client that does not read its replies is dropped past this. */
 #define MAX_OUT (16u << 20)
+/* A stream that is not read loses events past this. */
+#define MAX_STREAM_OUT (1u << 20)
 
 struct client {
 	int fd;
@@ -34,8 +37,11 @@ struct client {
 	bool closing;
 	bool eof;		/* the client will send nothing more */
 	bool discarding;	/* skipping the rest of an over-long line */
+	bool deferred;		/* a reply is on its way: later requests wait */
 	uint32_t watched;	/* the epoll events asked for now */
 	uint64_t active_ms;	/* last request, or last reply bytes taken */
+	uint32_t stream_mask;	/* events it streams; 0: not a stream */
+	uint64_t lost;		/* stream events it was too slow for */
 };
 
 /* The daemon's control socket (d->ctl), there while it is open. */
@@ -45,15 +51,36 @@ struct control {
 	bool have_group;
 	gid_t group;		/* "portmaster" */
 	struct client *clients[MAX_CLIENTS];
+	uint32_t gen[MAX_CLIENTS];	/* so that a handle outlives no client */
+	int nstreams;
 };
+
+static uint64_t handle_of(struct control *ctl, int slot)
+{
+	return (uint64_t)slot << 32 | ctl->gen[slot];
+}
+
+static struct client *client_of(struct pmd *d, uint64_t handle)
+{
+	struct control *ctl = d->ctl;
+	uint32_t slot = (uint32_t)(handle >> 32);
+
+	if (!ctl || slot >= MAX_CLIENTS || ctl->gen[slot] != (uint32_t)handle)
+		return NULL;
+	return ctl->clients[slot];
+}
 
 static void client_free(struct pmd *d, struct client *c)
 {
 	struct control *ctl = d->ctl;
 
 	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (ctl->clients[i] == c)
+		if (ctl->clients[i] == c) {
 			ctl->clients[i] = NULL;
+			ctl->gen[i]++;
+		}
+	if (c->stream_mask)
+		ctl->nstreams--;
 	pmd_unwatch(d, c->fd);
 	close(c->fd);
 	buf_free(&c->out);
@@ -100,6 +127,31 @@ static void client_flush(struct pmd *d, struct client *c)
 	client_rewatch(d, c);
 }
 
+/* Handles the complete request lines that wait, in order. */
+static void client_requests(struct pmd *d, struct client *c)
+{
+	char *nl;
+
+	while (!c->closing && !c->deferred && !c->stream_mask &&
+	       (nl = memchr(c->in, '\n', c->inlen))) {
+		size_t len = (size_t)(nl - c->in);
+
+		*nl = 0;
+		if (len && c->in[len - 1] == '\r')
+			c->in[len - 1] = 0;
+		ctl_handle(d, &c->peer, c->in, &c->out);
+		memmove(c->in, nl + 1, c->inlen - len - 1);
+		c->inlen -= len + 1;
+		/* Checked per request: a client pipelining "list"
+		 * without reading must not grow the buffer without
+		 * bound. */
+		if (c->out.len > MAX_OUT)
+			c->closing = true;
+	}
+	/* verdicts given by the requests go out now */
+	pmd_flush(d);
+}
+
 static void client_read(struct pmd *d, struct client *c)
 {
 	for (;;) {
@@ -121,6 +173,10 @@ static void client_read(struct pmd *d, struct client *c)
 		c->active_ms = now_ms();
 		c->inlen += (size_t)n;
 		c->in[c->inlen] = 0;
+		if (c->stream_mask) {
+			c->inlen = 0;	/* a stream takes no requests */
+			continue;
+		}
 		if (c->discarding) {
 			nl = memchr(c->in, '\n', c->inlen);
 			if (!nl) {
@@ -131,26 +187,15 @@ static void client_read(struct pmd *d, struct client *c)
 			c->inlen -= (size_t)(nl + 1 - c->in);
 			c->discarding = false;
 		}
-		while (!c->closing && (nl = memchr(c->in, '\n', c->inlen))) {
-			size_t len = (size_t)(nl - c->in);
-
-			*nl = 0;
-			if (len && c->in[len - 1] == '\r')
-				c->in[len - 1] = 0;
-			ctl_handle(d, &c->peer, c->in, &c->out);
-			memmove(c->in, nl + 1, c->inlen - len - 1);
-			c->inlen -= len + 1;
-			/* Checked per request: a client pipelining "list"
-			 * without reading must not grow the buffer without
-			 * bound. */
-			if (c->out.len > MAX_OUT)
-				c->closing = true;
-		}
-		if (c->inlen >= sizeof(c->in) - 1) {
+		client_requests(d, c);
+		if (c->inlen >= sizeof(c->in) - 1 && !c->deferred) {
 			/* Answer once, then skip to the next newline: the
 			 * client may go on with well-formed requests. */
-			buf_addf(&c->out, "error usage request line too long (at most %d bytes)\n",
+			char msg[64];
+
+			snprintf(msg, sizeof(msg), "request line too long (at most %d bytes)",
 				 PROTO_MAX_LINE - 1);
+			proto_error(&c->out, "usage", msg);
 			c->inlen = 0;
 			c->discarding = true;
 		}
@@ -159,12 +204,17 @@ static void client_read(struct pmd *d, struct client *c)
 			break;
 		}
 	}
-	/* verdicts given by the requests go out now */
-	pmd_flush(d);
 	if (c->out.oom) {
 		buf_free(&c->out);
 		c->closing = true;
 	}
+}
+
+/* Done: it will ask nothing more and has all its answers (a deferred one
+ * still to come keeps it). */
+static bool client_done(const struct client *c)
+{
+	return c->closing || (c->eof && !c->deferred && c->out.len <= c->outoff);
 }
 
 static void client_io(struct pmd *d, int fd, uint32_t events, void *arg)
@@ -178,12 +228,13 @@ static void client_io(struct pmd *d, int fd, uint32_t events, void *arg)
 		c->closing = true;	/* nobody left to read the replies */
 	if (!c->closing)
 		client_flush(d, c);
-	if (c->closing || (c->eof && c->out.len <= c->outoff))
+	if (client_done(c))
 		client_free(d, c);
 }
 
 /* Clients idle (nothing asked, nothing of their replies taken) for
- * client_timeout are closed: a slot is not anyone's forever. */
+ * client_timeout are closed: a slot is not anyone's forever.  A stream
+ * (monitor) and one waiting for a deferred answer are waiting on us. */
 void control_tick(struct pmd *d, uint64_t now)
 {
 	struct control *ctl = d->ctl;
@@ -194,7 +245,8 @@ void control_tick(struct pmd *d, uint64_t now)
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = ctl->clients[i];
 
-		if (c && now - c->active_ms >= limit)
+		if (c && !c->stream_mask && !c->deferred && !c->peer.ui &&
+		    now - c->active_ms >= limit)
 			client_free(d, c);
 	}
 }
@@ -244,11 +296,11 @@ static void on_accept(struct pmd *d, int fd, uint32_t events, void *arg)
 		for (int i = 0; i < MAX_CLIENTS; i++) {
 			if (!ctl->clients[i])
 				slot = slot < 0 ? i : slot;
-			else if (ctl->clients[i]->peer.uid == cred.uid)
+			else if (ctl->clients[i]->peer.uid == cred.uid && !ctl->clients[i]->peer.ui)
 				same++;
 		}
 		if (slot < 0 || same >= MAX_PER_UID) {
-			static const char busy[] = "error busy too many clients\n";
+			static const char busy[] = "{\"error\":\"busy\",\"message\":\"too many clients\"}\n";
 
 			send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			close(cfd);
@@ -264,12 +316,131 @@ static void on_accept(struct pmd *d, int fd, uint32_t events, void *arg)
 		c->peer.uid = cred.uid;
 		c->peer.gid = cred.gid;
 		c->peer.admin = is_member(ctl, cfd, &cred);
+		c->peer.handle = handle_of(ctl, slot);
 		c->active_ms = now_ms();
-		ctl->clients[slot] = c;
 		c->watched = EPOLLIN;
+		ctl->clients[slot] = c;
 		if (pmd_watch(d, cfd, EPOLLIN, client_io, c) < 0)
 			client_free(d, c);
 	}
+}
+
+/* Every event goes to the streams that want it, formatted once. */
+static void on_event(void *arg, const struct pm_event *ev)
+{
+	struct pmd *d = arg;
+	struct control *ctl = d->ctl;
+	struct buf rec;
+
+	if (!ctl || !ctl->nstreams)
+		return;
+	buf_init(&rec);
+	event_record(&rec, ev);
+	for (int i = 0; i < MAX_CLIENTS && !rec.oom; i++) {
+		struct client *c = ctl->clients[i];
+
+		if (!c || !(c->stream_mask & EV_MASK(ev->type)) || c->closing)
+			continue;
+		if (c->out.len + rec.len > MAX_STREAM_OUT) {
+			c->lost++;
+			continue;
+		}
+		if (c->lost) {
+			/* Told in the stream itself, where the gap is. */
+			rec_str(&c->out, "event", "lost");
+			rec_u64(&c->out, "count", c->lost);
+			rec_end(&c->out);
+			c->lost = 0;
+		}
+		buf_add(&c->out, rec.p, rec.len);
+		if (!c->outoff)
+			client_flush(d, c);
+		if (c->out.oom)
+			c->closing = true;
+	}
+	buf_free(&rec);
+	/* Closing ones go on the next turn of the loop, not under our feet. */
+}
+
+void control_defer(struct pmd *d, uint64_t handle)
+{
+	struct client *c = client_of(d, handle);
+
+	if (c)
+		c->deferred = true;
+}
+
+void control_complete(struct pmd *d, uint64_t handle, const char *reply, size_t len)
+{
+	struct client *c = client_of(d, handle);
+
+	if (!c)
+		return;
+	c->deferred = false;
+	buf_add(&c->out, reply, len);
+	client_requests(d, c);
+	if (c->out.oom || c->out.len > MAX_OUT) {
+		buf_free(&c->out);
+		c->closing = true;
+	}
+	if (!c->outoff)
+		client_flush(d, c);
+	if (client_done(c))
+		client_free(d, c);
+}
+
+int control_stream(struct pmd *d, uint64_t handle, uint32_t mask)
+{
+	struct client *c = client_of(d, handle);
+
+	if (!c || !mask)
+		return -1;
+	if (!c->stream_mask)
+		d->ctl->nstreams++;
+	c->stream_mask = mask;
+	return 0;
+}
+
+bool control_wants(struct pmd *d, uint32_t mask)
+{
+	struct control *ctl = d->ctl;
+
+	if (!ctl || !ctl->nstreams)
+		return false;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (ctl->clients[i] && (ctl->clients[i]->stream_mask & mask))
+			return true;
+	return false;
+}
+
+int control_adopt(struct pmd *d, int fd, bool ui)
+{
+	struct control *ctl = d->ctl;
+	struct client *c;
+	int slot = -1;
+
+	if (!ctl)
+		return -1;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (!ctl->clients[i]) {
+			slot = i;
+			break;
+		}
+	if (slot < 0 || !(c = calloc(1, sizeof(*c))))
+		return -1;
+	c->fd = fd;
+	c->peer.pid = getpid();
+	c->peer.admin = true;
+	c->peer.ui = ui;
+	c->peer.handle = handle_of(ctl, slot);
+	c->active_ms = now_ms();
+	c->watched = EPOLLIN;
+	ctl->clients[slot] = c;
+	if (pmd_watch(d, fd, EPOLLIN, client_io, c) < 0) {
+		client_free(d, c);
+		return -1;
+	}
+	return 0;
 }
 
 static int mkdir_p(const char *dir)
@@ -367,6 +538,7 @@ int control_open(struct pmd *d, const char *path, char *err, size_t errlen)
 	ctl->listen_fd = fd;
 	snprintf(ctl->sock_path, sizeof(ctl->sock_path), "%s", path);
 	d->ctl = ctl;
+	events_listen(d->events, EV_MASK_ALL, on_event, d);
 	return 0;
 }
 
@@ -376,6 +548,7 @@ void control_close(struct pmd *d)
 
 	if (!ctl)
 		return;
+	events_unlisten(d->events, on_event, d);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (ctl->clients[i])
 			client_free(d, ctl->clients[i]);

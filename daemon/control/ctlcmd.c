@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include "control/ctlcmd.h"
 #include "daemon.h"
+#include "history/ctacct.h"
+#include "history/history.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "dns/dns.h"
@@ -19,10 +21,9 @@
 #define PM_VERSION "unknown"
 #endif
 
-static void reply_err(struct buf *out, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+#define reply_err ctl_reply_err
 
-static void reply_err(struct buf *out, const char *code, const char *fmt, ...)
+void ctl_reply_err(struct buf *out, const char *code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -30,15 +31,12 @@ static void reply_err(struct buf *out, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	for (char *c = msg; *c; c++)
-		if (*c == '\n' || *c == '\r')
-			*c = ' ';
-	buf_addf(out, "error %s %s\n", code, msg);
+	proto_error(out, code, msg);
 }
 
 static void reply_ok(struct buf *out, struct buf *body, int n)
 {
-	buf_addf(out, "ok %d\n", n);
+	proto_ok(out, n);
 	if (body && body->len)
 		buf_add(out, body->p, body->len);
 }
@@ -156,6 +154,11 @@ static void cmd_status(struct pmd *d, struct buf *out)
 	rec_u64(&b, "reset_entries", d->st.reset_entries);
 	if (d->be && d->be->stats && d->nns)
 		d->be->stats(d, d->ns[0], &b);
+	if (d->hist)
+		history_stats(d->hist, &b);
+	else
+		rec_str(&b, "history", "off");
+	ctacct_stats(d->ctacct, &b);
 	dns_stats(d, &b);
 	rec_end(&b);
 	reply_ok(out, &b, 1);
@@ -658,6 +661,16 @@ void ctl_handle(struct pmd *d, const struct peer *p, char *line, struct buf *out
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (!strcmp(cmds[i].name, req.cmd))
 			c = &cmds[i];
+	if (!c && !p->admin && (!strcmp(req.cmd, "history") || !strcmp(req.cmd, "monitor") ||
+				!strcmp(req.cmd, "ui-login"))) {
+		/* everyone's traffic: for the group, not for anyone who can
+		 * connect (ui-redeem checks its own caller) */
+		reply_err(out, "perm", "permission denied: '%s' needs root or group portmaster",
+			  req.cmd);
+		return;
+	}
+	if (!c && ctl_views_handle(d, p, &req, out))
+		return;
 	if (!c) {
 		d->st.ctl_errors++;
 		reply_err(out, "usage", "unknown command '%s'", req.cmd);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@ void buf_init(struct buf *b)
 void buf_free(struct buf *b)
 {
 	free(b->p);
+	json_object_put(b->rec);
 	buf_init(b);
 }
 
@@ -125,62 +127,138 @@ static bool valid_key(const char *k)
 	return true;
 }
 
+/* Copies s into the store; NULL when it does not fit. */
+static char *store(char *st, size_t cap, size_t *used, const char *s, size_t len)
+{
+	char *p;
+
+	if (*used + len + 1 > cap)
+		return NULL;
+	p = st + *used;
+	memcpy(p, s, len);
+	p[len] = 0;
+	*used += len + 1;
+	return p;
+}
+
+/* A value as text: strings as they are, integers in decimal. */
+static const char *value_text(json_object *v, size_t *len, bool *num)
+{
+	*num = false;
+	if (json_object_is_type(v, json_type_string)) {
+		*len = (size_t)json_object_get_string_len(v);
+		return json_object_get_string(v);
+	}
+	if (json_object_is_type(v, json_type_int)) {
+		*num = true;
+		*len = strlen(json_object_get_string(v));
+		return json_object_get_string(v);
+	}
+	if (json_object_is_type(v, json_type_null)) {
+		*len = 1;
+		return "-";
+	}
+	return NULL;
+}
+
+static json_object *parse_object(const char *line, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new_ex(8);
+	json_object *o;
+
+	if (!tok)
+		return NULL;
+	/* Strict: no trailing commas, no comments, one object and nothing after. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, line, (int)len);
+	if (o && (json_tokener_get_error(tok) != json_tokener_success ||
+		  json_tokener_get_parse_end(tok) != len || !json_object_is_type(o, json_type_object))) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
 int proto_parse_req(char *line, struct proto_req *req, const char **err)
 {
-	char *save = NULL, *tok;
+	size_t len = strlen(line), used = 0;
+	json_object *o, *cmd, *args;
+	int r = -1;
 
-	memset(req, 0, sizeof(*req));
-	if (strlen(line) >= PROTO_MAX_LINE) {
+	memset(req, 0, offsetof(struct proto_req, store));
+	if (len >= PROTO_MAX_LINE) {
 		*err = "request line too long";
 		return -1;
 	}
-	for (char *c = line; *c; c++) {
-		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e) {
-			*err = "request contains a control or non-ASCII byte (values must be percent-encoded)";
-			return -1;
-		}
-	}
-	tok = strtok_r(line, " ", &save);
-	if (!tok) {
+	if (!len) {
 		*err = "empty request";
 		return -1;
 	}
-	if (!valid_key(tok)) {
-		*err = "malformed command name";
+	for (const unsigned char *c = (const unsigned char *)line; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f) {
+			*err = "request contains a control byte (JSON escapes them)";
+			return -1;
+		}
+	}
+	o = parse_object(line, len);
+	if (!o) {
+		*err = "request is not a JSON object on one line: {\"cmd\": ..., \"args\": {...}}";
 		return -1;
 	}
-	req->cmd = tok;
-	while ((tok = strtok_r(NULL, " ", &save))) {
-		char *eq = strchr(tok, '=');
-
-		if (!eq) {
-			*err = "argument is not KEY=VALUE";
-			return -1;
-		}
-		*eq = 0;
-		if (!valid_key(tok)) {
-			*err = "malformed argument name";
-			return -1;
-		}
-		if (pct_decode(eq + 1) < 0) {
-			*err = "bad percent-encoding in a value";
-			return -1;
-		}
-		if (req->nargs >= PROTO_MAX_ARGS) {
-			*err = "too many arguments";
-			return -1;
-		}
-		for (int i = 0; i < req->nargs; i++) {
-			if (!strcmp(req->args[i].key, tok)) {
-				*err = "argument given twice";
-				return -1;
-			}
-		}
-		req->args[req->nargs].key = tok;
-		req->args[req->nargs].val = eq + 1;
-		req->nargs++;
+	if (!json_object_object_get_ex(o, "cmd", &cmd) || !json_object_is_type(cmd, json_type_string) ||
+	    !valid_key(json_object_get_string(cmd)) ||
+	    strlen(json_object_get_string(cmd)) != (size_t)json_object_get_string_len(cmd)) {
+		*err = "malformed command name";
+		goto out;
 	}
-	return 0;
+	json_object_object_foreach(o, k, v) {
+		(void)v;
+		if (strcmp(k, "cmd") && strcmp(k, "args")) {
+			*err = "a request has only cmd and args";
+			goto out;
+		}
+	}
+	req->cmd = store(req->store, sizeof(req->store), &used, json_object_get_string(cmd),
+			 strlen(json_object_get_string(cmd)));
+	if (json_object_object_get_ex(o, "args", &args)) {
+		if (!json_object_is_type(args, json_type_object)) {
+			*err = "args is not an object";
+			goto out;
+		}
+		json_object_object_foreach(args, key, val) {
+			size_t vlen;
+			bool num;
+			const char *text = value_text(val, &vlen, &num);
+
+			if (!valid_key(key)) {
+				*err = "malformed argument name";
+				goto out;
+			}
+			if (!text || strlen(text) != vlen) {
+				*err = "an argument's value is not a string or number (or holds a NUL)";
+				goto out;
+			}
+			if (req->nargs >= PROTO_MAX_ARGS) {
+				*err = "too many arguments";
+				goto out;
+			}
+			/* json-c keeps the last of keys given twice: seen as one. */
+			req->args[req->nargs].key = store(req->store, sizeof(req->store), &used, key,
+							  strlen(key));
+			req->args[req->nargs].val = store(req->store, sizeof(req->store), &used, text, vlen);
+			req->args[req->nargs].num = num;
+			if (!req->args[req->nargs].key || !req->args[req->nargs].val) {
+				*err = "request line too long";
+				goto out;
+			}
+			req->nargs++;
+		}
+	}
+	r = 0;
+out:
+	json_object_put(o);
+	return r;
 }
 
 const char *proto_arg(const struct proto_req *req, const char *key)
@@ -191,52 +269,149 @@ const char *proto_arg(const struct proto_req *req, const char *key)
 	return NULL;
 }
 
+static void rec_put(struct buf *b, const char *key, json_object *v)
+{
+	if (!b->rec)
+		b->rec = json_object_new_object();
+	if (!b->rec || !v) {
+		json_object_put(v);
+		b->oom = true;
+		return;
+	}
+	if (json_object_object_add(b->rec, key, v) < 0)
+		b->oom = true;
+}
+
 void rec_str(struct buf *b, const char *key, const char *val)
 {
-	if (b->len && b->p[b->len - 1] != '\n')
-		buf_add(b, " ", 1);
-	buf_addf(b, "%s=", key);
-	pct_encode(b, val ? val : "");
+	rec_put(b, key, json_object_new_string(val ? val : ""));
 }
 
 void rec_u64(struct buf *b, const char *key, uint64_t v)
 {
-	char n[24];
-
-	snprintf(n, sizeof(n), "%llu", (unsigned long long)v);
-	rec_str(b, key, n);
+	rec_put(b, key, json_object_new_uint64(v));
 }
 
 void rec_i64(struct buf *b, const char *key, int64_t v)
 {
-	char n[24];
+	rec_put(b, key, json_object_new_int64(v));
+}
 
-	snprintf(n, sizeof(n), "%lld", (long long)v);
-	rec_str(b, key, n);
+static void add_json(struct buf *b, json_object *o)
+{
+	size_t n;
+	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+
+	if (!s) {
+		b->oom = true;
+		return;
+	}
+	buf_add(b, s, n);
+	buf_add(b, "\n", 1);
 }
 
 void rec_end(struct buf *b)
 {
-	buf_add(b, "\n", 1);
+	if (!b->rec)
+		b->rec = json_object_new_object();
+	if (!b->rec) {
+		b->oom = true;
+		return;
+	}
+	add_json(b, b->rec);
+	json_object_put(b->rec);
+	b->rec = NULL;
+}
+
+void proto_ok(struct buf *b, long n)
+{
+	buf_addf(b, "{\"ok\":%ld}\n", n);
+}
+
+void proto_error(struct buf *b, const char *code, const char *msg)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o) {
+		b->oom = true;
+		return;
+	}
+	json_object_object_add(o, "error", json_object_new_string(code));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	add_json(b, o);
+	json_object_put(o);
+}
+
+void proto_request(struct buf *out, const char *cmd, struct buf *args)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o || (args && args->oom)) {
+		json_object_put(o);
+		out->oom = true;
+		return;
+	}
+	json_object_object_add(o, "cmd", json_object_new_string(cmd));
+	if (args && args->rec) {
+		json_object_object_add(o, "args", args->rec);
+		args->rec = NULL;
+	}
+	add_json(out, o);
+	json_object_put(o);
+}
+
+int proto_parse_header(const char *line, long *n, char *code, size_t codelen, char *msg,
+		       size_t msglen)
+{
+	json_object *o = parse_object(line, strlen(line)), *v;
+	int r = -1;
+
+	if (!o)
+		return -1;
+	if (json_object_object_get_ex(o, "ok", &v) && json_object_is_type(v, json_type_int) &&
+	    json_object_get_int64(v) >= 0 && json_object_object_length(o) == 1) {
+		*n = (long)json_object_get_int64(v);
+		r = 0;
+	} else if (json_object_object_get_ex(o, "error", &v) && json_object_is_type(v, json_type_string)) {
+		snprintf(code, codelen, "%s", json_object_get_string(v));
+		snprintf(msg, msglen, "%s", json_object_object_get_ex(o, "message", &v) ?
+			 json_object_get_string(v) : "");
+		r = 1;
+	}
+	json_object_put(o);
+	return r;
 }
 
 int proto_parse_record(char *line, struct proto_kv *kv, int max)
 {
-	char *save = NULL, *tok;
+	size_t len = strlen(line), used = 0;
+	json_object *o = parse_object(line, len);
 	int n = 0;
 
-	for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-		char *eq = strchr(tok, '=');
+	if (!o)
+		return -1;
+	/* Each pair's text is shorter than its JSON ("k":v,), so the strings
+	 * fit where the line was. */
+	json_object_object_foreach(o, key, val) {
+		size_t vlen;
+		bool num;
+		const char *text = value_text(val, &vlen, &num);
 
-		if (!eq || n >= max)
-			return -1;
-		*eq = 0;
-		if (!valid_key(tok) || pct_decode(eq + 1) < 0)
-			return -1;
-		kv[n].key = tok;
-		kv[n].val = eq + 1;
+		if (n >= max || !text || !valid_key(key)) {
+			n = -1;
+			break;
+		}
+		kv[n].num = num;
+		kv[n].key = store(line, len + 1, &used, key, strlen(key));
+		kv[n].val = store(line, len + 1, &used, text, vlen);
+		if (!kv[n].key || !kv[n].val) {
+			n = -1;
+			break;
+		}
 		n++;
 	}
+	json_object_put(o);
 	return n;
 }
 

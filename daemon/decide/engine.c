@@ -7,6 +7,7 @@
 #include "attrib/attrib.h"
 #include "daemon.h"
 #include "decide/engine.h"
+#include "events/events.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "dns/dns.h"
@@ -378,6 +379,7 @@ static void decide_held(struct pmd *d, struct flow_entry *e, uint32_t mark)
 	e->pktlen = 0;
 	/* held since the packet that opened it */
 	set_decided(e, mark, true);
+	events_flow(d, e, EV_ANSWER);
 }
 
 /* The first live rule for a flow; once rules only for new flows. */
@@ -458,6 +460,7 @@ static void decide_new(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t
 		/* DNS itself, and ways around the resolver: not the rules' */
 		e->rule_id = 0;
 		set_decided(e, fit_mark(d, e, dns_mark), true);
+		events_flow(d, e, EV_FLOW);
 		answer(d, e->ns, q, id, e->mark);
 		if (is_block(e->mark))
 			reject(d, e, pkt, len);
@@ -490,10 +493,12 @@ static void decide_new(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t
 			e->deadline_ms = now + (uint64_t)d->cfg.prompt_timeout_s * 1000;
 			d->st.prompts++;
 			hold(d, e, q, id, pkt, len);
+			events_flow(d, e, EV_PROMPT);
 			return;
 		}
 	}
 	set_decided(e, mark_for(d, e, a), true);
+	events_flow(d, e, EV_FLOW);
 	/* the module remembers plain verdicts, not reroutes */
 	if (scope != SCOPE_ONCE && e->mark >= PM_MARK_ACCEPT_ALWAYS &&
 	    e->mark <= PM_MARK_DROP_ALWAYS && d->cfg.remember_s && d->be &&
@@ -716,6 +721,7 @@ void engine_report(struct pmd *d, struct pm_ns *ns, struct flow_info *fi, uint32
 	e->created_ms = now_ms();
 	e->pkts = 1;
 	set_decided(e, mark, false);
+	events_flow(d, e, EV_FLOW);
 }
 
 bool engine_is_pending(struct pmd *d, struct pm_ns *ns, uint64_t held_id)

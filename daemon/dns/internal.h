@@ -74,6 +74,8 @@ struct query {
 	socklen_t peerlen;
 	ldns_pkt *req;
 	char name[DNS_NAME_MAX];	/* canonical */
+	uint16_t qtype;
+	uint32_t rule_id;		/* the domain rule that allowed it, 0: none */
 	char *cache_key;		/* the question as asked (anscache.h) */
 	uint16_t udp_max;
 	struct owner who;	/* who.exe malloc'd */

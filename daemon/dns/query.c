@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "dns/dns.h"
 #include "dns/internal.h"
+#include "events/events.h"
 
 static const char *const stub_resolvers[] = {
 	"/usr/lib/systemd/systemd-resolved", "/lib/systemd/systemd-resolved",
@@ -111,9 +112,73 @@ static void answer_query(struct dns *n, struct query *q, ldns_pkt *p)
 	send_pkt(n, q, q->tcp, q->conn, q->udp_fd, &q->peer, q->peerlen, q->udp_max, p);
 }
 
-static void list_query(struct dns *n, const struct query *q, const char *name, bool blocked)
+/* "93.184.216.34,2606:2800:220:1::" for the history and monitors. */
+static void answers_str(const struct ans_addr *a, int n, char *out, size_t len)
 {
-	engine_dns_query(n->d, &q->key, &q->who, name, blocked);
+	size_t off = 0;
+
+	out[0] = 0;
+	for (int i = 0; i < n && off + INET6_ADDRSTRLEN + 1 < len; i++) {
+		if (i)
+			out[off++] = ',';
+		if (!inet_ntop(a[i].family == AF_INET ? AF_INET : AF_INET6, a[i].addr, out + off,
+			       (socklen_t)(len - off)))
+			break;
+		off += strlen(out + off);
+	}
+	out[off] = 0;
+}
+
+/*
+ * Every query that reached a decision goes on the event bus (the history,
+ * pmctl monitor, the web UI), named by the program that asked.
+ */
+static void publish_query(struct dns *n, const struct query *q, const char *verdict,
+			  uint32_t rule_id, uint8_t rcode, const char *answers)
+{
+	struct pm_dns_query ev = {
+		.pid = q->who.pid,
+		.have_uid = q->who.have_uid,
+		.uid = q->who.uid,
+		.exe = q->who.exe,
+		.qname = q->name,
+		.qtype = q->qtype,
+		.rcode = rcode,
+		.answers = answers && *answers ? answers : NULL,
+		.verdict = verdict,
+		.rule_id = rule_id,
+	};
+
+	events_dns(n->d, &ev);
+}
+
+/* An answer (blocked=false) or a refusal: the query's flow is listed with
+ * the name, and the query published. */
+static void list_query(struct dns *n, const struct query *q, bool blocked, uint32_t rule_id,
+		       uint8_t rcode, const char *answers)
+{
+	engine_dns_query(n->d, &q->key, &q->who, q->name, blocked);
+	publish_query(n, q, blocked ? "block" : "allow", rule_id, rcode, answers);
+}
+
+/* Refused by name (rule_id: the rule, 0: a blocklist): blocked_answer. */
+static void refuse_query(struct dns *n, struct query *q, uint32_t rule_id)
+{
+	ldns_pkt *p = wire_blocked(q->req, n->d->cfg.dns.blocked_answer);
+
+	n->st.blocked++;
+	list_query(n, q, true, rule_id, p ? (uint8_t)ldns_pkt_get_rcode(p) : LDNS_RCODE_REFUSED,
+		   NULL);
+	answer_query(n, q, p);
+}
+
+/* No answer to be had (upstream failure, too many at once): SERVFAIL,
+ * published like any other, the flow left as it is. */
+static void servfail_query(struct dns *n, struct query *q)
+{
+	n->st.servfail++;
+	publish_query(n, q, "allow", q->rule_id, LDNS_RCODE_SERVFAIL, NULL);
+	answer_query(n, q, wire_reply_for(q->req, LDNS_RCODE_SERVFAIL));
 }
 
 struct put_ctx {
@@ -138,16 +203,18 @@ static void put_addr(void *arg, uint8_t family, const uint8_t *addr, uint32_t tt
 	}
 }
 
-/* A CNAME on the way can only block. */
-static bool cnames_block(struct dns *n, const struct owner *who, const char *cnames)
+/* A CNAME on the way can only block; *rid: the rule that did (0: a list). */
+static bool cnames_block(struct dns *n, const struct owner *who, const char *cnames,
+			 uint32_t *rid)
 {
 	char chain[NAMECACHE_CNAMES_MAX], *save = NULL;
-	uint32_t rid;
 
 	snprintf(chain, sizeof(chain), "%s", cnames);
-	for (char *cn = strtok_r(chain, ",", &save); cn; cn = strtok_r(NULL, ",", &save))
-		if (dns_policy_name(n, who, cn, true, &rid) < 0)
+	for (char *cn = strtok_r(chain, ",", &save); cn; cn = strtok_r(NULL, ",", &save)) {
+		*rid = 0;
+		if (dns_policy_name(n, who, cn, true, rid) < 0)
 			return true;
+	}
 	return false;
 }
 
@@ -157,14 +224,14 @@ static bool answer_from_cache(struct dns *n, struct query *q)
 {
 	const struct ans *a = anscache_get(n->ans, q->cache_key, now_ms());
 	uint64_t now = now_ms();
+	char answers[ANSCACHE_ADDRS * (INET6_ADDRSTRLEN + 1)];
+	uint32_t rid;
 
 	if (!a || (!q->tcp && a->len > q->udp_max) || a->len > sizeof(n->tx))
 		return false;
 	n->st.ans_hits++;
-	if (a->cnames[0] && cnames_block(n, &q->who, a->cnames)) {
-		n->st.blocked++;
-		list_query(n, q, q->name, true);
-		answer_query(n, q, wire_blocked(q->req, n->d->cfg.dns.blocked_answer));
+	if (a->cnames[0] && cnames_block(n, &q->who, a->cnames, &rid)) {
+		refuse_query(n, q, rid);
 		return true;
 	}
 	for (int i = 0; i < a->naddrs; i++)
@@ -173,7 +240,9 @@ static bool answer_from_cache(struct dns *n, struct query *q)
 	memcpy(n->tx, a->wire, a->len);
 	ldns_write_uint16(n->tx, ldns_pkt_id(q->req));
 	n->st.answered++;
-	list_query(n, q, q->name, false);
+	answers_str(a->addrs, a->naddrs, answers, sizeof(answers));
+	list_query(n, q, false, q->rule_id, a->len >= 4 ? (uint8_t)LDNS_RCODE_WIRE(a->wire) : 0,
+		   answers);
 	send_wire(n, q->tcp, q->conn, q->udp_fd, &q->peer, q->peerlen, n->tx, a->len);
 	return true;
 }
@@ -182,21 +251,19 @@ static void on_resolved(void *arg, int err, struct ub_result *res)
 {
 	struct query *q = arg;
 	struct dns *n = q->n;
-	char cnames[NAMECACHE_CNAMES_MAX];
+	char cnames[NAMECACHE_CNAMES_MAX], answers[ANSCACHE_ADDRS * (INET6_ADDRSTRLEN + 1)];
 	ldns_pkt *p = NULL;
+	uint32_t rid;
 
 	if (err || !res || !res->answer_packet || res->answer_len <= 0 ||
 	    !(p = wire_from_upstream(q->req, res->answer_packet, (size_t)res->answer_len))) {
-		n->st.servfail++;
-		answer_query(n, q, wire_reply_for(q->req, LDNS_RCODE_SERVFAIL));
+		servfail_query(n, q);
 		goto out;
 	}
 	if (wire_chain(p, q->name, cnames, sizeof(cnames), NULL, NULL) > 0 &&
-	    cnames_block(n, &q->who, cnames)) {
+	    cnames_block(n, &q->who, cnames, &rid)) {
 		ldns_pkt_free(p);
-		n->st.blocked++;
-		list_query(n, q, q->name, true);
-		answer_query(n, q, wire_blocked(q->req, n->d->cfg.dns.blocked_answer));
+		refuse_query(n, q, rid);
 		goto out;
 	}
 	{
@@ -210,9 +277,10 @@ static void on_resolved(void *arg, int err, struct ub_result *res)
 			anscache_put(n->ans, q->cache_key, &keep, wire_min_ttl(p), pc.now);
 			free(keep.wire);
 		}
+		answers_str(keep.addrs, keep.naddrs, answers, sizeof(answers));
 	}
 	n->st.answered++;
-	list_query(n, q, q->name, false);
+	list_query(n, q, false, q->rule_id, (uint8_t)ldns_pkt_get_rcode(p), answers);
 	answer_query(n, q, p);
 out:
 	if (res)
@@ -345,14 +413,15 @@ void dns_handle(struct dns *n, const uint8_t *buf, size_t len, bool tcp, struct 
 	if (tcp)
 		c->inflight++;
 
+	q->qtype = ldns_rr_get_type(qr);
+	rid = 0;
 	verdict = dns_policy_name(n, &q->who, q->name, false, &rid);
 	if (verdict < 0) {
-		n->st.blocked++;
-		list_query(n, q, q->name, true);
-		answer_query(n, q, wire_blocked(req, n->d->cfg.dns.blocked_answer));
+		refuse_query(n, q, rid);
 		query_free(n, q);
 		return;
 	}
+	q->rule_id = verdict > 0 ? rid : 0;
 	{
 		char *qname = ldns_rdf2str(ldns_rr_owner(qr));
 
@@ -367,8 +436,7 @@ void dns_handle(struct dns *n, const uint8_t *buf, size_t len, bool tcp, struct 
 		}
 		if (!n->ub || n->nqueries > n->d->cfg.dns.max_queries) {
 			free(qname);
-			n->st.servfail++;
-			answer_query(n, q, wire_reply_for(req, LDNS_RCODE_SERVFAIL));
+			servfail_query(n, q);
 			query_free(n, q);
 			return;
 		}
@@ -377,8 +445,7 @@ void dns_handle(struct dns *n, const uint8_t *buf, size_t len, bool tcp, struct 
 		free(qname);
 	}
 	if (r != 0) {
-		n->st.servfail++;
-		answer_query(n, q, wire_reply_for(req, LDNS_RCODE_SERVFAIL));
+		servfail_query(n, q);
 		query_free(n, q);
 	}
 }

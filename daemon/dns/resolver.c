@@ -278,8 +278,8 @@ void dns_stats(struct pmd *d, struct buf *rec)
 		rec_str(rec, "resolver", "off");
 		return;
 	}
-	/* a dozen keys: the status record is shared with the backends and
-	 * pmctl reads at most REC_MAX_KV */
+	/* a dozen keys: the status record is shared with the backends, the
+	 * history and conntrack accounting; pmctl reads at most REC_MAX_KV */
 	rec_str(rec, "resolver", "on");
 	rec_str(rec, "upstream", n->upstreams);
 	rec_u64(rec, "blocklist_entries", n->bl.n);

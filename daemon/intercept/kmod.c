@@ -617,6 +617,12 @@ static int stats_reply(struct nl_msg *msg, void *arg)
 		[PM_STATS_A_POLICY_DROP] = "policy_drop",
 		[PM_STATS_A_LISTENER_LOST] = "listener_lost",
 		[PM_STATS_A_LISTENER_SILENT] = "listener_silent",
+		/* packets the module dropped rather than let through unasked (k_: the
+		 * daemon has its own quota_full and not_local) */
+		[PM_STATS_A_QUOTA_FULL] = "k_quota_full",
+		[PM_STATS_A_NO_MEMORY] = "no_memory",
+		[PM_STATS_A_NOT_LOCAL] = "k_not_local",
+		[PM_STATS_A_NO_ROUTE] = "no_route",
 	};
 	struct stats_ctx *c = arg;
 	struct nlattr *tb[PM_A_MAX + 1], *st[PM_STATS_A_MAX + 1];

@@ -160,7 +160,12 @@ int kmod_parse_flow(const struct nlmsghdr *nlh, struct kmod_flow *f, char *err, 
 	if (tb[PM_A_ICMP_CODE])
 		f->fi.icmp_code = nla_get_u8(tb[PM_A_ICMP_CODE]);
 	if (tb[PM_A_CT_ID])
-		f->fi.ct_id = nla_get_u32(tb[PM_A_CT_ID]);
+		/* nf_ct_get_id() in host order.  ctnetlink puts those very
+		 * bytes in CTA_ID, which conntrack(8), libnetfilter_conntrack
+		 * and the fallback (nfq.c, ctacct.c) read as big-endian: read
+		 * the same way, a module-mode flow carries the id that
+		 * "conntrack -L -o id" shows and the fallback reports. */
+		f->fi.ct_id = ntohl(nla_get_u32(tb[PM_A_CT_ID]));
 	if (tb[PM_A_IFINDEX])
 		f->fi.ifindex = nla_get_u32(tb[PM_A_IFINDEX]);
 	/* The addresses are the flow's, in its own direction: the local side

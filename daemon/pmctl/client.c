@@ -13,8 +13,7 @@
 
 void req_arg(struct buf *b, const char *key, const char *val)
 {
-	buf_addf(b, " %s=", key);
-	pct_encode(b, val);
+	rec_str(b, key, val);
 }
 
 void reply_free(struct reply *r)
@@ -34,7 +33,7 @@ const char *rec_get(const struct record *r, const char *key)
 	return NULL;
 }
 
-static int connect_daemon(struct pmctl *p)
+int connect_daemon(struct pmctl *p)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd;
@@ -61,22 +60,30 @@ static int connect_daemon(struct pmctl *p)
 	return fd;
 }
 
-int pmctl_request(struct pmctl *p, const char *req, struct reply *r)
+int pmctl_request(struct pmctl *p, const char *cmd, struct reply *r)
+{
+	return pmctl_request_args(p, cmd, NULL, r);
+}
+
+int pmctl_request_args(struct pmctl *p, const char *cmd, struct buf *args, struct reply *r)
 {
 	struct buf in, line_out;
-	size_t off = 0, reqlen = strlen(req);
+	size_t off = 0;
 	char *line, *nl;
-	int fd, want = -1;
+	long want = -1;
+	int fd;
 
 	memset(r, 0, sizeof(*r));
-	if (reqlen + 1 >= PROTO_MAX_LINE) {
-		fprintf(p->err, "pmctl: request too long (at most %d bytes)\n", PROTO_MAX_LINE - 1);
-		return EXIT_ERR;
-	}
 	buf_init(&line_out);
-	buf_addf(&line_out, "%s\n", req);
+	proto_request(&line_out, cmd, args);
 	if (line_out.oom) {
 		fprintf(p->err, "pmctl: out of memory\n");
+		buf_free(&line_out);
+		return EXIT_ERR;
+	}
+	if (line_out.len >= PROTO_MAX_LINE) {
+		fprintf(p->err, "pmctl: request too long (at most %d bytes)\n", PROTO_MAX_LINE - 1);
+		buf_free(&line_out);
 		return EXIT_ERR;
 	}
 	fd = connect_daemon(p);
@@ -110,11 +117,19 @@ int pmctl_request(struct pmctl *p, const char *req, struct reply *r)
 				lines++;
 		if (lines >= 1) {
 			if (want < 0) {
-				if (!strncmp(in.p, "error ", 6)) {
-					want = 0;
-				} else if (sscanf(in.p, "ok %d", &want) != 1 || want < 0) {
+				char *first = strndup(in.p, (size_t)(strchr(in.p, '\n') - in.p));
+				int h = first ? proto_parse_header(first, &want, r->errcode,
+								   sizeof(r->errcode), r->errmsg,
+								   sizeof(r->errmsg)) : -1;
+
+				free(first);
+				if (h < 0) {
 					fprintf(p->err, "pmctl: malformed reply from portmasterd\n");
 					goto fail;
+				}
+				if (h == 1) {
+					r->is_error = true;
+					want = 0;
 				}
 			}
 			if (lines >= want + 1)
@@ -136,45 +151,43 @@ int pmctl_request(struct pmctl *p, const char *req, struct reply *r)
 	}
 	close(fd);
 	r->raw = in.p;
+	in.p = NULL;
+	buf_free(&in);
 	line = r->raw;
 	nl = strchr(line, '\n');
 	*nl = 0;
-	if (!strncmp(line, "error ", 6)) {
-		char *msg = line + 6, *sp = strchr(msg, ' ');
-
-		r->is_error = true;
-		if (sp)
-			*sp = 0;
-		snprintf(r->errcode, sizeof(r->errcode), "%s", msg);
-		snprintf(r->errmsg, sizeof(r->errmsg), "%s", sp ? sp + 1 : "");
+	if (r->is_error)
 		return EXIT_OK;
-	}
 	r->rec = calloc((size_t)want + 1, sizeof(*r->rec));
 	if (!r->rec) {
 		fprintf(p->err, "pmctl: out of memory\n");
 		reply_free(r);
 		return EXIT_ERR;
 	}
-	for (int i = 0; i < want; i++) {
-		size_t words = 1;
+	for (long i = 0; i < want; i++) {
+		static struct proto_kv kv[REC_MAX_KV];
+		int n;
 
 		line = nl + 1;
 		nl = strchr(line, '\n');
 		*nl = 0;
-		for (const char *s = line; *s; s++)
-			words += *s == ' ';
-		if (words > REC_MAX_KV)
-			words = REC_MAX_KV;
-		r->rec[i].kv = calloc(words, sizeof(*r->rec[i].kv));
-		r->nrec = i + 1;	/* what reply_free must free */
-		r->rec[i].n = r->rec[i].kv ? proto_parse_record(line, r->rec[i].kv, (int)words) : -1;
-		if (r->rec[i].n < 0) {
+		n = proto_parse_record(line, kv, REC_MAX_KV);
+		if (n < 0) {
 			fprintf(p->err, "pmctl: malformed record in reply\n");
 			reply_free(r);
 			return EXIT_ERR;
 		}
+		r->rec[i].kv = malloc(((size_t)n + 1) * sizeof(kv[0]));
+		if (!r->rec[i].kv) {
+			fprintf(p->err, "pmctl: out of memory\n");
+			reply_free(r);
+			return EXIT_ERR;
+		}
+		memcpy(r->rec[i].kv, kv, (size_t)n * sizeof(kv[0]));
+		r->rec[i].n = n;
+		r->nrec = (int)i + 1;	/* reply_free() frees what is there */
 	}
-	r->nrec = want;
+	r->nrec = (int)want;
 	return EXIT_OK;
 fail:
 	close(fd);
@@ -188,10 +201,16 @@ int pmctl_report_error(struct pmctl *p, const struct reply *r)
 	return !strcmp(r->errcode, "usage") ? EXIT_USAGE : EXIT_ERR;
 }
 
-int pmctl_call(struct pmctl *p, const char *req, const char *const *cols, bool as_array)
+int pmctl_call(struct pmctl *p, const char *cmd, const char *const *cols, bool as_array)
+{
+	return pmctl_call_args(p, cmd, NULL, cols, as_array);
+}
+
+int pmctl_call_args(struct pmctl *p, const char *cmd, struct buf *args, const char *const *cols,
+		    bool as_array)
 {
 	struct reply r;
-	int rc = pmctl_request(p, req, &r);
+	int rc = pmctl_request_args(p, cmd, args, &r);
 
 	if (rc != EXIT_OK)
 		return rc;
@@ -213,7 +232,7 @@ int pmctl_call_buf(struct pmctl *p, struct buf *b, const char *const *cols, bool
 		fprintf(p->err, "pmctl: out of memory\n");
 		rc = EXIT_ERR;
 	} else {
-		rc = pmctl_call(p, b->p, cols, as_array);
+		rc = pmctl_call_args(p, b->p, b, cols, as_array);
 	}
 	buf_free(b);
 	return rc;

@@ -30,7 +30,7 @@ static bool is_number(const char *s)
 	return true;
 }
 
-static void json_record(FILE *f, const struct record *r)
+void json_record(FILE *f, const struct record *r)
 {
 	fputc('{', f);
 	for (int i = 0; i < r->n; i++) {
@@ -38,7 +38,7 @@ static void json_record(FILE *f, const struct record *r)
 			fputs(", ", f);
 		json_str(f, r->kv[i].key);
 		fputs(": ", f);
-		if (proto_key_numeric(r->kv[i].key) && is_number(r->kv[i].val))
+		if (r->kv[i].num || (proto_key_numeric(r->kv[i].key) && is_number(r->kv[i].val)))
 			fputs(r->kv[i].val, f);
 		else
 			json_str(f, r->kv[i].val);

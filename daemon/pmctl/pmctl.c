@@ -29,6 +29,13 @@ static const struct pmctl_cmd commands[] = {
 	  "       pmctl rule del ID\n"
 	  "       pmctl rule move ID --first|--last|--before ID" },
 	{ "default", cmd_default, "default allow|block|drop|ask" },
+	{ "history", cmd_history,
+	  "history [--exe PATH] [--domain DOMAIN] [--since DURATION] [--verdict VERDICT]\n"
+	  "                 [--flows|--dns] [--limit N]" },
+	{ "monitor", cmd_monitor, "monitor [--events flow,prompt,answer,end,dns,traffic]" },
+	{ "ui", cmd_ui, "ui [--no-open]" },
+	{ "notify", cmd_notify, "notify" },
+	{ "top", cmd_top, "top" },
 	{ "help", cmd_help, "help" },
 };
 

@@ -75,16 +75,10 @@ static int rule_add(struct pmctl *p, int argc, char **argv)
 				buf_free(&b);
 				return usage_error(p, "rule add: %s needs a value", a);
 			}
-			{
-				/* " exe=" etc. already in the request?  Values are
-				 * percent-encoded, so no value contains " key=". */
-				char key[16];
-
-				snprintf(key, sizeof(key), " %s=", a + 2);
-				if (strstr(b.p, key)) {
-					buf_free(&b);
-					return usage_error(p, "rule add: %s given twice", a);
-				}
+			/* Already among the request's arguments? */
+			if (b.rec && json_object_object_get_ex(b.rec, a + 2, NULL)) {
+				buf_free(&b);
+				return usage_error(p, "rule add: %s given twice", a);
 			}
 			req_arg(&b, a + 2, argv[++i]);
 			known = true;

@@ -12,18 +12,21 @@ PMF_DNS_SRCS := dns/resolver.c dns/query.c dns/tcp.c dns/policy.c dns/upstream.c
 	dns/blocklist.c dns/namecache.c dns/dnsconf.c dns/dot.c dns/anscache.c
 PMF_DNS_LIBS := $(shell pkg-config --libs ldns gnutls 2>/dev/null) -lunbound -lpthread
 PMF_CONTROL_SRCS := control/ctlcmd.c decide/engine.c decide/rules.c decide/criteria.c \
-	common/util.c control/proto.c config.c common/log.c pmd.c attrib/attrib.c $(PMF_DNS_SRCS)
+	common/util.c control/proto.c control/ctl_views.c control/control.c config.c common/log.c \
+	pmd.c attrib/attrib.c \
+	events/events.c history/store.c history/history.c history/ctacct.c ui/uiproc.c \
+	$(PMF_DNS_SRCS)
 PMF_WIRE_SRCS := dns/wire.c dns/names.c dns/blocklist.c
 
 $(PMF_DIR)/fuzz_rules: $(TOP)/tests/fuzz/fuzz_rules.c $(addprefix $(TOP)/daemon/,$(PMF_RULES_SRCS)) $(PMD_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CLANG   tests/fuzz/fuzz_rules"
-	@$(PMF_CC) $(PMF_CFLAGS) -o $@ $(filter %.c,$^)
+	@$(PMF_CC) $(PMF_CFLAGS) -o $@ $(filter %.c,$^) -ljson-c
 
 $(PMF_DIR)/fuzz_control: $(TOP)/tests/fuzz/fuzz_control.c $(addprefix $(TOP)/daemon/,$(PMF_CONTROL_SRCS)) $(PMD_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CLANG   tests/fuzz/fuzz_control"
-	@$(PMF_CC) $(PMF_CFLAGS) -o $@ $(filter %.c,$^) $(PMF_DNS_LIBS)
+	@$(PMF_CC) $(PMF_CFLAGS) -o $@ $(filter %.c,$^) -lsqlite3 -lmnl -ljson-c $(PMF_DNS_LIBS)
 
 $(PMF_DIR)/fuzz_dns: $(TOP)/tests/fuzz/fuzz_dns.c $(addprefix $(TOP)/daemon/,$(PMF_WIRE_SRCS)) $(PMD_HDRS)
 	@mkdir -p $(dir $@)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* libFuzzer: the control protocol as the daemon runs it.  The input is a
  * stream of request lines from an admin peer; every reply must be well
- * formed: "ok N" followed by N lines, or one "error CODE MESSAGE" line. */
+ * formed: {"ok": N} followed by N records, or one {"error": ...} line. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,28 +30,36 @@ static const struct backend_ops be = {
 	.name = "fuzz", .verdict = verdict_fn, .reset = reset_fn,
 };
 
+/* A header line and as many record lines as it says, each valid JSON. */
 static void check_reply(const struct buf *b)
 {
-	const char *p = b->p;
-	int n;
+	char *copy, *line, *nl, code[16], msg[512];
+	long n;
+	int h;
 
-	if (!p)
+	if (!b->p || b->len == 0 || b->p[b->len - 1] != '\n')
 		abort();
-	if (!strncmp(p, "error ", 6)) {
-		if (strchr(p, '\n') != p + b->len - 1)
+	copy = strdup(b->p);
+	nl = strchr(copy, '\n');
+	*nl = 0;
+	h = proto_parse_header(copy, &n, code, sizeof(code), msg, sizeof(msg));
+	if (h < 0)
+		abort();
+	if (h == 1)
+		n = 0;
+	for (line = nl + 1; n > 0; n--, line = nl + 1) {
+		struct proto_kv kv[64];
+
+		nl = strchr(line, '\n');
+		if (!nl)
 			abort();
-		return;
-	}
-	if (sscanf(p, "ok %d", &n) != 1 || n < 0)
-		abort();
-	for (int i = 0; i <= n; i++) {
-		p = strchr(p, '\n');
-		if (!p)
+		*nl = 0;
+		if (proto_parse_record(line, kv, 64) < 0)
 			abort();
-		p++;
 	}
-	if (*p)
+	if (*line)
 		abort();
+	free(copy);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

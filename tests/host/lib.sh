@@ -100,7 +100,9 @@ start_servers() {
 start_daemon() {
 	mkdir -p "$CONF"
 	# ip netns exec execs the daemon: $! is the daemon's pid.
-	ip netns exec "$C" "$PMD" --foreground --config "$CONF" --socket "$SOCK" "$@" \
+	# The history and the web UI stay in $WORK and off unless a test asks.
+	ip netns exec "$C" "$PMD" --foreground --config "$CONF" --socket "$SOCK" \
+		--history "$WORK/history.db" --ui off "$@" \
 		>>"$WORK/pmd.log" 2>&1 &
 	DAEMON_PID=$!
 	for _ in $(seq 1 100); do

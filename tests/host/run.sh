@@ -28,23 +28,16 @@ fi
 . "$HERE/t_crash.sh"
 . "$HERE/t_dns.sh"
 . "$HERE/t_resolver.sh"
+. "$HERE/t_history.sh"
 . "$HERE/t_scenarios.sh"
 . "$HERE/t_identity.sh"
 . "$HERE/t_scale.sh"
 
-t_rules
-t_traffic
-t_control
-t_clients
-t_prompt
-t_crash
-t_notify_failopen
-t_dns
-t_resolver
-t_scenarios
-t_identity
-t_quota
-t_scale
+# HOST_TESTS="t_history ..." runs only those (while working on one).
+for t in ${HOST_TESTS:-t_rules t_traffic t_control t_clients t_prompt t_crash t_notify_failopen
+	t_dns t_resolver t_history t_scenarios t_identity t_quota t_scale}; do
+	"$t"
+done
 
 if [ "$TAP_FAILED" != 0 ]; then
 	tap_diag "daemon log:"

@@ -51,13 +51,17 @@ t_control() {
 		tap_fail "and a member sees everyone's flows" "$out lines"
 
 	# Malformed requests get a clear error; the daemon lives on.
-	out=$(printf 'bogus-cmd\nstatus x\nrule-add action=allow port=%%zz\nverdict id=1 action=accept\n' |
-		socat -t 2 - UNIX-CONNECT:"$SOCK" | cut -d' ' -f1-2 | tr '\n' ',')
-	tap_is "malformed requests get 'error usage' replies" "$out" "error usage,error usage,error usage,error noent,"
+	code() { sed 's/^{"error":"\([a-z]*\)".*/\1/'; }
+	out=$(printf '%s\n' '{"cmd":"bogus-cmd"}' '{"cmd":"status","args":{"x":"1"}}' 'status' \
+		'{"cmd":"rule-add","args":{"action":"allow","port":{}}}' \
+		'{"cmd":"verdict","args":{"id":"1","action":"accept"}}' |
+		socat -t 2 - UNIX-CONNECT:"$SOCK" | code | tr '\n' ',')
+	tap_is "malformed requests get usage errors, each its own" "$out" "usage,usage,usage,usage,noent,"
 	out=$(head -c 10000 /dev/zero | tr '\0' 'a' | socat -t 2 - UNIX-CONNECT:"$SOCK")
-	tap_is "an over-long request line is refused" "${out%% (*}" "error usage request line too long"
-	out=$(printf 'status \001\377\n' | socat -t 2 - UNIX-CONNECT:"$SOCK" | cut -d' ' -f1-2)
-	tap_is "control bytes in a request are refused" "$out" "error usage"
+	tap_is "an over-long request line is refused" "$out" \
+		'{"error":"usage","message":"request line too long (at most 4095 bytes)"}'
+	out=$(printf '{"cmd":"status\001"}\n' | socat -t 2 - UNIX-CONNECT:"$SOCK" | code)
+	tap_is "control bytes in a request are refused" "$out" "usage"
 	tap_ok "the daemon still answers after malformed input" "$PMCTL" status
 
 	# pmctl: 0 ok, 1 error, 2 bad usage.
@@ -144,7 +148,7 @@ for _ in range(12):
         reply = s.recv(100)	# a refused one is told at once
     except socket.timeout:
         reply = b""
-    if reply.startswith(b"error busy"):
+    if b'"error":"busy"' in reply:
         refused += 1
     else:
         held.append(s)
@@ -188,7 +192,7 @@ import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(sys.argv[1])
-s.sendall(b"list\n" * 200)
+s.sendall(b"{\"cmd\":\"list\"}\n" * 200)
 s.shutdown(socket.SHUT_WR)
 time.sleep(3)
 s.close()

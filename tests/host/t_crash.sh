@@ -50,7 +50,8 @@ t_crash() {
 	stop_daemon TERM
 
 	# Without --foreground: the parent returns once the daemon is ready.
-	ip netns exec "$C" "$PMD" --config "$CONF" --socket "$SOCK" >/dev/null 2>&1
+	ip netns exec "$C" "$PMD" --config "$CONF" --socket "$SOCK" --history "$WORK/history.db" \
+		--ui off >/dev/null 2>&1
 	rc=$?
 	local pid
 	pid=$(stat_of pid)

@@ -86,6 +86,49 @@ m = [f for f in json.load(sys.stdin) if f["domain"] == sys.argv[1] and f["dport"
 print(m[-1]["verdict"] if m else "none")' "$1"
 }
 
+# rs_hist: pmctl -j history rows as "exe domain verdict" and
+# "exe domain peer port verdict" lines
+rs_hist() { # --dns|--flows
+	"$PMCTL" -j history "$1" | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    if r["kind"] == "dns":
+        print(r["exe"], r["domain"], r["verdict"])
+    else:
+        print(r["exe"], r["domain"], r["peer"], r["port"], r["verdict"])'
+}
+
+# Where the resolver meets the history and monitor streams: every query
+# is a row and an event, and a connection's row carries its domain.
+rs_history_and_monitor() { # monitor-pid
+	local curl=$(readlink -f "$(command -v curl)") out
+	for _ in $(seq 1 50); do
+		rs_hist --dns | grep -q "^$curl refused.test block$" && break
+		sleep 0.2
+	done
+	tap_is "history: the allowed query, by the program that asked" \
+		"$(rs_hist --dns | grep -c "^$curl www.allowed.test allow$" | sed 's/^[1-9][0-9]*$/yes/')" "yes"
+	tap_is "history: the refused query, as blocked" \
+		"$(rs_hist --dns | grep -c "^$curl refused.test block$" | sed 's/^[1-9][0-9]*$/yes/')" "yes"
+	tap_is "history: the connection's row carries the domain it was opened to" \
+		"$(rs_hist --flows | grep -c "^$curl www.allowed.test 10.77.0.2 80 allow$")" "1"
+	tap_is "history --domain finds the query and the connection" \
+		"$("$PMCTL" -j history --domain allowed.test | python3 -c '
+import json, sys
+print(" ".join(sorted({r["kind"] for r in json.load(sys.stdin)})))')" "dns flow"
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	out=$(python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+dns = {(e["domain"], e["verdict"], e["answers"]) for e in ev if e["event"] == "dns" and e["qtype"] == 1}
+flow = {e.get("domain", "-") for e in ev if e["event"] == "flow" and e.get("dport") == 80}
+print(("www.allowed.test", "allow", "10.77.0.2") in dns, ("refused.test", "block", "") in dns,
+      "www.allowed.test" in flow)' "$WORK/rs-monitor.out" 2>&1)
+	tap_is "pmctl -j monitor: both queries (answers, verdict) and the flow with its domain" \
+		"$out" "True True True"
+}
+
 t_resolver() {
 	local out rc
 	for t in dnsmasq unbound dig openssl; do
@@ -115,6 +158,9 @@ t_resolver() {
 	"$PMCTL" rule add allow --domain www.chain.test >/dev/null
 	"$PMCTL" rule add block --domain refused.test >/dev/null
 	"$PMCTL" rule add block --domain .bad.test >/dev/null
+	"$PMCTL" -j monitor >"$WORK/rs-monitor.out" 2>&1 &
+	local mon=$!
+	sleep 0.3
 
 	# default block: an address nobody resolved is matched by the other
 	# rules only, and none allows it
@@ -133,6 +179,7 @@ t_resolver() {
 	grep -q "refused.test" "$WORK/dnsmasq.log" &&
 		tap_fail "a refused name never reaches the upstream" ||
 		tap_pass "a refused name never reaches the upstream"
+	rs_history_and_monitor "$mon"
 
 	# CNAME chain: allowed by the name asked for; the chain on the flow
 	out=$(inc curl -sS -m 5 http://www.chain.test/ 2>&1)
@@ -259,7 +306,8 @@ t_resolver() {
 
 	# Its address taken: it says so and does not start half a firewall
 	# (domain block rules would match nothing)
-	# not through inc: $! must be socat itself, to be stopped below
+	# not through inc(): $! must be socat itself, or the kill below leaves
+	# it holding the port for the tests after this one
 	ip netns exec "$C" socat UDP4-RECVFROM:53,bind=127.0.0.17,fork EXEC:cat >/dev/null 2>&1 &
 	local holder=$!
 	PIDS+=($holder)

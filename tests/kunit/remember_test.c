@@ -4,6 +4,9 @@
 
 #include "../../kmod/remember.c"
 
+/* The tests' own clock: entries expire against it, not jiffies. */
+#define NOW 0
+
 static struct pm_flow flow_out(u32 daddr, u16 dport, u64 exe_ino)
 {
 	struct pm_flow f;
@@ -91,17 +94,18 @@ static void remember_lookup_and_expiry(struct kunit *test)
 	pm_remember_key(&a, &k);
 	other = k;
 	other.port = 444;
-	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k, 100), 0u);
-	KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k, PM_MARK_ACCEPT_ALWAYS, 200, 16), 0);
-	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k, 199), (u32)PM_MARK_ACCEPT_ALWAYS);
-	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &other, 199), 0u);
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k, 100, NULL), 0u);
+	KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k, PM_MARK_ACCEPT_ALWAYS, NOW, 200, 16, NULL), 0);
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k, 199, NULL), (u32)PM_MARK_ACCEPT_ALWAYS);
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &other, 199, NULL), 0u);
 	/* a new verdict for the same flows replaces the old one */
-	KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k, PM_MARK_BLOCK_ALWAYS, 300, 16), 0);
+	KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k, PM_MARK_BLOCK_ALWAYS, NOW, 300, 16, NULL), 0);
 	KUNIT_EXPECT_EQ(test, rp->count, 1u);
-	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k, 250), (u32)PM_MARK_BLOCK_ALWAYS);
-	/* expired: gone, and taken out on the way */
-	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k, 300), 0u);
-	KUNIT_EXPECT_EQ(test, rp->count, 0u);
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k, 250, NULL), (u32)PM_MARK_BLOCK_ALWAYS);
+	/* expired: a miss at once, taken out by the next change */
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k, 300, NULL), 0u);
+	KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &other, PM_MARK_ACCEPT_ALWAYS, 300, 1000, 16, NULL), 0);
+	KUNIT_EXPECT_EQ(test, rp->count, 1u);
 	pm_remember_destroy(rp);
 }
 
@@ -117,22 +121,21 @@ static void remember_bound_and_flush(struct kunit *test)
 		struct pm_flow f = flow_out(0x0a000002, 1000 + i, 77);
 
 		pm_remember_key(&f, &k[i]);
-		KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k[i], PM_MARK_ACCEPT_ALWAYS,
-						      1000, 3), 0);
+		KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k[i], PM_MARK_ACCEPT_ALWAYS, NOW, 1000, 3, NULL), 0);
 	}
 	KUNIT_EXPECT_EQ(test, rp->count, 3u);
 	/* the oldest two made room */
-	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k[0], 10), 0u);
-	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k[1], 10), 0u);
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k[0], 10, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k[1], 10, NULL), 0u);
 	for (i = 2; i < 5; i++)
-		KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k[i], 10),
+		KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k[i], 10, NULL),
 				(u32)PM_MARK_ACCEPT_ALWAYS);
 	/* a bound of 0 remembers nothing */
-	KUNIT_EXPECT_EQ(test, pm_remember_add(rp, &k[0], PM_MARK_ACCEPT_ALWAYS, 1000, 0), 0);
+	KUNIT_EXPECT_EQ(test, pm_remember_add(rp, &k[0], PM_MARK_ACCEPT_ALWAYS, NOW, 1000, 0, NULL), 0);
 	KUNIT_EXPECT_EQ(test, rp->count, 0u);
-	KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k[1], PM_MARK_ACCEPT_ALWAYS, 1000, 3), 0);
+	KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k[1], PM_MARK_ACCEPT_ALWAYS, NOW, 1000, 3, NULL), 0);
 	KUNIT_EXPECT_EQ(test, pm_remember_flush(rp), 1u);
-	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k[1], 10), 0u);
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k[1], 10, NULL), 0u);
 	pm_remember_destroy(rp);
 }
 
@@ -149,17 +152,36 @@ static void remember_many(struct kunit *test)
 		struct pm_flow f = flow_out(0x0a000000 + i, 443, 77);
 
 		pm_remember_key(&f, &k);
-		KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k, PM_MARK_ACCEPT_ALWAYS,
-						      1000, 4096), 0);
+		KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k, PM_MARK_ACCEPT_ALWAYS, NOW, 1000, 4096, NULL), 0);
 	}
-	KUNIT_EXPECT_EQ(test, rp->bits, 12u);
+	KUNIT_EXPECT_EQ(test, rcu_access_pointer(rp->buckets)->bits, 12u);
 	for (i = 0; i < 2000; i++) {
 		struct pm_flow f = flow_out(0x0a000000 + i, 443, 77);
 
 		pm_remember_key(&f, &k);
-		found += pm_remember_lookup(rp, &k, 10) == PM_MARK_ACCEPT_ALWAYS;
+		found += pm_remember_lookup(rp, &k, 10, NULL) == PM_MARK_ACCEPT_ALWAYS;
 	}
 	KUNIT_EXPECT_EQ(test, found, 2000);
+	pm_remember_destroy(rp);
+}
+
+/* A remembered verdict keeps the program's path for its reports. */
+static void remember_exe(struct kunit *test)
+{
+	struct pm_remember *rp = kunit_kzalloc(test, sizeof(*rp), GFP_KERNEL);
+	struct pm_flow a = flow_out(0x0a000002, 443, 77);
+	const char *exe = NULL;
+	struct pm_remember_key k;
+
+	KUNIT_ASSERT_NOT_NULL(test, rp);
+	pm_remember_init(rp);
+	pm_remember_key(&a, &k);
+	KUNIT_ASSERT_EQ(test, pm_remember_add(rp, &k, PM_MARK_ACCEPT_ALWAYS, NOW, 1000, 16,
+					      "/usr/bin/curl"), 0);
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, pm_remember_lookup(rp, &k, 10, &exe), (u32)PM_MARK_ACCEPT_ALWAYS);
+	KUNIT_EXPECT_STREQ(test, exe, "/usr/bin/curl");
+	rcu_read_unlock();
 	pm_remember_destroy(rp);
 }
 
@@ -168,11 +190,19 @@ static struct kunit_case remember_test_cases[] = {
 	KUNIT_CASE(remember_lookup_and_expiry),
 	KUNIT_CASE(remember_bound_and_flush),
 	KUNIT_CASE(remember_many),
+	KUNIT_CASE(remember_exe),
 	{}
 };
 
+/* Entries go after a grace period, by our callback: before the module. */
+static void remember_exit(struct kunit *test)
+{
+	rcu_barrier();
+}
+
 static struct kunit_suite remember_test_suite = {
 	.name = "portmaster_remember",
+	.exit = remember_exit,
 	.test_cases = remember_test_cases,
 };
 

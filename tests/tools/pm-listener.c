@@ -12,6 +12,8 @@
  *   pm-listener verdict [--direct] ID MARK [REMEMBER_MS]
  *   pm-listener stats [NAME]        all counters, or one
  *   pm-listener config [policy=open|closed] [timeout=MS] [pending=N] [held=N]
+ *                      [dns=off|dns4=ADDR dns6=ADDR dnsport=N]
+ *                      [tunnel=off|tunnel4=ADDR tunnel6=ADDR tunnelport=N]
  *   pm-listener flows               the pending flows
  *   pm-listener reset               clear the 17xx marks
  *   pm-listener raw CMD [ATTR=U32]... send a raw command, print the errno
@@ -650,6 +652,24 @@ static int on_stats(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/* A reroute's place, printed as NAME4=, NAME6= and NAMEport= lines. */
+static void print_reroute(const char *name, struct nlattr *nest)
+{
+	struct nlattr *r[PM_REROUTE_A_MAX + 1];
+	char buf[INET6_ADDRSTRLEN];
+
+	if (!nest || nla_parse_nested(r, PM_REROUTE_A_MAX, nest, NULL))
+		return;
+	if (r[PM_REROUTE_A_ADDR4] && nla_len(r[PM_REROUTE_A_ADDR4]) == 4)
+		printf("%s4=%s\n", name,
+		       inet_ntop(AF_INET, nla_data(r[PM_REROUTE_A_ADDR4]), buf, sizeof(buf)));
+	if (r[PM_REROUTE_A_ADDR6] && nla_len(r[PM_REROUTE_A_ADDR6]) == 16)
+		printf("%s6=%s\n", name,
+		       inet_ntop(AF_INET6, nla_data(r[PM_REROUTE_A_ADDR6]), buf, sizeof(buf)));
+	if (r[PM_REROUTE_A_PORT])
+		printf("%sport=%u\n", name, nla_get_u16(r[PM_REROUTE_A_PORT]));
+}
+
 static int on_config(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *tb[PM_A_MAX + 1], *c[PM_CONFIG_A_MAX + 1];
@@ -667,7 +687,47 @@ static int on_config(struct nl_msg *msg, void *arg)
 		printf("pending=%u\n", nla_get_u32(c[PM_CONFIG_A_MAX_PENDING]));
 	if (c[PM_CONFIG_A_MAX_HELD])
 		printf("held=%u\n", nla_get_u32(c[PM_CONFIG_A_MAX_HELD]));
+	print_reroute("dns", c[PM_CONFIG_A_REROUTE_DNS]);
+	print_reroute("tunnel", c[PM_CONFIG_A_REROUTE_TUNNEL]);
 	return NL_OK;
+}
+
+/*
+ * The settings of one reroute place, from the KEY=VALUE arguments that
+ * start with @name: NAME=off (an empty nest), NAME4=, NAME6=, NAMEport=.
+ * Returns 0, 1 when none names it, or 2 for a bad one.
+ */
+static int put_reroute(struct nl_msg *msg, int type, const char *name,
+		       int argc, char **argv)
+{
+	size_t n = strlen(name);
+	struct nlattr *nest = NULL;
+	unsigned char addr[16];
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		const char *k = argv[i], *v = strchr(argv[i], '=');
+
+		if (!v || strncmp(k, name, n))
+			continue;
+		v++;
+		if (!nest)
+			nest = nla_nest_start(msg, type);
+		if (!strncmp(k + n, "=off", 4))	/* no address: off */
+			nla_put_u16(msg, PM_REROUTE_A_PORT, 0);
+		else if (!strncmp(k + n, "4=", 2) && inet_pton(AF_INET, v, addr) == 1)
+			nla_put(msg, PM_REROUTE_A_ADDR4, 4, addr);
+		else if (!strncmp(k + n, "6=", 2) && inet_pton(AF_INET6, v, addr) == 1)
+			nla_put(msg, PM_REROUTE_A_ADDR6, 16, addr);
+		else if (!strncmp(k + n, "port=", 5))
+			nla_put_u16(msg, PM_REROUTE_A_PORT, strtoul(v, NULL, 0));
+		else
+			return 2;
+	}
+	if (!nest)
+		return 1;
+	nla_nest_end(msg, nest);
+	return 0;
 }
 
 static int on_flow(struct nl_msg *msg, void *arg)
@@ -725,7 +785,12 @@ static int cmd_config(int argc, char **argv)
 		return query(PM_CMD_GET_CONFIG, 0, on_config);
 	msg = new_msg(PM_CMD_SET_CONFIG, NLM_F_ACK);
 	nest = nla_nest_start(msg, PM_A_CONFIG);
+	if (put_reroute(msg, PM_CONFIG_A_REROUTE_DNS, "dns", argc, argv) == 2 ||
+	    put_reroute(msg, PM_CONFIG_A_REROUTE_TUNNEL, "tunnel", argc, argv) == 2)
+		return 2;
 	for (i = 0; i < argc; i++) {
+		if (!strncmp(argv[i], "dns", 3) || !strncmp(argv[i], "tunnel", 6))
+			continue;
 		eq = strchr(argv[i], '=');
 		if (!eq)
 			return 2;

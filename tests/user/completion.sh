@@ -24,7 +24,7 @@ complete_line() { # words...: what completing the last word offers
 
 fn=_pmctl
 tap_is "pmctl <TAB> offers the commands" "$(complete_line pmctl '')" \
-	"--json --socket --tsv --version -j -s -t default help list pending rule status verdict "
+	"--json --socket --tsv --version -j -s -t default help history list monitor notify pending rule status top ui verdict "
 tap_is "pmctl ru<TAB>" "$(complete_line pmctl ru)" "rule "
 tap_is "pmctl rule <TAB>" "$(complete_line pmctl rule '')" "add del list move "
 tap_is "pmctl rule add <TAB> offers actions" "$(complete_line pmctl rule add '')" "allow ask block drop tunnel "

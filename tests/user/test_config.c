@@ -109,6 +109,43 @@ static void test_invalid(void **state)
 	}
 }
 
+static void test_history_and_ui(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "ui = 10.0.0.1:817\n", "f:1: bad value '10.0.0.1:817' for 'ui': a loopback ADDR:PORT (127.0.0.1:817, [::1]:817) or off" },
+		{ "ui = 0.0.0.0:817\n", "f:1: bad value '0.0.0.0:817' for 'ui': a loopback ADDR:PORT (127.0.0.1:817, [::1]:817) or off" },
+		{ "ui = [::]:817\n", "f:1: bad value '[::]:817' for 'ui': a loopback ADDR:PORT (127.0.0.1:817, [::1]:817) or off" },
+		{ "ui = 127.0.0.1\n", "f:1: bad value '127.0.0.1' for 'ui': a loopback ADDR:PORT (127.0.0.1:817, [::1]:817) or off" },
+		{ "history = relative.db\n", "f:1: bad value 'relative.db' for 'history'" },
+		{ "history_days = 0\n", "f:1: bad value '0' for 'history_days'" },
+		{ "history_max_size = 5T\n", "f:1: bad value '5T' for 'history_max_size'" },
+	};
+	struct config c;
+	char err[256];
+
+	(void)state;
+	config_defaults(&c);
+	assert_string_equal(c.history_path, "/var/lib/portmaster/history.db");
+	assert_int_equal(c.history_days, 30);
+	assert_true(c.ui.set);
+	assert_int_equal(c.ui.port, 817);
+	assert_int_equal(config_load_mem(&c, "f", "history = off\nui = off\nhistory_max_size = 512M\n"
+					 "history_days = 7\n", err, sizeof(err)), 0);
+	assert_string_equal(c.history_path, "");
+	assert_false(c.ui.set);
+	assert_int_equal(c.history_max_bytes, 512ull << 20);
+	assert_int_equal(c.history_days, 7);
+	assert_int_equal(config_load_mem(&c, "f", "ui = [::1]:8817\n", err, sizeof(err)), 0);
+	assert_true(c.ui.set);
+	assert_int_equal(c.ui.family, AF_INET6);
+	assert_int_equal(c.ui.port, 8817);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_defaults(&c);
+		assert_int_equal(config_load_mem(&c, "f", bad[i][0], err, sizeof(err)), -1);
+		assert_string_equal(err, bad[i][1]);
+	}
+}
+
 static void test_missing_file(void **state)
 {
 	struct config c;
@@ -127,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_trailing_comments),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_history_and_ui),
 	};
 
 	return RUN("config", tests);

@@ -9,7 +9,8 @@
 #include "decide/engine.h"
 #include "fake_backend.h"
 
-static char *run_as(struct pmd *d, uid_t uid, bool admin, const char *req)
+/* One request line as the daemon gets it; the reply as it sends it. */
+static char *run_raw_as(struct pmd *d, uid_t uid, bool admin, const char *req)
 {
 	struct peer p = { .pid = 1, .uid = uid, .admin = admin };
 	struct buf out;
@@ -21,6 +22,79 @@ static char *run_as(struct pmd *d, uid_t uid, bool admin, const char *req)
 	return out.p;
 }
 
+static char *run_raw(struct pmd *d, bool admin, const char *req)
+{
+	return run_raw_as(d, admin ? 0 : 1000, admin, req);
+}
+
+/*
+ * The tests below say requests and replies in a short form, "cmd k=v ..."
+ * and "ok N\nk=v ...\n" or "error CODE MESSAGE" (values percent-encoded),
+ * so that they read as what the commands do; this turns them into the
+ * JSON of the protocol and back.
+ */
+static char *run_as(struct pmd *d, uid_t uid, bool admin, const char *req)
+{
+	struct buf args, line, text;
+	char *copy = strdup(req), *save = NULL, *tok, *cmd, *reply, *l, *nl;
+	char code[16], msg[512];
+	long n;
+
+	buf_init(&args);
+	buf_init(&line);
+	buf_init(&text);
+	cmd = strtok_r(copy, " ", &save);
+	while ((tok = strtok_r(NULL, " ", &save))) {
+		char *eq = strchr(tok, '=');
+
+		assert_non_null(eq);
+		*eq = 0;
+		assert_int_equal(pct_decode(eq + 1), 0);
+		rec_str(&args, tok, eq + 1);
+	}
+	proto_request(&line, cmd, &args);
+	line.p[line.len - 1] = 0;
+	reply = run_raw_as(d, uid, admin, line.p);
+	nl = strchr(reply, '\n');
+	assert_non_null(nl);
+	*nl = 0;
+	switch (proto_parse_header(reply, &n, code, sizeof(code), msg, sizeof(msg))) {
+	case 0:
+		buf_addf(&text, "ok %ld\n", n);
+		for (l = nl + 1; *l; l = nl + 1) {
+			struct proto_kv kv[64];
+			int k;
+
+			nl = strchr(l, '\n');
+			assert_non_null(nl);
+			*nl = 0;
+			k = proto_parse_record(l, kv, 64);
+			assert_true(k >= 0);
+			for (int i = 0; i < k; i++) {
+				buf_addf(&text, "%s%s=", i ? " " : "", kv[i].key);
+				pct_encode(&text, kv[i].val);
+			}
+			buf_add(&text, "\n", 1);
+			n--;
+		}
+		assert_int_equal(n, 0);	/* as many records as the header says */
+		break;
+	case 1:
+		assert_true(nl[1] == 0);	/* an error is one line */
+		buf_addf(&text, "error %s %s", code, msg);
+		break;
+	default:
+		fail_msg("malformed reply '%s'", reply);
+	}
+	free(reply);
+	free(copy);
+	buf_free(&args);
+	buf_free(&line);
+	if (!text.p)
+		buf_addf(&text, "%s", "");
+	return text.p;
+}
+
 static char *run(struct pmd *d, bool admin, const char *req)
 {
 	return run_as(d, admin ? 0 : 1000, admin, req);
@@ -29,6 +103,14 @@ static char *run(struct pmd *d, bool admin, const char *req)
 #define EXPECT(d, admin, req, want)                                    \
 	do {                                                           \
 		char *got_ = run(d, admin, req);                       \
+		if (strncmp(got_, want, strlen(want)))                 \
+			fail_msg("'%s': got '%s', want '%s'", req, got_, want); \
+		free(got_);                                            \
+	} while (0)
+
+#define EXPECT_RAW(d, req, want)                                      \
+	do {                                                           \
+		char *got_ = run_raw(d, true, req);                    \
 		if (strncmp(got_, want, strlen(want)))                 \
 			fail_msg("'%s': got '%s', want '%s'", req, got_, want); \
 		free(got_);                                            \
@@ -111,10 +193,14 @@ static void test_malformed(void **state)
 
 	(void)state;
 	fake_setup(&d);
-	EXPECT(&d, true, "", "error usage empty request");
+	EXPECT_RAW(&d, "", "{\"error\":\"usage\",\"message\":\"empty request\"}\n");
 	EXPECT(&d, true, "frobnicate", "error usage unknown command 'frobnicate'");
-	EXPECT(&d, true, "status\x01", "error usage request contains a control");
-	EXPECT(&d, true, "rule-add action=allow exe=%", "error usage bad percent-encoding");
+	EXPECT_RAW(&d, "{\"cmd\":\"status\x01\"}",
+		   "{\"error\":\"usage\",\"message\":\"request contains a control byte");
+	EXPECT_RAW(&d, "status", "{\"error\":\"usage\",\"message\":\"request is not a JSON object");
+	EXPECT_RAW(&d, "{\"cmd\":\"rule-add\",\"args\":{\"action\":[\"allow\"]}}",
+		   "{\"error\":\"usage\",\"message\":\"an argument's value is not a string");
+	EXPECT_RAW(&d, "{\"cmd\":\"version\"}", "{\"ok\":1}\n{\"version\":\"");
 	fake_teardown(&d);
 }
 

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The resolver's parts that need no network: domain patterns, the
  * blocklist set, the per-program name cache, its configuration keys, DNS
- * messages through ldns, and domain= in rules (CNAMEs only block). */
+ * messages through ldns, and domain= in rules (CNAMEs only block); every
+ * query published on the event bus (history, pmctl monitor). */
 #include "test_common.h"
 #include <arpa/inet.h>
 #include <linux/portmaster.h>
 #include <netinet/in.h>
 #include <unistd.h>
+#include "common/util.h"
 #include "config.h"
 #include "daemon.h"
 #include "dns/blocklist.h"
@@ -14,6 +16,7 @@
 #include "dns/internal.h"
 #include "dns/names.h"
 #include "dns/namecache.h"
+#include "events/events.h"
 
 static bool pm(const char *pattern, const char *name)
 {
@@ -432,6 +435,175 @@ static void test_dns_flows(void **state)
 	free(n);
 }
 
+struct dns_seen {
+	int n;
+	struct pm_event ev[4];
+	char qname[4][64], exe[4][64], answers[4][64], verdict[4][16];
+};
+
+static void seen(void *arg, const struct pm_event *ev)
+{
+	struct dns_seen *s = arg;
+
+	assert_int_equal(ev->type, EV_DNS);
+	assert_true(s->n < 4);
+	s->ev[s->n] = *ev;
+	snprintf(s->qname[s->n], sizeof(s->qname[0]), "%s", ev->qname ? ev->qname : "-");
+	snprintf(s->exe[s->n], sizeof(s->exe[0]), "%s", ev->exe ? ev->exe : "-");
+	snprintf(s->answers[s->n], sizeof(s->answers[0]), "%s", ev->answers ? ev->answers : "-");
+	snprintf(s->verdict[s->n], sizeof(s->verdict[0]), "%s", ev->verdict ? ev->verdict : "-");
+	s->n++;
+}
+
+/* One query through dns_handle() over loopback; the client's reply's rcode. */
+static int ask(struct dns *n, int srv, int cli, const struct dns_addr *local, const char *name,
+	       ldns_rr_type t)
+{
+	ldns_pkt *req = query(name, t, false), *rep = NULL;
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	uint8_t *w = NULL, in[1500];
+	size_t len;
+	ssize_t got;
+	int rcode;
+
+	assert_int_equal(getsockname(cli, (struct sockaddr *)&peer, &plen), 0);
+	assert_int_equal(ldns_pkt2wire(&w, req, &len), LDNS_STATUS_OK);
+	dns_handle(n, w, len, false, NULL, srv, local, &peer, plen);
+	free(w);
+	ldns_pkt_free(req);
+	got = recv(cli, in, sizeof(in), 0);	/* sent before dns_handle returned */
+	assert_true(got > 0);
+	assert_int_equal(ldns_wire2pkt(&rep, in, (size_t)got), LDNS_STATUS_OK);
+	rcode = ldns_pkt_get_rcode(rep);
+	ldns_pkt_free(rep);
+	return rcode;
+}
+
+/*
+ * Every query the resolver decides is published with the program that
+ * asked (found by its flow to the resolver), its name and type, the
+ * answer's code and addresses and the verdict: refused by a blocklist,
+ * answered from the ready answers, and SERVFAIL with no upstream.
+ */
+static void test_query_events(void **state)
+{
+	static struct pmd d;
+	struct dns *n = calloc(1, sizeof(*n));
+	struct dns_seen s = { 0 };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int srv = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int cli = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = 5 };
+	struct dns_addr local = { 0 };
+	struct ans keep = { .cnames = "" };
+	struct flow_info f;
+	uint32_t mark;
+	char exe[] = "/usr/bin/firefox";
+	uint8_t addr[4] = { 192, 0, 2, 7 };
+	ldns_pkt *req, *rep;
+	uint8_t *w = NULL;
+	char *qname, key[300];
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	config_defaults(&d.cfg);
+	config_finish(&d.cfg);
+	assert_int_equal(flowtab_init(&d.ft), 0);
+	d.events = events_new();
+	events_listen(d.events, EV_MASK(EV_DNS), seen, &s);
+	d.dns = n;
+	d.be = &fallback_like;
+	n->d = &d;
+	n->ans = anscache_new();
+	n->names = namecache_new(64);
+	blocklist_init(&n->bl, 1);
+	blocklist_init(&n->doh, 1);
+	assert_int_equal(blocklist_add_name(&n->bl, "ads.example.com"), 0);
+	assert_int_equal(blocklist_seal(&n->bl), 0);
+	assert_int_equal(blocklist_seal(&n->doh), 0);
+	assert_true(srv >= 0 && cli >= 0);
+	assert_int_equal(bind(srv, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(bind(cli, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(setsockopt(cli, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	local = d.cfg.dns.listen[0];
+
+	/* the query's own flow, decided first: firefox, pid 4242 */
+	assert_int_equal(getsockname(cli, (struct sockaddr *)&a, &alen), 0);
+	f = out_flow("127.0.0.17", 53, IPPROTO_UDP);
+	inet_pton(AF_INET, "127.0.0.1", f.key.laddr);
+	f.key.lport = ntohs(a.sin_port);
+	f.owner.exe = exe;
+	assert_true(dns_flow_verdict(&d, &f, &mark));
+
+	/* a listed name: refused, published as blocked */
+	assert_int_equal(ask(n, srv, cli, &local, "ads.example.com.", LDNS_RR_TYPE_A),
+			 LDNS_RCODE_NXDOMAIN);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.qname[0], "ads.example.com");
+	assert_string_equal(s.exe[0], "/usr/bin/firefox");
+	assert_int_equal(s.ev[0].pid, 4242);
+	assert_int_equal(s.ev[0].qtype, LDNS_RR_TYPE_A);
+	assert_int_equal(s.ev[0].rcode, LDNS_RCODE_NXDOMAIN);
+	assert_string_equal(s.verdict[0], "block");
+	assert_string_equal(s.answers[0], "-");
+
+	/* a ready answer: published with its addresses */
+	req = query("www.example.org.", LDNS_RR_TYPE_A, false);
+	rep = wire_reply_for(req, LDNS_RCODE_NOERROR);
+	push(rep, "www.example.org. 60 IN A 192.0.2.7");
+	assert_int_equal(ldns_pkt2wire(&w, rep, &keep.len), LDNS_STATUS_OK);
+	keep.wire = w;
+	keep.naddrs = 1;
+	keep.addrs[0].family = AF_INET;
+	memcpy(keep.addrs[0].addr, addr, 4);
+	keep.addrs[0].ttl = 60;
+	qname = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(req), 0)));
+	/* the key as query.c makes it: type, EDNS, DO, CD, RD, name as asked */
+	snprintf(key, sizeof(key), "%u/%d%d%d%d/%s", LDNS_RR_TYPE_A, 0, 0, 0, 1, qname);
+	anscache_put(n->ans, key, &keep, 60, now_ms());
+	free(qname);
+	free(w);
+	ldns_pkt_free(rep);
+	ldns_pkt_free(req);
+	assert_int_equal(ask(n, srv, cli, &local, "www.example.org.", LDNS_RR_TYPE_A),
+			 LDNS_RCODE_NOERROR);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.qname[1], "www.example.org");
+	assert_string_equal(s.verdict[1], "allow");
+	assert_string_equal(s.answers[1], "192.0.2.7");
+	assert_int_equal(s.ev[1].rcode, LDNS_RCODE_NOERROR);
+
+	/* no upstream at all: SERVFAIL, still published */
+	assert_int_equal(ask(n, srv, cli, &local, "nowhere.example.net.", LDNS_RR_TYPE_AAAA),
+			 LDNS_RCODE_SERVFAIL);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.qname[2], "nowhere.example.net");
+	assert_int_equal(s.ev[2].qtype, LDNS_RR_TYPE_AAAA);
+	assert_int_equal(s.ev[2].rcode, LDNS_RCODE_SERVFAIL);
+	assert_string_equal(s.exe[2], "/usr/bin/firefox");
+
+	/* pmctl list still names the query's flow (issue 12's listing) */
+	{
+		const struct flow_entry *e = flowtab_lookup(&d.ft, &f);
+
+		assert_non_null(e);
+		assert_string_equal(e->info.domain, "www.example.org");
+	}
+	close(srv);
+	close(cli);
+	queries_free(n);
+	anscache_free(n->ans);
+	namecache_free(n->names);
+	blocklist_free(&n->bl);
+	blocklist_free(&n->doh);
+	askers_free(n);
+	free(n);
+	events_free(d.events);
+	flowtab_free(&d.ft);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_wire),
 		cmocka_unit_test(test_domain_rules),
 		cmocka_unit_test(test_dns_flows),
+		cmocka_unit_test(test_query_events),
 	};
 
 	return RUN("dns", tests);

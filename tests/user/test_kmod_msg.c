@@ -7,6 +7,11 @@
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include "events/events.h"
+#include "history/ctacct.h"
 #include "intercept/kmod_msg.h"
 
 enum { F_NO_ID = 1, F_BAD_LEN = 2, F_BAD_FAMILY = 4, F_BAD_DIR = 8, F_NO_OWNER = 16,
@@ -29,7 +34,7 @@ static struct nl_msg *flow_msg(int flags)
 	}
 	if (flags & F_REPORT)	/* decided in the module: the mark, no id */
 		nla_put_u32(m, PM_A_MARK, PM_MARK_ACCEPT_ALWAYS);
-	nla_put_u32(m, PM_A_CT_ID, 99);
+	nla_put_u32(m, PM_A_CT_ID, 0x11223344);	/* nf_ct_get_id(), host order */
 	nla_put_u8(m, PM_A_DIRECTION, (flags & F_BAD_DIR) ? 7 : (flags & F_IN) ? PM_DIR_IN : PM_DIR_OUT);
 	nla_put_u8(m, PM_A_FAMILY, (flags & F_BAD_FAMILY) ? 99 : v6 ? AF_INET6 : AF_INET);
 	nla_put_u8(m, PM_A_PROTOCOL, IPPROTO_TCP);
@@ -77,7 +82,11 @@ static void test_valid_v4_out(void **state)
 	(void)state;
 	assert_int_equal(parse(0, &f, err), 0);
 	assert_int_equal(f.flow_id, 0x1122334455667788ULL);
-	assert_int_equal(f.fi.ct_id, 99);
+	/* named as conntrack -L -o id names it: CTA_ID's bytes (the same
+	 * host-order value) read as big-endian, as the fallback reads them */
+	assert_int_equal(f.fi.ct_id, ntohl(0x11223344));
+	if (htonl(1) != 1)	/* little-endian: the two orders differ */
+		assert_int_equal(f.fi.ct_id, 0x44332211);
 	assert_int_equal(f.fi.key.family, AF_INET);
 	assert_int_equal(f.fi.dir, PM_DIR_OUT);
 	assert_memory_equal(f.fi.key.laddr, a4, 4);
@@ -172,6 +181,54 @@ static void test_truncated_message(void **state)
 	nlmsg_free(m);
 }
 
+/*
+ * One conntrack entry, named by both modes: ctnetlink's CTA_ID carries
+ * nf_ct_get_id() with its bytes as the host keeps them (the kernel's
+ * ctnetlink_dump_id() casts it to __be32 without htonl()), conntrack(8)
+ * and the fallback read them as big-endian; the module sends the same
+ * value in host order.  Both must come out as the one id
+ * "conntrack -L -o id" prints, or a flow's id in module mode would never
+ * match conntrack's (history, pmctl monitor's "ct").
+ */
+static void test_ct_id_both_modes(void **state)
+{
+	const uint32_t kernel_id = 0x11223344;	/* nf_ct_get_id(), as flow_msg() sends it */
+	char buf[512], err[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *g;
+	struct nlattr *t, *ip, *pr;
+	struct ct_end e;
+	struct kmod_flow f;
+	struct nl_msg *m = flow_msg(0);
+
+	(void)state;
+	/* the ctnetlink destroy event, as the kernel builds it */
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_INET;
+	t = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
+	ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, htonl(0x0a000001));
+	mnl_attr_put_u32(nlh, CTA_IP_V4_DST, htonl(0x0a000002));
+	mnl_attr_nest_end(nlh, ip);
+	pr = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_TCP);
+	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(40000));
+	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(443));
+	mnl_attr_nest_end(nlh, pr);
+	mnl_attr_nest_end(nlh, t);
+	mnl_attr_put(nlh, CTA_ID, sizeof(kernel_id), &kernel_id);	/* no htonl: as the kernel */
+	assert_int_equal(ctacct_parse(nlh, nlh->nlmsg_len, &e), 0);
+	/* what conntrack -L -o id prints (libnetfilter_conntrack: ntohl) */
+	assert_int_equal(e.id, ntohl(kernel_id));
+
+	/* the module's PM_CMD_FLOW_NEW for the same entry */
+	assert_int_equal(kmod_parse_flow(nlmsg_hdr(m), &f, err, sizeof(err)), 0);
+	nlmsg_free(m);
+	free(f.fi.owner.exe);
+	assert_int_equal(f.fi.ct_id, e.id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_truncated_message),
+		cmocka_unit_test(test_ct_id_both_modes),
 	};
 
 	return RUN("kmod_msg", tests);

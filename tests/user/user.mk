@@ -1,7 +1,8 @@
 # cmocka suites for the daemon and pmctl (included by daemon/daemon.mk).
 # Each suite is one binary printing TAP (CMOCKA_MESSAGE_OUTPUT=TAP).
 
-PMU_SUITES := rules config proto ctlcmd packet attrib engine iptables pmctl kmod_msg dns
+PMU_SUITES := rules config proto ctlcmd packet attrib engine iptables pmctl kmod_msg history events \
+	dns
 PMU_DIR := $(BUILD)/tests/user
 PMU_BINS := $(addprefix $(PMU_DIR)/test_,$(PMU_SUITES))
 

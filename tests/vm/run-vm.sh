@@ -20,7 +20,7 @@ repo=$(cd "$here/../.." && pwd)
 build=${PM_BUILD:-$repo/build}
 
 kernel=""
-timeout=300
+timeout=900
 mem=1024
 outdir=""
 quiet=0

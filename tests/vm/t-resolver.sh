@@ -2,9 +2,10 @@
 # nameserver; the client's resolv.conf names portmasterd (127.0.0.17).  A
 # query is attributed from the module's own event for its flow (pid and
 # executable named in the sender's context); the connection that follows
-# carries the name its program resolved; domain rules allow and refuse.
-# Stray DNS (1799) is rerouted to the resolver, by the module or, a module
-# that cannot yet, by the fallback's DNAT rules.
+# carries the name its program resolved; domain rules allow and refuse;
+# the history records each query and each connection's domain.
+# Stray DNS (1799) is rerouted to the resolver, by the module (or, a
+# module that cannot, by the fallback's DNAT rules).
 . tests/vm/lib.sh
 PMD=$PWD/build/bin/portmasterd
 PMCTL=$PWD/build/bin/pmctl
@@ -33,7 +34,7 @@ mkdir -p "$T/conf"
 printf 'mode = kmod\nupstream = 10.0.0.2\ndefault = block\n' >"$T/conf/portmasterd.conf"
 # not through in_cli: $! must be the daemon itself
 ip netns exec cli "$PMD" --mode kmod --foreground --config "$T/conf" --socket "$T/ctl.sock" \
-	>>"$T/pmd.log" 2>&1 &
+	--history "$T/history.db" --ui off >>"$T/pmd.log" 2>&1 &
 PMD_PID=$!
 pmctl() { ip netns exec cli "$PMCTL" -s "$T/ctl.sock" "$@"; }
 wait_until 20 pmctl status >/dev/null && tap_pass "portmasterd starts in module mode with its resolver" ||
@@ -76,6 +77,22 @@ out=$(in_cli curl -sS -m 10 http://www.chain.test/ 2>&1)
 tap_is "curl through a CNAME chain" "$out" hello
 tap_is "the connection carries the name and its CNAME chain" \
 	"$(flow_of 80 tcp domain cnames)" "www.chain.test web.target.test"
+# The history has every query, by its program, and each connection with
+# its domain (as in the fallback, tests/host/t_resolver.sh).
+hist() {
+	pmctl -j history "$@" | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    print(r["kind"], r["exe"], r["domain"], r["port"] if r["kind"] == "flow" else "-", r["verdict"])'
+}
+for _ in $(seq 1 50); do
+	hist --dns | grep -q "^dns /usr/bin/curl refused.test - block$" && break
+	sleep 0.2
+done
+tap_is "history: curl's queries, allowed and refused, in module mode" \
+	"$(hist --dns | grep -E "^dns /usr/bin/curl (www.allowed.test - allow|refused.test - block)$" | sort -u | wc -l)" 2
+tap_is "history: the connection's row carries its domain" \
+	"$(hist --flows | grep -c "^flow /usr/bin/curl www.allowed.test 80 allow$")" 1
 tap_is "TCP DNS at the resolver" "$(in_cli dig +tcp +short +time=5 +tries=1 @127.0.0.17 web.target.test)" 10.0.0.2
 # Stray DNS gets 1799 and goes to portmasterd's resolver: the module DNATs
 # it (PM_CONFIG_A_REROUTE_DNS), or, a module that cannot, the same DNAT

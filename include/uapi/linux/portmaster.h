@@ -84,7 +84,6 @@
  *   is gone, hangs, or does not answer in time.
  *
  * PM_CMD_VERDICT (admin)
- *   Only from the listener's own socket (EPERM otherwise).
  *   PM_A_FLOW_ID: NLA_U64, required
  *   PM_A_MARK: NLA_U32, required, one of enum pm_mark except
  *     PM_MARK_UNDECIDED
@@ -92,15 +91,16 @@
  *     this long, new flows like this one (same executable, uid,
  *     direction, protocol, peer address and service port) get the same
  *     verdict in the kernel without being asked; they are still reported
- *     (PM_CMD_FLOW_NEW with PM_A_MARK).  Permanent marks only.
+ *     (PM_CMD_FLOW_NEW with PM_A_MARK, the program named by the path it
+ *     had when this verdict was given).  Permanent marks only.
  *   ENOENT when the flow is no longer pending (answered, timed out or
  *   evicted), EINVAL for a mark that is not a verdict, or one that cannot
- *   be remembered.
+ *   be remembered, EPERM from any socket but the listener's.
  *
  * PM_CMD_GET_FLOWS (admin, dump)
  *   No attributes.  One PM_CMD_GET_FLOWS message per pending flow, oldest
  *   first, with the attributes of PM_CMD_FLOW_NEW (the executable's path
- *   only when its event was lost) plus
+ *   when the module could keep it within max_held_bytes) plus
  *   PM_A_AGE_MS: NLA_U32, how long the flow has waited
  *   PM_A_HELD: NLA_U32, packets held for it now
  *
@@ -144,8 +144,9 @@
  *     PM_CONFIG_A_MAX_PENDING: NLA_U32, 1 ... 65536
  *     PM_CONFIG_A_MAX_HELD: NLA_U32, packets per flow, 1 ... 1024
  *     PM_CONFIG_A_REROUTE_DNS: NLA_NESTED, where the module itself DNATs
- *       connections given PM_MARK_REROUTE_DNS; an empty nest turns that
- *       off (the mark is then only set, for the user's own NAT rule)
+ *       connections given PM_MARK_REROUTE_DNS; a nest with no address
+ *       turns that off (the mark is then only set, for the user's own
+ *       NAT rule; libnl drops an empty nest: send a port of 0 alone)
  *       PM_REROUTE_A_ADDR4: NLA_BINARY, 4 bytes: for IPv4 flows
  *       PM_REROUTE_A_ADDR6: NLA_BINARY, 16 bytes: for IPv6 flows
  *       PM_REROUTE_A_PORT: NLA_U16, host order; 0 or absent: keep

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Conntrack destroy events over libmnl (see ctacct.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+#include "control/control.h"
+#include "daemon.h"
+#include "common/util.h"
+#include "events/events.h"
+#include "history/ctacct.h"
+#include "common/log.h"
+
+#define CT_RCVBUF (4 << 20)
+
+struct ctacct {
+	struct mnl_socket *nl;
+	char *rx;
+	uint64_t events, overruns;
+	/* Live traffic: a dump of the table's counters, while watched. */
+	struct mnl_socket *dump;
+	bool dumping;
+	uint32_t dump_seq;
+	uint64_t dump_started_ms, last_round_ms;
+	uint64_t dumps, dump_errors;
+};
+
+static void counters(const struct nlattr *nest, uint64_t *bytes, uint64_t *pkts)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest) {
+		if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+			continue;
+		if (mnl_attr_get_type(a) == CTA_COUNTERS_BYTES)
+			*bytes = be64toh(mnl_attr_get_u64(a));
+		else if (mnl_attr_get_type(a) == CTA_COUNTERS_PACKETS)
+			*pkts = be64toh(mnl_attr_get_u64(a));
+	}
+}
+
+static void tuple_ip(const struct nlattr *nest, struct ct_end *e)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case CTA_IP_V4_SRC:
+		case CTA_IP_V4_DST:
+			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+				memcpy(mnl_attr_get_type(a) == CTA_IP_V4_SRC ? e->src : e->dst,
+				       mnl_attr_get_payload(a), 4);
+			break;
+		case CTA_IP_V6_SRC:
+		case CTA_IP_V6_DST:
+			if (mnl_attr_validate2(a, MNL_TYPE_BINARY, 16) == 0)
+				memcpy(mnl_attr_get_type(a) == CTA_IP_V6_SRC ? e->src : e->dst,
+				       mnl_attr_get_payload(a), 16);
+			break;
+		}
+	}
+}
+
+static void tuple_proto(const struct nlattr *nest, struct ct_end *e)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case CTA_PROTO_NUM:
+			if (mnl_attr_validate(a, MNL_TYPE_U8) == 0)
+				e->proto = mnl_attr_get_u8(a);
+			break;
+		case CTA_PROTO_SRC_PORT:
+			if (mnl_attr_validate(a, MNL_TYPE_U16) == 0)
+				e->sport = ntohs(mnl_attr_get_u16(a));
+			break;
+		case CTA_PROTO_DST_PORT:
+			if (mnl_attr_validate(a, MNL_TYPE_U16) == 0)
+				e->dport = ntohs(mnl_attr_get_u16(a));
+			break;
+		case CTA_PROTO_ICMP_ID:
+		case CTA_PROTO_ICMPV6_ID:
+			/* as the flow key has it: the identifier as both ports */
+			if (mnl_attr_validate(a, MNL_TYPE_U16) == 0)
+				e->sport = e->dport = ntohs(mnl_attr_get_u16(a));
+			break;
+		}
+	}
+}
+
+static void tuple(const struct nlattr *nest, struct ct_end *e)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest) {
+		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+			continue;
+		if (mnl_attr_get_type(a) == CTA_TUPLE_IP)
+			tuple_ip(a, e);
+		else if (mnl_attr_get_type(a) == CTA_TUPLE_PROTO)
+			tuple_proto(a, e);
+	}
+}
+
+/* A conntrack message of the given type: its id, tuple and counters. */
+static int parse_ct(const void *msg, size_t len, uint8_t type, struct ct_end *e)
+{
+	const struct nlmsghdr *nlh = msg;
+	const struct nlattr *a;
+	bool have_tuple = false;
+
+	memset(e, 0, sizeof(*e));
+	if (len < sizeof(*nlh) || !mnl_nlmsg_ok(nlh, (int)len) ||
+	    nlh->nlmsg_type != ((NFNL_SUBSYS_CTNETLINK << 8) | type) ||
+	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)))
+		return -1;
+	e->family = ((const struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		switch (mnl_attr_get_type(a)) {
+		case CTA_ID:
+			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+				e->id = ntohl(mnl_attr_get_u32(a));
+			break;
+		case CTA_TUPLE_ORIG:
+			if (mnl_attr_validate(a, MNL_TYPE_NESTED) == 0) {
+				tuple(a, e);
+				have_tuple = true;
+			}
+			break;
+		case CTA_COUNTERS_ORIG:
+			if (mnl_attr_validate(a, MNL_TYPE_NESTED) == 0)
+				counters(a, &e->orig_bytes, &e->orig_pkts);
+			break;
+		case CTA_COUNTERS_REPLY:
+			if (mnl_attr_validate(a, MNL_TYPE_NESTED) == 0)
+				counters(a, &e->reply_bytes, &e->reply_pkts);
+			break;
+		}
+	}
+	return have_tuple && e->proto ? 0 : -1;
+}
+
+int ctacct_parse(const void *msg, size_t len, struct ct_end *e)
+{
+	return parse_ct(msg, len, IPCTNL_MSG_CT_DELETE, e);
+}
+
+static void on_readable(struct pmd *d, int fd, uint32_t events, void *arg)
+{
+	struct ctacct *c = arg;
+
+	(void)events;
+	for (int burst = 0; burst < 64; burst++) {
+		ssize_t n = recv(fd, c->rx, MNL_SOCKET_BUFFER_SIZE * 4, MSG_DONTWAIT);
+		const struct nlmsghdr *nlh;
+		int left;
+
+		if (n < 0) {
+			if (errno == ENOBUFS) {
+				/* Ends were lost: those flows keep no totals. */
+				c->overruns++;
+				continue;
+			}
+			break;
+		}
+		left = (int)n;
+		for (nlh = (const struct nlmsghdr *)c->rx; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			struct ct_end e;
+
+			if (ctacct_parse(nlh, nlh->nlmsg_len, &e) < 0)
+				continue;
+			c->events++;
+			events_ct_end(d, &e);
+		}
+	}
+}
+
+static void on_dump(struct pmd *d, int fd, uint32_t events, void *arg)
+{
+	struct ctacct *c = arg;
+
+	(void)events;
+	for (int burst = 0; burst < 64 && c->dumping; burst++) {
+		ssize_t n = recv(fd, c->rx, MNL_SOCKET_BUFFER_SIZE * 4, MSG_DONTWAIT);
+		const struct nlmsghdr *nlh;
+		int left;
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			/* A round lost (ENOBUFS): the next one starts afresh. */
+			c->dump_errors++;
+			c->dumping = false;
+			return;
+		}
+		left = (int)n;
+		for (nlh = (const struct nlmsghdr *)c->rx; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			struct ct_end e;
+
+			if (nlh->nlmsg_seq != c->dump_seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
+				if (nlh->nlmsg_type == NLMSG_ERROR)
+					c->dump_errors++;
+				else
+					events_sample_end(d, (uint32_t)(now_ms() - c->last_round_ms));
+				c->last_round_ms = c->dump_started_ms;
+				c->dumping = false;
+				break;
+			}
+			if (parse_ct(nlh, nlh->nlmsg_len, IPCTNL_MSG_CT_NEW, &e) == 0)
+				events_sample(d, &e);
+		}
+	}
+}
+
+void ctacct_tick(struct pmd *d, struct ctacct *c, uint64_t now)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *g;
+
+	if (!c || !c->dump || c->dumping || now - c->dump_started_ms < 1000 ||
+	    !control_wants(d, EV_MASK(EV_TRAFFIC)))
+		return;
+	/* One dump a second, read as it comes in the main loop: no wait. */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ++c->dump_seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	if (mnl_socket_sendto(c->dump, nlh, nlh->nlmsg_len) < 0) {
+		c->dump_errors++;
+		return;
+	}
+	if (now - c->dump_started_ms > 3000)
+		c->last_round_ms = now;	/* after a pause: this round starts the window */
+	c->dump_started_ms = now;
+	c->dumping = true;
+	c->dumps++;
+	events_sample_begin(d);
+}
+
+/* Accounting is per namespace and applies to connections created after. */
+static void enable_acct(const char *proc_root)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/sys/net/netfilter/nf_conntrack_acct", proc_root);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		pm_warn("cannot turn on %s (%s): the history will have no byte counts",
+			path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+struct ctacct *ctacct_start(struct pmd *d, const char *proc_root, char *err, size_t errlen)
+{
+	struct ctacct *c = calloc(1, sizeof(*c));
+	int rcvbuf = CT_RCVBUF;
+
+	if (!c || !(c->rx = malloc(MNL_SOCKET_BUFFER_SIZE * 4))) {
+		free(c);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	enable_acct(proc_root);
+	c->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!c->nl || mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_setsockopt(c->nl, NETLINK_ADD_MEMBERSHIP,
+				  &(int){ NFNLGRP_CONNTRACK_DESTROY }, sizeof(int)) < 0) {
+		snprintf(err, errlen, "conntrack events: %s", strerror(errno));
+		goto fail;
+	}
+	if (setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) < 0)
+		setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (pmd_watch(d, mnl_socket_get_fd(c->nl), EPOLLIN, on_readable, c) < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		goto fail;
+	}
+	/* Without it there are ends but no live traffic: not fatal. */
+	c->dump = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (c->dump && (mnl_socket_bind(c->dump, 0, MNL_SOCKET_AUTOPID) < 0 ||
+			pmd_watch(d, mnl_socket_get_fd(c->dump), EPOLLIN, on_dump, c) < 0)) {
+		mnl_socket_close(c->dump);
+		c->dump = NULL;
+	}
+	if (!c->dump)
+		pm_warn("conntrack dumps: %s; no live traffic per program", strerror(errno));
+	return c;
+fail:
+	if (c->nl)
+		mnl_socket_close(c->nl);
+	free(c->rx);
+	free(c);
+	return NULL;
+}
+
+void ctacct_stop(struct pmd *d, struct ctacct *c)
+{
+	if (!c)
+		return;
+	pmd_unwatch(d, mnl_socket_get_fd(c->nl));
+	mnl_socket_close(c->nl);
+	if (c->dump) {
+		pmd_unwatch(d, mnl_socket_get_fd(c->dump));
+		mnl_socket_close(c->dump);
+	}
+	free(c->rx);
+	free(c);
+}
+
+void ctacct_stats(struct ctacct *c, struct buf *rec)
+{
+	rec_u64(rec, "ct_ends", c ? c->events : 0);
+	rec_u64(rec, "ct_end_overruns", c ? c->overruns : 0);
+	rec_u64(rec, "ct_dumps", c ? c->dumps : 0);
+	rec_u64(rec, "ct_dump_errors", c ? c->dump_errors : 0);
+}

@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The history's threads: a writer fed in batches, and a query runner. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "history/history.h"
+#include "common/log.h"
+#include "common/util.h"
+
+/* Events waiting for the writer; past this they are lost and counted. */
+#define QUEUE_MAX 65536
+/* The writer wakes early when this many are waiting. */
+#define BATCH_WAKE 1024
+#define QUERIES_MAX 16
+#define PRUNE_EVERY_MS (10 * 60 * 1000)
+#define REOPEN_EVERY_MS (30 * 1000)
+#define UNIT_SLOTS 256
+
+struct job {
+	struct hquery q;
+	history_done_fn done;
+	void *arg;
+	struct buf out;
+	long n;
+	char err[256];
+	struct job *next;
+};
+
+struct unit_slot {
+	int32_t pid;
+	uint64_t at_ms;
+	char unit[128];
+};
+
+struct history {
+	char path[4096];
+	char proc_root[256];
+	uint32_t days;
+	uint64_t max_bytes;
+	uint32_t batch_ms;
+
+	pthread_mutex_t lock;
+	pthread_cond_t wake, idle;
+	struct hrow *q;			/* the queue, QUEUE_MAX */
+	size_t qn;
+	bool stop, writing;
+	uint64_t queued, written, lost, failed_batches;
+	char error[1200];		/* the last write error, "" while all is well */
+	uint64_t bytes;			/* size of the database, as last seen */
+
+	struct job *jobs, *done;	/* waiting, completed */
+	int njobs;
+	pthread_cond_t jobs_wake;
+	int efd;
+
+	pthread_t writer, reader;
+	bool have_writer, have_reader;
+	struct hstore *st;		/* the writer's own */
+	struct unit_slot units[UNIT_SLOTS];
+};
+
+static void set_error(struct history *h, const char *msg)
+{
+	pthread_mutex_lock(&h->lock);
+	snprintf(h->error, sizeof(h->error), "%s", msg);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* A file that is no database (or one SQLite finds corrupt) is kept for
+ * whoever wants to look at it, and a fresh one started. */
+static void move_aside(struct history *h)
+{
+	char to[4200], from[4200];
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	long now = (long)time(NULL);
+
+	for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
+		snprintf(from, sizeof(from), "%s%s", h->path, sfx[i]);
+		snprintf(to, sizeof(to), "%s.broken-%ld%s", h->path, now, sfx[i]);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			pm_err("history: cannot move %s aside: %s", from, strerror(errno));
+	}
+	pm_err("history: %s was broken; kept as %s.broken-%ld, starting a new one",
+	       h->path, h->path, now);
+}
+
+static bool open_store(struct history *h)
+{
+	char err[512];
+	int r = hstore_open(&h->st, h->path, false, err, sizeof(err));
+
+	if (r == HS_BROKEN && access(h->path, F_OK) == 0) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "broken database moved aside: %s", err);
+		move_aside(h);
+		r = hstore_open(&h->st, h->path, false, err, sizeof(err));
+		if (r == HS_OK) {
+			set_error(h, msg);
+			return true;
+		}
+	}
+	if (r != HS_OK) {
+		pm_err("history: cannot open %s: %s; flows are decided as before, "
+		       "but not recorded", h->path, err);
+		set_error(h, err);
+		return false;
+	}
+	return true;
+}
+
+/* The systemd unit of a process, from its cgroup ("" when none). */
+static void unit_of(struct history *h, int32_t pid, uint64_t now, char *out, size_t len)
+{
+	struct unit_slot *u = &h->units[(uint32_t)pid % UNIT_SLOTS];
+	char path[300], line[1024];
+	FILE *f;
+
+	*out = 0;
+	if (pid <= 0)
+		return;
+	if (u->pid == pid && now - u->at_ms < 5000) {
+		snprintf(out, len, "%s", u->unit);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%d/cgroup", h->proc_root, (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *p, *best = NULL, *save = NULL;
+
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		for (p = strtok_r(line + 3, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+			size_t n = strlen(p);
+
+			if ((n > 8 && !strcmp(p + n - 8, ".service")) ||
+			    (n > 6 && !strcmp(p + n - 6, ".scope")))
+				best = p;
+		}
+		if (best)
+			snprintf(out, len, "%s", best);
+	}
+	fclose(f);
+	u->pid = pid;
+	u->at_ms = now;
+	snprintf(u->unit, sizeof(u->unit), "%s", out);
+}
+
+static void write_batch(struct history *h, struct hrow *rows, size_t n)
+{
+	char err[512];
+	int r;
+
+	if (!h->st && !open_store(h)) {
+		pthread_mutex_lock(&h->lock);
+		h->lost += n;
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char unit[128];
+
+		if (rows[i].ev.type == EV_END || !rows[i].ev.pid)
+			continue;
+		unit_of(h, rows[i].ev.pid, now_ms(), unit, sizeof(unit));
+		if (*unit)
+			rows[i].unit = strdup(unit);
+	}
+	r = hstore_write(h->st, rows, n, err, sizeof(err));
+	pthread_mutex_lock(&h->lock);
+	if (r == HS_OK) {
+		h->written += n;
+		/* A write that works again ends an earlier error, except the
+		 * report of a file moved aside, which stays to be seen. */
+		if (strncmp(h->error, "broken", 6))
+			h->error[0] = 0;
+	} else {
+		h->lost += n;
+		h->failed_batches++;
+		snprintf(h->error, sizeof(h->error), "%s%s", r == HS_FULL ? "disk full: " : "", err);
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (r == HS_OK)
+		return;
+	if (h->failed_batches < 5 || h->failed_batches % 100 == 0)
+		pm_err("history: %s; %zu events not recorded (verdicts go on)", err, n);
+	if (r == HS_BROKEN) {
+		hstore_close(h->st);
+		h->st = NULL;
+		move_aside(h);
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct history *h = arg;
+	struct hrow *batch = calloc(QUEUE_MAX, sizeof(*batch));
+	uint64_t last_prune = 0, last_open_try = 0;
+
+	if (!batch)
+		return NULL;
+	/* Writing the history gives way to deciding flows when the machine
+	 * is busy (nice applies to this thread alone on Linux). */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+	for (;;) {
+		struct timespec ts;
+		size_t n;
+		bool stop;
+
+		pthread_mutex_lock(&h->lock);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)(h->batch_ms % 1000) * 1000000;
+		ts.tv_sec += h->batch_ms / 1000 + ts.tv_nsec / 1000000000;
+		ts.tv_nsec %= 1000000000;
+		while (!h->stop && h->qn < BATCH_WAKE)
+			if (pthread_cond_timedwait(&h->wake, &h->lock, &ts) == ETIMEDOUT)
+				break;
+		/* The two queues change places: the lock is held for no copy. */
+		n = h->qn;
+		{
+			struct hrow *t = h->q;
+
+			h->q = batch;
+			batch = t;
+		}
+		h->qn = 0;
+		stop = h->stop;
+		h->writing = n > 0;
+		pthread_mutex_unlock(&h->lock);
+
+		if (n) {
+			if (!h->st && now_ms() - last_open_try < REOPEN_EVERY_MS && last_open_try) {
+				pthread_mutex_lock(&h->lock);
+				h->lost += n;
+				pthread_mutex_unlock(&h->lock);
+			} else {
+				if (!h->st)
+					last_open_try = now_ms();
+				write_batch(h, batch, n);
+			}
+			for (size_t i = 0; i < n; i++)
+				hrow_free(&batch[i]);
+		}
+		if (h->st && (now_ms() - last_prune > PRUNE_EVERY_MS || !last_prune)) {
+			uint64_t now = wall_ms(), keep = (uint64_t)h->days * 86400000ull;
+
+			last_prune = now_ms();
+			if (hstore_prune(h->st, now > keep ? now - keep : 0, h->max_bytes) < 0)
+				pm_warn("history: pruning old rows failed");
+		}
+		pthread_mutex_lock(&h->lock);
+		if (h->st && n)
+			h->bytes = hstore_size(h->st);
+		h->writing = false;
+		pthread_cond_broadcast(&h->idle);
+		pthread_mutex_unlock(&h->lock);
+		if (stop && !n)
+			break;
+	}
+	free(batch);
+	return NULL;
+}
+
+static bool is_integer(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (!*s || strlen(s) > 18)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static void collect_row(void *arg, const char *const *names, const char *const *vals, int ncols)
+{
+	struct job *j = arg;
+
+	for (int i = 0; i < ncols; i++) {
+		if (!vals[i])
+			rec_str(&j->out, names[i], "-");
+		else if (proto_key_numeric(names[i]) && is_integer(vals[i]))
+			rec_i64(&j->out, names[i], strtoll(vals[i], NULL, 10));
+		else
+			rec_str(&j->out, names[i], vals[i]);
+	}
+	rec_end(&j->out);
+}
+
+static void run_job(struct history *h, struct job *j)
+{
+	struct hstore *s;
+	struct hfilter f = {
+		.exe = j->q.exe[0] ? j->q.exe : NULL,
+		.domain = j->q.domain[0] ? j->q.domain : NULL,
+		.verdict = j->q.verdict[0] ? j->q.verdict : NULL,
+		.since_ms = j->q.since_ms,
+		.limit = j->q.limit,
+		.flows = j->q.flows,
+		.dns = j->q.dns,
+	};
+
+	if (hstore_open(&s, h->path, true, j->err, sizeof(j->err)) != HS_OK) {
+		j->n = -1;
+		return;
+	}
+	if (j->q.series_ms)
+		j->n = hstore_series(s, j->q.since_ms, j->q.series_ms, f.exe, collect_row, j,
+				     j->err, sizeof(j->err));
+	else
+		j->n = hstore_query(s, &f, collect_row, j, j->err, sizeof(j->err));
+	hstore_close(s);
+	if (j->out.oom) {
+		snprintf(j->err, sizeof(j->err), "out of memory");
+		j->n = -1;
+	}
+}
+
+static void *reader_main(void *arg)
+{
+	struct history *h = arg;
+
+	pthread_mutex_lock(&h->lock);
+	for (;;) {
+		struct job *j;
+		uint64_t one = 1;
+
+		while (!h->stop && !h->jobs)
+			pthread_cond_wait(&h->jobs_wake, &h->lock);
+		if (!h->jobs)
+			break;
+		j = h->jobs;
+		h->jobs = j->next;
+		pthread_mutex_unlock(&h->lock);
+		run_job(h, j);
+		pthread_mutex_lock(&h->lock);
+		j->next = h->done;
+		h->done = j;
+		if (write(h->efd, &one, sizeof(one)) < 0)
+			pm_warn("history: eventfd: %s", strerror(errno));
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+struct history *history_start(const struct history_opts *o)
+{
+	struct history *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	snprintf(h->path, sizeof(h->path), "%s", o->path);
+	snprintf(h->proc_root, sizeof(h->proc_root), "%s", o->proc_root ? o->proc_root : "/proc");
+	h->days = o->days;
+	h->max_bytes = o->max_bytes;
+	h->batch_ms = o->batch_ms ? o->batch_ms : 500;
+	h->q = calloc(QUEUE_MAX, sizeof(*h->q));
+	h->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!h->q || h->efd < 0) {
+		free(h->q);
+		if (h->efd >= 0)
+			close(h->efd);
+		free(h);
+		return NULL;
+	}
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->wake, NULL);
+	pthread_cond_init(&h->idle, NULL);
+	pthread_cond_init(&h->jobs_wake, NULL);
+	/* Opened here, so that a broken file is reported at start. */
+	open_store(h);
+	h->have_writer = pthread_create(&h->writer, NULL, writer_main, h) == 0;
+	h->have_reader = pthread_create(&h->reader, NULL, reader_main, h) == 0;
+	if (!h->have_writer || !h->have_reader) {
+		history_stop(h);
+		return NULL;
+	}
+	return h;
+}
+
+void history_stop(struct history *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->stop = true;
+	pthread_cond_broadcast(&h->wake);
+	pthread_cond_broadcast(&h->jobs_wake);
+	pthread_mutex_unlock(&h->lock);
+	if (h->have_writer)
+		pthread_join(h->writer, NULL);
+	if (h->have_reader)
+		pthread_join(h->reader, NULL);
+	for (size_t i = 0; i < h->qn; i++)
+		hrow_free(&h->q[i]);
+	while (h->jobs || h->done) {
+		struct job *j = h->jobs ? h->jobs : h->done;
+
+		if (j == h->jobs)
+			h->jobs = j->next;
+		else
+			h->done = j->next;
+		buf_free(&j->out);
+		free(j);
+	}
+	hstore_close(h->st);
+	close(h->efd);
+	free(h->q);
+	free(h);
+}
+
+void history_event(void *arg, const struct pm_event *ev)
+{
+	struct history *h = arg;
+	bool wake;
+
+	if (ev->type == EV_PROMPT || ev->type == EV_TRAFFIC)
+		return;	/* a prompt's answer is what is recorded; traffic is in the ends */
+	pthread_mutex_lock(&h->lock);
+	if (h->qn >= QUEUE_MAX) {
+		h->lost++;
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	hrow_from_event(&h->q[h->qn++], ev);
+	h->queued++;
+	wake = h->qn == BATCH_WAKE;
+	pthread_mutex_unlock(&h->lock);
+	if (wake)
+		pthread_cond_signal(&h->wake);
+}
+
+void history_sync(struct history *h)
+{
+	pthread_mutex_lock(&h->lock);
+	while (h->qn || h->writing) {
+		pthread_cond_signal(&h->wake);
+		pthread_cond_wait(&h->idle, &h->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+void history_stats(struct history *h, struct buf *rec)
+{
+	pthread_mutex_lock(&h->lock);
+	rec_str(rec, "history", h->path);
+	rec_u64(rec, "history_written", h->written);
+	rec_u64(rec, "history_lost", h->lost);
+	rec_u64(rec, "history_queued", h->qn);
+	rec_u64(rec, "history_bytes", h->bytes);
+	rec_str(rec, "history_error", h->error[0] ? h->error : "-");
+	pthread_mutex_unlock(&h->lock);
+}
+
+int history_query(struct history *h, const struct hquery *q, history_done_fn done, void *arg)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->njobs >= QUERIES_MAX) {
+		pthread_mutex_unlock(&h->lock);
+		return -EBUSY;
+	}
+	pthread_mutex_unlock(&h->lock);
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->q = *q;
+	j->done = done;
+	j->arg = arg;
+	buf_init(&j->out);
+	pthread_mutex_lock(&h->lock);
+	h->njobs++;
+	/* In order of arrival. */
+	{
+		struct job **pp = &h->jobs;
+
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = j;
+	}
+	pthread_cond_signal(&h->jobs_wake);
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
+int history_fd(struct history *h)
+{
+	return h->efd;
+}
+
+void history_poll(struct history *h)
+{
+	uint64_t v;
+	struct job *list, *rev = NULL;
+
+	if (read(h->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		pm_warn("history: eventfd: %s", strerror(errno));
+	pthread_mutex_lock(&h->lock);
+	list = h->done;
+	h->done = NULL;
+	for (struct job *j = list; j; j = j->next)
+		h->njobs--;
+	pthread_mutex_unlock(&h->lock);
+	/* Completed in the order they were started. */
+	while (list) {
+		struct job *n = list->next;
+
+		list->next = rev;
+		rev = list;
+		list = n;
+	}
+	while (rev) {
+		struct job *n = rev->next;
+
+		rev->done(rev->arg, &rev->out, rev->n, rev->n < 0 ? rev->err : NULL);
+		buf_free(&rev->out);
+		free(rev);
+		rev = n;
+	}
+}
