@@ -18,11 +18,21 @@ log() { printf 'debug-kernel %s: %s\n' "$series" "$*" >&2; }
 [ -f "$src/Makefile" ] || { log "no kernel source at $src (make deps)"; exit 1; }
 
 srcver=$(make -s -C "$src" kernelversion 2>/dev/null)
-key=$(cat "$frag" "$0" | sha256sum | cut -c1-16)
+# The key: the fragment and how the kernel is built from it (bump
+# BUILD_RECIPE when the commands below change what is built).
+BUILD_RECIPE="allnoconfig+fragment; bzImage modules_prepare"
+key=$(printf '%s\n' "$BUILD_RECIPE" | cat "$frag" - | sha256sum | cut -c1-16)
 out=$cache/debug-$srcver-$key
 
-if [ -f "$out/.pm-complete" ]; then
+# Out-of-tree modules link against Module.symvers; 6.12 writes only
+# vmlinux.symvers unless in-tree modules are built (this config has none).
+finish() {
+	[ -f "$out/Module.symvers" ] || cp "$out/vmlinux.symvers" "$out/Module.symvers"
 	printf '%s\n' "$out"
+}
+
+if [ -f "$out/.pm-complete" ]; then
+	finish
 	exit 0
 fi
 
@@ -31,7 +41,7 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock-$series"
 flock 9
 if [ -f "$out/.pm-complete" ]; then
-	printf '%s\n' "$out"
+	finish
 	exit 0
 fi
 
@@ -54,4 +64,4 @@ touch "$out/.pm-complete"
 log "built in $(($(date +%s) - start)) s"
 # Old builds of this series are only disk: keep the newest two.
 ls -dt "$cache"/debug-"$srcver"-* 2>/dev/null | tail -n +3 | xargs -r rm -rf
-printf '%s\n' "$out"
+finish

@@ -45,11 +45,12 @@ append=""
 if [ -d "$kernel" ]; then
 	# A build tree: 9p, virtio and overlay are built in.  Its minimal
 	# config trusts no entropy source (programs would wait a minute for
-	# the RNG) and leaves KUnit off by default.
+	# the RNG) and leaves KUnit off by default.  The module's slab caches
+	# are marked for failslab (t-attack fails their allocations at will).
 	image=$kernel/arch/x86/boot/bzImage
 	kver=$(cat "$kernel/include/config/kernel.release")
 	modules=""
-	append="random.trust_cpu=on kunit.enable=1"
+	append="random.trust_cpu=on kunit.enable=1 slub_debug=A,pm_flow,pm_packet"
 else
 	kver=$kernel
 	image=/boot/vmlinuz-$kver
