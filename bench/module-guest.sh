@@ -11,8 +11,10 @@
 #             verdict for a minute (flows like a decided one are decided in
 #             the kernel and only reported)
 #   pmd       portmaster.ko with portmasterd deciding from real rules, with
-#             the process of every flow attributed
+#             the process of every flow attributed (the default
+#             configuration: verdicts remembered for a minute)
 #   pmdhist   the same with the history on (SQLite, conntrack totals)
+#   pmd0      pmd with remember = 0: every flow asked
 #   nfqueue   the seed's iptables chains and NFQUEUE, with a C program that
 #             answers every packet 1710 (the path the module replaces)
 # Prints one line per measurement: CONFIG METRIC VALUE
@@ -81,6 +83,24 @@ measure() {	# CONFIG
 # attributed before its verdict), default allow
 PMD_CONF=$(mktemp -d)
 cp config/portmasterd.conf bench/rules.conf "$PMD_CONF/"
+PMD0_CONF=$(mktemp -d)
+cp bench/rules.conf "$PMD0_CONF/"
+sed 's/^remember = .*/remember = 0/' config/portmasterd.conf >"$PMD0_CONF/portmasterd.conf"
+
+pmd_measure() {	# CONFIG CONFDIR
+	setup
+	conntrack_on
+	ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$2" \
+		--socket /run/pmbench.sock --ui off --history off >/dev/null 2>&1 &
+	for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done
+	measure "$1"
+	ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r $1 stats: /"
+	ip netns exec $C "$BIN/pmctl" -s /run/pmbench.sock -t status |
+		awk -v c="$1" -v r="$r" -F'\t' '$1 ~ /^(packets|remembered|attrib_avg_ns|overruns|loop_max_us)$/ {
+			printf "# round %s %s daemon: %s=%s\n", r, c, $1, $2 }'
+	teardown
+	rm -f /run/pmbench.sock
+}
 
 for r in $(seq 1 "$ROUNDS"); do
 	rmmod portmaster 2>/dev/null
@@ -110,6 +130,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r remember stats: /"
 	teardown
 
+	pmd_measure pmd0 "$PMD0_CONF"
 	# Without and with the history (SQLite, conntrack totals).
 	for h in off on; do
 		setup

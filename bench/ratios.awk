@@ -9,7 +9,7 @@ function median(s,   a, n, i, j, t) {
 }
 !/^#/ && NF == 3 { v[$1, $2] = v[$1, $2] " " $3; seen[$2] = 1; cfgs[$1] = 1 }
 END {
-	ncfg = split("ct module remember pmd pmdhist nfqueue", cfg, " ")
+	ncfg = split("ct module remember pmd pmdhist pmd0 nfqueue", cfg, " ")
 	printf "%-20s %14s", "metric", "none (per s)"
 	for (i = 1; i <= ncfg; i++) printf " %8s", cfg[i]
 	printf "\n"
@@ -22,6 +22,17 @@ END {
 	print "ratios to no firewall.  ct: conntrack alone.  module: portmaster.ko and a"
 	print "listener answering 1710.  remember: the same, verdicts remembered for a"
 	print "minute.  pmd: portmaster.ko and portmasterd with rules and"
-	print "attribution.  pmdhist: the same with the history on."
-	print "nfqueue: the seed's chains and a trivial C verdict program."
+	print "attribution (default configuration).  pmdhist: the same with the history"
+	print "on.  pmd0: pmd with remember = 0 (every flow asked).  nfqueue: the seed's"
+	print "chains and a trivial C verdict program."
+	print ""
+	print "issue 10's targets (same run):"
+	for (m in seen) {
+		if (m == "tcp_bulk_bits_per_s")
+			continue
+		a = median(v["pmd0", m]); b = median(v["nfqueue", m])
+		c = median(v["pmd", m]); d = median(v["ct", m])
+		printf "  %-18s pmd0/nfqueue %5.2f (want >= 1.20)   pmd/ct %5.2f (want >= 0.95)\n", m,
+			b ? a / b : 0, d ? c / d : 0
+	}
 }

@@ -21,6 +21,9 @@ void config_defaults(struct config *c)
 	c->prompt_timeout_s = 60;
 	c->remember_s = 60;
 	c->max_pending = 1024;
+	c->fail_policy = FAIL_UNSET;
+	c->client_timeout_s = 60;
+	c->event_buffer = 8u << 20;
 	c->nameserver.set = true;
 	c->nameserver.family = AF_INET;
 	c->nameserver.addr[0] = 127;
@@ -127,6 +130,28 @@ static int parse_endpoint(const char *v, uint8_t want, struct endpoint *e)
 	return 0;
 }
 
+/* "netns = NAME [NAME...]": names of `ip netns` (/run/netns/NAME) or
+ * absolute paths of namespace files. */
+static int parse_netns(struct config *c, const char *v)
+{
+	char copy[1024], *save = NULL, *tok;
+
+	c->nnetns = 0;
+	if (xsnprintf(copy, sizeof(copy), "%s", v) < 0)
+		return -1;
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		char *dst;
+
+		if (c->nnetns >= CONFIG_MAX_NETNS || strlen(tok) >= sizeof(c->netns[0]))
+			return -1;
+		if (tok[0] != '/' && (strchr(tok, '/') || !strcmp(tok, ".") || !strcmp(tok, "..")))
+			return -1;
+		dst = c->netns[c->nnetns++];
+		snprintf(dst, sizeof(c->netns[0]), "%s", tok);
+	}
+	return 0;
+}
+
 static int set_key(struct config *c, const char *k, const char *v, char *msg, size_t len)
 {
 	int r = dns_config_key(&c->dns, k, v, msg, len);
@@ -155,7 +180,8 @@ static int set_key(struct config *c, const char *k, const char *v, char *msg, si
 		if (action_parse(v, &c->def) < 0)
 			goto bad;
 	} else if (!strcmp(k, "prompt_fallback")) {
-		if (action_parse(v, &c->prompt_fallback) < 0 || c->prompt_fallback == ACT_ASK)
+		if (action_parse(v, &c->prompt_fallback) < 0 || c->prompt_fallback == ACT_ASK ||
+		    c->prompt_fallback == ACT_TUNNEL)
 			goto bad;
 	} else if (!strcmp(k, "prompt_timeout")) {
 		uint64_t s;
@@ -164,9 +190,10 @@ static int set_key(struct config *c, const char *k, const char *v, char *msg, si
 			goto bad;
 		c->prompt_timeout_s = (uint32_t)s;
 	} else if (!strcmp(k, "remember")) {
-		uint64_t s;
+		uint64_t s = 0;
 
-		if (parse_duration(v, &s) < 0 || s > 86400)
+		/* 0: the module asks about every flow */
+		if ((strcmp(v, "0") && parse_duration(v, &s) < 0) || s > 86400)
 			goto bad;
 		c->remember_s = (uint32_t)s;
 	} else if (!strcmp(k, "max_pending")) {
@@ -193,6 +220,26 @@ static int set_key(struct config *c, const char *k, const char *v, char *msg, si
 			goto bad;
 	} else if (!strcmp(k, "tunnel6")) {
 		if (parse_endpoint(v, AF_INET6, &c->tunnel6) < 0)
+			goto bad;
+	} else if (!strcmp(k, "fail_policy")) {
+		if (!strcmp(v, "open"))
+			c->fail_policy = FAIL_OPEN;
+		else if (!strcmp(v, "closed"))
+			c->fail_policy = FAIL_CLOSED;
+		else
+			goto bad;
+	} else if (!strcmp(k, "netns")) {
+		if (parse_netns(c, v) < 0)
+			goto bad;
+	} else if (!strcmp(k, "client_timeout")) {
+		uint64_t s = 0;
+
+		/* 0: never */
+		if ((strcmp(v, "0") && parse_duration(v, &s) < 0) || s > 86400)
+			goto bad;
+		c->client_timeout_s = (uint32_t)s;
+	} else if (!strcmp(k, "event_buffer")) {
+		if (parse_u32(v, 1u << 30, &c->event_buffer) < 0 || c->event_buffer < 4096)
 			goto bad;
 	} else if (!strcmp(k, "history")) {
 		if (!strcmp(v, "off"))
@@ -266,7 +313,15 @@ int config_load_mem(struct config *c, const char *name, const char *text,
 		}
 		*eq = 0;
 		k = trim(k);
-		v = trim(eq + 1);
+		v = eq + 1;
+		/* "KEY = VALUE  # why": a comment after the value */
+		for (char *h = strchr(v, '#'); h; h = strchr(h + 1, '#')) {
+			if (h == v || h[-1] == ' ' || h[-1] == '\t') {
+				*h = 0;
+				break;
+			}
+		}
+		v = trim(v);
 		if (set_key(c, k, v, msg, sizeof(msg)) < 0) {
 			snprintf(err, errlen, "%s:%u: %s", name, lineno, msg);
 			return -1;

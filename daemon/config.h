@@ -10,6 +10,10 @@
 
 enum pm_mode { MODE_AUTO, MODE_KMOD, MODE_NFQUEUE };
 enum ipt_backend { IPT_AUTO, IPT_LEGACY, IPT_NFT };
+/* Unset: the module keeps its own setting; the fallback fails closed. */
+enum fail_policy { FAIL_UNSET, FAIL_OPEN, FAIL_CLOSED };
+
+#define CONFIG_MAX_NETNS 15
 
 struct endpoint {
 	bool set;
@@ -30,6 +34,12 @@ struct config {
 	uint32_t max_pending;
 	bool reroute_dns;
 	struct endpoint nameserver, nameserver6, tunnel, tunnel6;
+	enum fail_policy fail_policy;
+	/* Other network namespaces to watch besides our own. */
+	char netns[CONFIG_MAX_NETNS][128];
+	int nnetns;
+	uint32_t client_timeout_s;	/* control socket: idle clients are closed */
+	uint32_t event_buffer;		/* module mode: the listener's receive buffer */
 	char history_path[PATH_MAX];	/* "": no history */
 	uint32_t history_days;
 	uint64_t history_max_bytes;

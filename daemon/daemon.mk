@@ -13,7 +13,8 @@
 PM_CC ?= gcc
 PM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE \
 	-I$(TOP)/include/uapi -I$(TOP)/daemon -DPM_VERSION='"$(PM_VERSION)"'
-PM_PKGS := libnl-3.0 libnl-genl-3.0 libnetfilter_queue libmnl sqlite3 json-c ldns gnutls
+PM_PKGS := libnl-3.0 libnl-genl-3.0 libnetfilter_queue libmnl libnetfilter_conntrack libsystemd \
+	sqlite3 json-c ldns gnutls
 PM_PKG_CFLAGS = $(shell pkg-config --cflags $(PM_PKGS) 2>/dev/null)
 # libunbound's .pc names libevent among its private requirements, which
 # need not be installed to link the shared library: no pkg-config for it.
@@ -27,7 +28,7 @@ PMD_BIN := $(BUILD)/bin
 PMD_LIB_SRCS := pmd.c config.c common/log.c common/util.c \
 	intercept/kmod.c intercept/kmod_msg.c intercept/nfq.c intercept/iptables.c \
 	intercept/spawn.c intercept/packet.c intercept/reject.c intercept/ct.c \
-	decide/engine.c decide/rules.c attrib/attrib.c \
+	decide/engine.c decide/rules.c decide/criteria.c attrib/attrib.c \
 	control/control.c control/ctlcmd.c control/proto.c control/ctl_views.c \
 	events/events.c history/store.c history/history.c history/ctacct.c ui/uiproc.c \
 	dns/resolver.c dns/query.c dns/tcp.c dns/policy.c dns/upstream.c dns/wire.c dns/names.c \

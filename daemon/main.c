@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 #include "attrib/attrib.h"
 #include "control/control.h"
 #include "events/events.h"
@@ -150,6 +151,103 @@ static void tell_parent(int *fd, char status)
 	}
 }
 
+/* Opens a namespace to watch: NULL is our own. */
+static int ns_add(struct pmd *d, const char *name, char *err, size_t errlen)
+{
+	char path[192];
+	struct pm_ns *ns;
+	struct stat st;
+	int fd;
+
+	if (!name)
+		snprintf(path, sizeof(path), "/proc/self/ns/net");
+	else if (name[0] == '/')
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "netns %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	for (int i = 0; i < d->nns; i++) {
+		if (d->ns[i]->id == (uint64_t)st.st_ino) {
+			snprintf(err, errlen, "netns %s: watched already (it is %s)", path,
+				 d->ns[i]->name[0] ? d->ns[i]->name : "our own");
+			close(fd);
+			return -1;
+		}
+	}
+	ns = calloc(1, sizeof(*ns));
+	if (!ns || d->nns >= PM_MAX_NS) {
+		snprintf(err, errlen, "netns %s: too many namespaces", path);
+		free(ns);
+		close(fd);
+		return -1;
+	}
+	ns->id = (uint64_t)st.st_ino;
+	ns->fd = fd;
+	snprintf(ns->name, sizeof(ns->name), "%s", name ? name : "");
+	d->ns[d->nns++] = ns;
+	/* Its socket tables are read from inside it. */
+	if (pmd_enter(d, ns) < 0) {
+		snprintf(err, errlen, "netns %s: cannot enter it: %s", path, strerror(errno));
+		return -1;
+	}
+	ns->diag_fd = sockdiag_open();
+	if (ns->diag_fd < 0)
+		pm_warn("netns %s: sock_diag unavailable (%s)%s", path, strerror(-ns->diag_fd),
+			name ? "" : ": using /proc/net");
+	pmd_enter(d, NULL);
+	return 0;
+}
+
+static void ns_free_all(struct pmd *d)
+{
+	for (int i = 0; i < d->nns; i++) {
+		if (d->ns[i]->diag_fd >= 0)
+			close(d->ns[i]->diag_fd);
+		if (d->ns[i]->fd >= 0)
+			close(d->ns[i]->fd);
+		free(d->ns[i]);
+	}
+	d->nns = 0;
+}
+
+/* Interception in every namespace, each set up from inside it. */
+static int start_all(struct pmd *d, int *started, char *err, size_t errlen)
+{
+	char msg[1024];
+
+	for (*started = 0; *started < d->nns; (*started)++) {
+		struct pm_ns *ns = d->ns[*started];
+
+		if (pmd_enter(d, ns) < 0 || d->be->start(d, ns, msg, sizeof(msg)) < 0) {
+			pmd_enter(d, NULL);
+			snprintf(err, errlen, "%s%s%s", ns->name[0] ? "netns " : "", ns->name,
+				 ns->name[0] ? ": " : "");
+			snprintf(err + strlen(err), errlen - strlen(err), "%s", msg);
+			return -1;
+		}
+		pmd_enter(d, NULL);
+	}
+	return 0;
+}
+
+static void stop_all(struct pmd *d, int started)
+{
+	/* Held packets get the prompt fallback before the rules go. */
+	engine_release_all(d);
+	pmd_flush(d);
+	while (started-- > 0) {
+		pmd_enter(d, d->ns[started]);
+		d->be->stop(d, d->ns[started]);
+	}
+	pmd_enter(d, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -170,7 +268,7 @@ int main(int argc, char **argv)
 	const char *mode_arg = NULL, *ipt_arg = NULL, *sock_arg = NULL, *dir = "/etc/portmaster";
 	const char *hist_arg = NULL, *ui_arg = NULL;
 	bool foreground = false;
-	int opt, sfd, tfd, ready_fd = -1, rc = 1;
+	int opt, sfd, tfd, ready_fd = -1, rc = 1, started = 0;
 	sigset_t mask;
 	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000 },
 				  .it_value = { 0, TICK_MS * 1000000 } };
@@ -270,6 +368,18 @@ int main(int argc, char **argv)
 	}
 	d.attrib = attrib_new("/proc");
 	d.events = events_new();
+	if (ns_add(&d, NULL, err, sizeof(err)) < 0) {
+		pm_err("%s", err);
+		goto out;
+	}
+	for (int i = 0; i < d.cfg.nnetns; i++) {
+		if (ns_add(&d, d.cfg.netns[i], err, sizeof(err)) < 0) {
+			/* a firewall that silently leaves a namespace open is worse
+			 * than one that does not start */
+			pm_err("%s", err);
+			goto out;
+		}
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -313,13 +423,18 @@ int main(int argc, char **argv)
 		d.be = NULL;
 		goto out_ctl;
 	}
-	if (d.be->start(&d, err, sizeof(err)) < 0) {
+	if (start_all(&d, &started, err, sizeof(err)) < 0) {
 		pm_err("%s mode: %s", d.be->name, err);
+		stop_all(&d, started);
 		d.be = NULL;
 		goto out_dns;
 	}
+	if (d.nns > 1)
+		pm_info("watching %d network namespaces", d.nns);
 	pm_info("control socket %s; try: pmctl status", d.cfg.socket_path);
 	tell_parent(&ready_fd, 0);
+	/* systemd (Type=notify): ready only now that interception is in place */
+	sd_notifyf(0, "READY=1\nSTATUS=%s mode, %zu rules", d.be->name, d.rules.n);
 	rc = 0;
 	while (!d.quit) {
 		struct epoll_event ev[32];
@@ -340,8 +455,10 @@ int main(int argc, char **argv)
 
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
+						sd_notify(0, "RELOADING=1");
 						if (pmd_reload(&d, err, sizeof(err)) < 0)
 							pm_err("reload: %s; keeping the current rules", err);
+						sd_notify(0, "READY=1");
 					} else {
 						pm_info("signal %u: exiting", si.ssi_signo);
 						d.quit = true;
@@ -351,17 +468,30 @@ int main(int argc, char **argv)
 				uint64_t exp;
 
 				if (read(tfd, &exp, sizeof(exp)) > 0) {
+					uint64_t now = now_ms();
+
 					engine_tick(&d);
-					ui_tick(&d, now_ms());
-					ctacct_tick(&d, d.ctacct, now_ms());
-					dns_tick(&d, now_ms());
+					ui_tick(&d, now);
+					ctacct_tick(&d, d.ctacct, now);
+					dns_tick(&d, now);
+					control_tick(&d, now);
+					for (int k = 0; d.be->tick && k < d.nns; k++)
+						d.be->tick(&d, d.ns[k], now);
+					pmd_flush(&d);
 				}
 			} else {
+				uint64_t t0 = now_us();
+
 				pmd_dispatch(&d, fd, ev[i].events);
+				t0 = now_us() - t0;
+				/* the loop's longest turn: what a verdict may wait */
+				if (t0 > d.st.loop_max_us)
+					d.st.loop_max_us = t0;
 			}
 		}
 	}
-	d.be->stop(&d);
+	sd_notify(0, "STOPPING=1");
+	stop_all(&d, started);
 	d.be = NULL;
 out_dns:
 	dns_stop(&d);
@@ -372,6 +502,7 @@ out_ctl:
 out:
 	tell_parent(&ready_fd, 1);
 	attrib_free(d.attrib);
+	ns_free_all(&d);
 	events_free(d.events);
 	flowtab_free(&d.ft);
 	ruleset_clear(&d.rules);

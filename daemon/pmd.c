@@ -2,6 +2,7 @@
 /* The daemon's shared state: fd watches for the event loop, and what
  * follows a change of the rules. */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,53 +52,63 @@ void pmd_unwatch(struct pmd *d, int fd)
 
 int pmd_rules_changed(struct pmd *d, bool persist, char *err, size_t errlen)
 {
-	int n;
-
 	if (persist && !d->no_persist &&
 	    ruleset_save(&d->rules, d->rules_path, err, errlen) < 0)
 		return -1;
-	/* Connections decided under the old rules are decided again. */
-	if (d->be && d->be->reset) {
-		n = d->be->reset(d);
-		d->st.resets++;
+	/* Prompts that the rules now answer are answered at once ... */
+	engine_rules_changed(d);
+	/* ... and connections decided under the old rules are decided
+	 * again: each one's next packet comes back to us, and the engine
+	 * knows it by its conntrack id (no prompt for it). */
+	d->st.resets++;
+	for (int i = 0; d->be && d->be->reset && i < d->nns; i++) {
+		int n;
+
+		d->ns[i]->clear_gen++;
+		n = d->be->reset(d, d->ns[i]);
+
 		if (n > 0)
 			d->st.reset_entries += (uint64_t)n;
 	}
+	pmd_flush(d);
 	return 0;
 }
 
 int pmd_reload(struct pmd *d, char *err, size_t errlen)
 {
 	struct ruleset fresh;
-	uint32_t id = d->next_rule_id;
+	uint32_t scratch = 1;
 
-	if (ruleset_load(&fresh, d->rules_path, &id, err, errlen) < 0)
+	if (ruleset_load(&fresh, d->rules_path, &scratch, err, errlen) < 0)
 		return -1;
-	/* Rules that live only in memory (once, for, until-restart) stay. */
-	for (size_t i = 0; i < d->rules.n;) {
-		struct rule *r = d->rules.v[i];
-
-		if (r->scope == SCOPE_ALWAYS) {
-			i++;
-			continue;
-		}
-		if (ruleset_add(&fresh, r) < 0) {
-			ruleset_clear(&fresh);
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		memmove(&d->rules.v[i], &d->rules.v[i + 1], (d->rules.n - i - 1) * sizeof(r));
-		d->rules.n--;
+	/* Lines the file still has keep their ids and places; rules that
+	 * live only in memory (once, for, until-restart) stay where they
+	 * are. */
+	if (ruleset_merge_reload(&d->rules, &fresh, &d->next_rule_id) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
-	ruleset_clear(&d->rules);
-	d->rules = fresh;
-	d->next_rule_id = id;
-	d->def = fresh.have_default ? fresh.def : d->cfg.def;
+	d->def = d->rules.have_default ? d->rules.def : d->cfg.def;
 	pm_info("reloaded %zu rules from %s; default %s", d->rules.n, d->rules_path,
 		action_name(d->def));
 	if (dns_reload(d, err, errlen) < 0)
 		pm_err("resolver: %s; keeping the blocklists loaded before", err);
 	return pmd_rules_changed(d, false, err, errlen);
+}
+
+void pmd_flush(struct pmd *d)
+{
+	for (int i = 0; d->be && d->be->flush && i < d->nns; i++)
+		d->be->flush(d, d->ns[i]);
+}
+
+int pmd_enter(struct pmd *d, struct pm_ns *ns)
+{
+	struct pm_ns *to = ns ? ns : d->ns[0];
+
+	if (!to || to->fd < 0)
+		return 0;
+	return setns(to->fd, CLONE_NEWNET) < 0 ? -errno : 0;
 }
 
 void pmd_dispatch(struct pmd *d, int fd, uint32_t events)

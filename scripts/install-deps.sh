@@ -11,7 +11,7 @@ KERNELS="linux-image-amd64 linux-headers-amd64 linux-source-6.1 linux-source-6.1
 QEMU="qemu-system-x86 busybox-static"
 LIBS="libnl-3-dev libnl-genl-3-dev libcmocka-dev libnetfilter-queue-dev
 	libmnl-dev libsqlite3-dev libmicrohttpd-dev libjson-c-dev libnotify-dev
-	libunbound-dev libldns-dev"
+	libunbound-dev libldns-dev libnetfilter-conntrack-dev libsystemd-dev"
 # The resolver's tests and benchmark: real DNS servers and a load generator.
 DNS="dnsmasq-base unbound dnsutils dnsperf openssl"
 NET="iptables nftables conntrack iproute2 iperf3 socat curl iputils-ping

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/inet_diag.h>
+#include <linux/portmaster.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
@@ -33,6 +34,9 @@ struct cache_slot {
 };
 
 #define HOT_FDS 8
+/* The parent and cgroup of a process, read again after this long. */
+#define PROC_INFO_MS 1000
+#define PROC_INFO_SLOTS 256
 
 /* A process that recently owned a socket, and the fd numbers its sockets
  * had: a program that closes a socket and opens the next one gets the same
@@ -43,15 +47,30 @@ struct hot {
 	unsigned int nfd;
 };
 
+/*
+ * Reading them costs more than the rest of an attribution together (two
+ * files, and a path walk through the cgroup tree); a program opening many
+ * connections would pay it for each.  Kept per pid for a second: a
+ * process seldom changes parent or cgroup, and never within the second
+ * it starts talking.
+ */
+struct proc_info {
+	pid_t pid;
+	int32_t ppid;
+	uint64_t cgroup_id;
+	uint64_t at_ms;
+};
+
 struct attrib {
 	char proc[64];
-	int diag_fd;
+	char cgroup_root[64];
 	bool diag_broken;
 	uint32_t seq;
 	struct cache_slot cache[CACHE_SLOTS];
 	struct hot hot[HOT_PIDS];
 	unsigned int hot_next;
 	uint64_t last_full_scan;
+	struct proc_info info[PROC_INFO_SLOTS];
 };
 
 struct attrib *attrib_new(const char *proc_root)
@@ -61,18 +80,12 @@ struct attrib *attrib_new(const char *proc_root)
 	if (!a)
 		return NULL;
 	snprintf(a->proc, sizeof(a->proc), "%s", proc_root ? proc_root : "/proc");
-	a->diag_fd = sockdiag_open();
-	if (a->diag_fd < 0)
-		pm_warn("sock_diag unavailable (%s): using /proc/net", strerror(-a->diag_fd));
+	snprintf(a->cgroup_root, sizeof(a->cgroup_root), "/sys/fs/cgroup");
 	return a;
 }
 
 void attrib_free(struct attrib *a)
 {
-	if (!a)
-		return;
-	if (a->diag_fd >= 0)
-		close(a->diag_fd);
 	free(a);
 }
 
@@ -502,6 +515,19 @@ found:
 	return pid;
 }
 
+/*
+ * A program replaced on disk (a package upgrade) still runs the old file:
+ * the kernel shows its path with " (deleted)".  The rules mean the path.
+ */
+void exe_strip_deleted(char *path)
+{
+	static const char suffix[] = " (deleted)";
+	size_t n = strlen(path), s = sizeof(suffix) - 1;
+
+	if (n > s && !strcmp(path + n - s, suffix))
+		path[n - s] = 0;
+}
+
 static char *read_exe(struct attrib *a, pid_t pid)
 {
 	char p[128], buf[PATH_MAX];
@@ -512,7 +538,60 @@ static char *read_exe(struct attrib *a, pid_t pid)
 	if (n <= 0)
 		return NULL;
 	buf[n] = 0;
+	exe_strip_deleted(buf);
 	return strdup(buf);
+}
+
+/* The parent: the fourth field of /proc/PID/stat, after "(comm)", whose
+ * name may hold spaces and parentheses itself. */
+static int32_t read_ppid(struct attrib *a, pid_t pid)
+{
+	char p[128], buf[512], *rp;
+	int fd, ppid = 0;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "%s/%d/stat", a->proc, (int)pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	rp = strrchr(buf, ')');
+	if (!rp || sscanf(rp + 1, " %*c %d", &ppid) != 1 || ppid < 0)
+		return 0;
+	return ppid;
+}
+
+/* The cgroup v2 id is the inode number of the cgroup's directory. */
+static uint64_t read_cgroup_id(struct attrib *a, pid_t pid)
+{
+	char p[PATH_MAX + 64], buf[PATH_MAX], *line, *nl;
+	struct stat st;
+	int fd;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "%s/%d/cgroup", a->proc, (int)pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	for (line = buf; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		if (strncmp(line, "0::/", 4))
+			continue;
+		snprintf(p, sizeof(p), "%s%s", a->cgroup_root, line + 3);
+		return stat(p, &st) == 0 ? (uint64_t)st.st_ino : 0;
+	}
+	return 0;
 }
 
 int attrib_pid_from_inode(struct attrib *a, uint64_t inode, uint32_t uid_hint,
@@ -530,16 +609,16 @@ int attrib_pid_from_inode(struct attrib *a, uint64_t inode, uint32_t uid_hint,
 	return 0;
 }
 
-static int table_lookup(struct attrib *a, const struct flow_key *k, uint32_t *uid,
-			uint64_t *inode)
+static int table_lookup(struct attrib *a, int diag_fd, bool own_ns, const struct flow_key *k,
+			uint32_t *uid, uint64_t *inode)
 {
 	char path[128];
 	int r;
 
 	if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP)
 		return -EPROTONOSUPPORT;
-	if (a->diag_fd >= 0 && !a->diag_broken) {
-		r = sockdiag_lookup(a->diag_fd, k, uid, inode);
+	if (diag_fd >= 0 && !a->diag_broken) {
+		r = sockdiag_lookup(diag_fd, k, uid, inode);
 		if (r != -EOPNOTSUPP && r != -EINVAL && r != -EAGAIN)
 			return r;
 		if (r != -EAGAIN) {
@@ -548,33 +627,82 @@ static int table_lookup(struct attrib *a, const struct flow_key *k, uint32_t *ui
 			a->diag_broken = true;
 		}
 	}
+	/* /proc/net shows the tables of our own namespace only */
+	if (!own_ns)
+		return -EAGAIN;
 	snprintf(path, sizeof(path), "%s/net/%s%s", a->proc,
 		 k->proto == IPPROTO_TCP ? "tcp" : "udp", k->family == AF_INET6 ? "6" : "");
 	return procnet_find(path, k, uid, inode);
 }
 
-void attrib_lookup(struct attrib *a, struct flow_info *fi, struct stats *st)
+int attrib_socket(struct attrib *a, int diag_fd, bool own_ns, struct flow_info *fi)
 {
-	struct timespec t0, t1;
 	uint32_t uid;
 	uint64_t inode = 0;
+	int r;
 
 	if (!a)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (table_lookup(a, &fi->key, &uid, &inode) == 0) {
+		return -ENOENT;
+	r = table_lookup(a, diag_fd, own_ns, &fi->key, &uid, &inode);
+	if (r == 0) {
 		fi->owner.uid = uid;
 		fi->owner.have_uid = true;
 		fi->owner.inode = inode;
 	}
-	if (fi->owner.inode)
-		attrib_pid_from_inode(a, fi->owner.inode, fi->owner.uid, fi->owner.have_uid,
-				      &fi->owner.pid, &fi->owner.exe);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (fi->owner.pid)
+	return r;
+}
+
+void attrib_lookup(struct attrib *a, int diag_fd, bool own_ns, struct flow_info *fi,
+		   struct stats *st)
+{
+	struct timespec t0, t1;
+	struct owner *o = &fi->owner;
+	/* module mode names most owners itself: time only real work */
+	bool work = !o->inode || !o->pid || !o->exe;
+
+	if (!a)
+		return;
+	if (work)
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!o->inode) {
+		uint32_t uid;
+		uint64_t inode = 0;
+		int r = table_lookup(a, diag_fd, own_ns, &fi->key, &uid, &inode);
+
+		if (r == 0) {
+			o->uid = uid;
+			o->have_uid = true;
+			o->inode = inode;
+		} else if (r == -ENOENT && fi->dir == PM_DIR_IN) {
+			fi->no_socket = true;
+		}
+	}
+	if (o->inode && !o->pid)
+		attrib_pid_from_inode(a, o->inode, o->uid, o->have_uid, &o->pid, &o->exe);
+	if (o->pid > 0) {
+		struct proc_info *pi = &a->info[(unsigned int)o->pid % PROC_INFO_SLOTS];
+		uint64_t now = now_ms();
+
+		if (!o->exe)
+			o->exe = read_exe(a, o->pid);
+		if (pi->pid != o->pid || now - pi->at_ms >= PROC_INFO_MS) {
+			pi->pid = o->pid;
+			pi->ppid = read_ppid(a, o->pid);
+			pi->cgroup_id = read_cgroup_id(a, o->pid);
+			pi->at_ms = now;
+		}
+		if (!o->ppid)
+			o->ppid = pi->ppid;
+		if (!o->cgroup_id)
+			o->cgroup_id = pi->cgroup_id;
+	}
+	if (o->pid)
 		st->attrib_ok++;
 	else
 		st->attrib_fail++;
+	if (!work)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	st->attrib_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
 				    (t1.tv_nsec - t0.tv_nsec));
 }

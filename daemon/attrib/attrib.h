@@ -18,8 +18,19 @@ struct stats;
 
 struct attrib *attrib_new(const char *proc_root);
 void attrib_free(struct attrib *a);
-/* Fills fi->owner as far as it can; keeps a uid the caller already set. */
-void attrib_lookup(struct attrib *a, struct flow_info *fi, struct stats *st);
+/*
+ * Fills what fi->owner lacks, as far as it can: the socket (uid, inode)
+ * from the socket tables of the flow's namespace (diag_fd: a sock_diag
+ * socket there; own_ns: it is ours, so /proc/net may stand in), then the
+ * process (pid, executable, parent, cgroup) from /proc.  An inbound TCP or
+ * UDP flow that no socket would take gets fi->no_socket.
+ */
+void attrib_lookup(struct attrib *a, int diag_fd, bool own_ns, struct flow_info *fi,
+		   struct stats *st);
+/* Only the socket's uid and inode. */
+int attrib_socket(struct attrib *a, int diag_fd, bool own_ns, struct flow_info *fi);
+/* Drops the " (deleted)" the kernel shows for a replaced executable. */
+void exe_strip_deleted(char *path);
 /* Completes the pid and exe of an owner whose inode is known (module mode). */
 int attrib_pid_from_inode(struct attrib *a, uint64_t inode, uint32_t uid_hint,
 			  bool have_uid, int32_t *pid, char **exe);

@@ -10,6 +10,7 @@
 
 /* Milliseconds on CLOCK_MONOTONIC: immune to wall clock changes. */
 uint64_t now_ms(void);
+uint64_t now_us(void);
 
 /* Strict number parsing: the whole string, no sign, no overflow. */
 int parse_u64(const char *s, uint64_t max, uint64_t *out);

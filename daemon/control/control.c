@@ -20,6 +20,8 @@
 #include "common/util.h"
 
 #define MAX_CLIENTS 64
+/* Slots one uid may take: nobody can lock the others out. */
+#define MAX_PER_UID 8
 /* A client that does not read its replies is dropped past this. */
 #define MAX_OUT (16u << 20)
 /* A stream that is not read loses events past this. */
@@ -33,8 +35,11 @@ struct client {
 	struct buf out;
 	size_t outoff;
 	bool closing;
+	bool eof;		/* the client will send nothing more */
 	bool discarding;	/* skipping the rest of an over-long line */
 	bool deferred;		/* a reply is on its way: later requests wait */
+	uint32_t watched;	/* the epoll events asked for now */
+	uint64_t active_ms;	/* last request, or last reply bytes taken */
 	uint32_t stream_mask;	/* events it streams; 0: not a stream */
 	uint64_t lost;		/* stream events it was too slow for */
 };
@@ -43,6 +48,8 @@ struct client {
 struct control {
 	int listen_fd;
 	char sock_path[108];
+	bool have_group;
+	gid_t group;		/* "portmaster" */
 	struct client *clients[MAX_CLIENTS];
 	uint32_t gen[MAX_CLIENTS];	/* so that a handle outlives no client */
 	int nstreams;
@@ -82,6 +89,19 @@ static void client_free(struct pmd *d, struct client *c)
 
 static void client_io(struct pmd *d, int fd, uint32_t events, void *arg);
 
+/* Input while there may be more; output while there is some.  A client
+ * that has said all it will (EOF) is never watched for input again: its
+ * EOF would stay readable and spin the loop. */
+static void client_rewatch(struct pmd *d, struct client *c)
+{
+	uint32_t ev = (c->eof ? 0 : EPOLLIN) | (c->out.len > c->outoff ? EPOLLOUT : 0);
+
+	if (!ev || ev == c->watched)
+		return;
+	if (pmd_watch(d, c->fd, ev, client_io, c) == 0)
+		c->watched = ev;
+}
+
 static void client_flush(struct pmd *d, struct client *c)
 {
 	while (c->outoff < c->out.len) {
@@ -91,18 +111,20 @@ static void client_flush(struct pmd *d, struct client *c)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN) {
-				pmd_watch(d, c->fd, EPOLLIN | EPOLLOUT, client_io, c);
-				return;
-			}
+			if (errno == EAGAIN)
+				break;
 			c->closing = true;
 			c->outoff = c->out.len;
 			break;
 		}
 		c->outoff += (size_t)n;
+		c->active_ms = now_ms();
 	}
-	buf_free(&c->out);
-	c->outoff = 0;
+	if (c->outoff >= c->out.len) {
+		buf_free(&c->out);
+		c->outoff = 0;
+	}
+	client_rewatch(d, c);
 }
 
 /* Handles the complete request lines that wait, in order. */
@@ -126,6 +148,73 @@ static void client_requests(struct pmd *d, struct client *c)
 		if (c->out.len > MAX_OUT)
 			c->closing = true;
 	}
+	/* verdicts given by the requests go out now */
+	pmd_flush(d);
+}
+
+static void client_read(struct pmd *d, struct client *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen,
+				 MSG_DONTWAIT);
+		char *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			/* EOF (or an error): answer what came, then close */
+			c->eof = true;
+			if (n < 0)
+				c->closing = true;
+			break;
+		}
+		c->active_ms = now_ms();
+		c->inlen += (size_t)n;
+		c->in[c->inlen] = 0;
+		if (c->stream_mask) {
+			c->inlen = 0;	/* a stream takes no requests */
+			continue;
+		}
+		if (c->discarding) {
+			nl = memchr(c->in, '\n', c->inlen);
+			if (!nl) {
+				c->inlen = 0;
+				continue;
+			}
+			memmove(c->in, nl + 1, c->inlen - (size_t)(nl + 1 - c->in));
+			c->inlen -= (size_t)(nl + 1 - c->in);
+			c->discarding = false;
+		}
+		client_requests(d, c);
+		if (c->inlen >= sizeof(c->in) - 1 && !c->deferred) {
+			/* Answer once, then skip to the next newline: the
+			 * client may go on with well-formed requests. */
+			char msg[64];
+
+			snprintf(msg, sizeof(msg), "request line too long (at most %d bytes)",
+				 PROTO_MAX_LINE - 1);
+			proto_error(&c->out, "usage", msg);
+			c->inlen = 0;
+			c->discarding = true;
+		}
+		if (c->out.len > MAX_OUT) {
+			c->closing = true;
+			break;
+		}
+	}
+	if (c->out.oom) {
+		buf_free(&c->out);
+		c->closing = true;
+	}
+}
+
+/* Done: it will ask nothing more and has all its answers (a deferred one
+ * still to come keeps it). */
+static bool client_done(const struct client *c)
+{
+	return c->closing || (c->eof && !c->deferred && c->out.len <= c->outoff);
 }
 
 static void client_io(struct pmd *d, int fd, uint32_t events, void *arg)
@@ -133,66 +222,54 @@ static void client_io(struct pmd *d, int fd, uint32_t events, void *arg)
 	struct client *c = arg;
 
 	(void)fd;
-	if (events & EPOLLOUT) {
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->eof)
+		client_read(d, c);
+	if ((events & (EPOLLHUP | EPOLLERR)) && c->eof && c->out.len > c->outoff)
+		c->closing = true;	/* nobody left to read the replies */
+	if (!c->closing)
 		client_flush(d, c);
-		if (c->outoff == 0 && !c->out.len)
-			pmd_watch(d, c->fd, EPOLLIN, client_io, c);
-	}
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		for (;;) {
-			ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen,
-					 MSG_DONTWAIT);
-			char *nl;
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && errno == EAGAIN)
-				break;
-			if (n <= 0) {
-				c->closing = true;
-				break;
-			}
-			c->inlen += (size_t)n;
-			c->in[c->inlen] = 0;
-			if (c->stream_mask) {
-				c->inlen = 0;	/* a stream takes no requests */
-				continue;
-			}
-			if (c->discarding) {
-				nl = memchr(c->in, '\n', c->inlen);
-				if (!nl) {
-					c->inlen = 0;
-					continue;
-				}
-				memmove(c->in, nl + 1, c->inlen - (size_t)(nl + 1 - c->in));
-				c->inlen -= (size_t)(nl + 1 - c->in);
-				c->discarding = false;
-			}
-			client_requests(d, c);
-			if (c->inlen >= sizeof(c->in) - 1 && !c->deferred) {
-				/* Answer once, then skip to the next newline: the
-				 * client may go on with well-formed requests. */
-				char msg[64];
-
-				snprintf(msg, sizeof(msg), "request line too long (at most %d bytes)",
-					 PROTO_MAX_LINE - 1);
-				proto_error(&c->out, "usage", msg);
-				c->inlen = 0;
-				c->discarding = true;
-			}
-			if (c->out.len > MAX_OUT) {
-				c->closing = true;
-				break;
-			}
-		}
-		if (c->out.oom) {
-			buf_free(&c->out);
-			c->closing = true;
-		}
-		client_flush(d, c);
-	}
-	if (c->closing && c->outoff == 0)
+	if (client_done(c))
 		client_free(d, c);
+}
+
+/* Clients idle (nothing asked, nothing of their replies taken) for
+ * client_timeout are closed: a slot is not anyone's forever.  A stream
+ * (monitor) and one waiting for a deferred answer are waiting on us. */
+void control_tick(struct pmd *d, uint64_t now)
+{
+	struct control *ctl = d->ctl;
+	uint64_t limit = (uint64_t)d->cfg.client_timeout_s * 1000;
+
+	if (!ctl || !limit)
+		return;
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = ctl->clients[i];
+
+		if (c && !c->stream_mask && !c->deferred && !c->peer.ui &&
+		    now - c->active_ms >= limit)
+			client_free(d, c);
+	}
+}
+
+/* Root, or group portmaster as primary or supplementary group at
+ * connect time (SO_PEERGROUPS). */
+static bool is_member(const struct control *ctl, int fd, const struct ucred *cred)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+
+	if (cred->uid == 0)
+		return true;
+	if (!ctl->have_group)
+		return false;
+	if (cred->gid == ctl->group)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == ctl->group)
+			return true;
+	return false;
 }
 
 static void on_accept(struct pmd *d, int fd, uint32_t events, void *arg)
@@ -205,19 +282,24 @@ static void on_accept(struct pmd *d, int fd, uint32_t events, void *arg)
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
 		struct client *c;
-		int slot = -1;
+		int slot = -1, same = 0;
 
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				pm_warn("accept: %s", strerror(errno));
 			return;
 		}
-		for (int i = 0; i < MAX_CLIENTS; i++)
-			if (!ctl->clients[i]) {
-				slot = i;
-				break;
-			}
-		if (slot < 0 || getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+			close(cfd);
+			continue;
+		}
+		for (int i = 0; i < MAX_CLIENTS; i++) {
+			if (!ctl->clients[i])
+				slot = slot < 0 ? i : slot;
+			else if (ctl->clients[i]->peer.uid == cred.uid && !ctl->clients[i]->peer.ui)
+				same++;
+		}
+		if (slot < 0 || same >= MAX_PER_UID) {
 			static const char busy[] = "{\"error\":\"busy\",\"message\":\"too many clients\"}\n";
 
 			send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -233,8 +315,10 @@ static void on_accept(struct pmd *d, int fd, uint32_t events, void *arg)
 		c->peer.pid = cred.pid;
 		c->peer.uid = cred.uid;
 		c->peer.gid = cred.gid;
-		peer_check_admin(&c->peer, "/proc");
+		c->peer.admin = is_member(ctl, cfd, &cred);
 		c->peer.handle = handle_of(ctl, slot);
+		c->active_ms = now_ms();
+		c->watched = EPOLLIN;
 		ctl->clients[slot] = c;
 		if (pmd_watch(d, cfd, EPOLLIN, client_io, c) < 0)
 			client_free(d, c);
@@ -301,7 +385,7 @@ void control_complete(struct pmd *d, uint64_t handle, const char *reply, size_t 
 	}
 	if (!c->outoff)
 		client_flush(d, c);
-	if (c->closing && c->outoff == 0)
+	if (client_done(c))
 		client_free(d, c);
 }
 
@@ -349,6 +433,8 @@ int control_adopt(struct pmd *d, int fd, bool ui)
 	c->peer.admin = true;
 	c->peer.ui = ui;
 	c->peer.handle = handle_of(ctl, slot);
+	c->active_ms = now_ms();
+	c->watched = EPOLLIN;
 	ctl->clients[slot] = c;
 	if (pmd_watch(d, fd, EPOLLIN, client_io, c) < 0) {
 		client_free(d, c);
@@ -422,13 +508,6 @@ int control_open(struct pmd *d, const char *path, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	g = getgrnam("portmaster");
-	if (g) {
-		if (chown(path, 0, g->gr_gid) < 0 || chmod(path, 0660) < 0)
-			pm_warn("%s: cannot give it to group portmaster: %s", path, strerror(errno));
-	} else {
-		pm_warn("no group 'portmaster': %s is for root only (mode 0600)", path);
-	}
 	ctl = calloc(1, sizeof(*ctl));
 	if (!ctl) {
 		snprintf(err, errlen, "control socket: out of memory");
@@ -436,6 +515,19 @@ int control_open(struct pmd *d, const char *path, char *err, size_t errlen)
 		unlink(path);
 		return -1;
 	}
+	/* Anyone may connect and read the status; what else a client may
+	 * do follows from its credentials (see ctlcmd.c). */
+	g = getgrnam("portmaster");
+	if (g) {
+		ctl->have_group = true;
+		ctl->group = g->gr_gid;
+		if (chown(path, 0, g->gr_gid) < 0)
+			pm_warn("%s: cannot give it to group portmaster: %s", path, strerror(errno));
+	} else {
+		pm_warn("no group 'portmaster': only root may change rules and answer others' prompts");
+	}
+	if (chmod(path, 0666) < 0)
+		pm_warn("%s: chmod: %s", path, strerror(errno));
 	if (listen(fd, 64) < 0 || pmd_watch(d, fd, EPOLLIN, on_accept, ctl) < 0) {
 		snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
 		free(ctl);

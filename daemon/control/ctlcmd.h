@@ -8,17 +8,16 @@
 
 struct pmd;
 
+/* Credentials as the kernel gave them when the client connected
+ * (SO_PEERCRED, SO_PEERGROUPS); never looked up again later. */
 struct peer {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
-	bool admin;	/* uid 0 or CAP_NET_ADMIN: may change state */
+	bool admin;	/* root or a member of group portmaster */
 	bool ui;	/* the web UI's own connection (see ui/) */
 	uint64_t handle;	/* the client, for control_defer()/control_stream() */
 };
-
-/* Decides peer->admin from its credentials (SO_PEERCRED). */
-void peer_check_admin(struct peer *p, const char *proc_root);
 
 /* Handles one request line (without newline, modified in place) and
  * appends the whole reply to out.  Never fails: errors are replies. */

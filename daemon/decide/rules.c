@@ -14,9 +14,8 @@
 #include "control/proto.h"
 #include "decide/rules.h"
 #include "common/util.h"
-#include "dns/names.h"
 
-static const char *const action_names[] = { "allow", "block", "drop", "ask" };
+static const char *const action_names[] = { "allow", "block", "drop", "ask", "tunnel" };
 static const char *const scope_names[] = { "once", "for", "until-restart", "always" };
 
 const char *action_name(enum action a)
@@ -42,105 +41,69 @@ const char *scope_name(enum scope s)
 
 int rule_set_match(struct rule *r, const char *key, const char *val, char *err, size_t errlen)
 {
-	if (!strcmp(key, "exe")) {
-		if (r->match & RM_EXE)
-			goto twice;
-		if (val[0] != '/' || strlen(val) >= PATH_MAX) {
-			snprintf(err, errlen, "exe must be an absolute path: '%s'", val);
-			return -1;
-		}
-		r->exe = strdup(val);
-		if (!r->exe) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		r->match |= RM_EXE;
-	} else if (!strcmp(key, "uid")) {
-		if (r->match & RM_UID)
-			goto twice;
-		if (parse_u32(val, UINT32_MAX - 1, &r->uid) < 0) {
-			snprintf(err, errlen, "bad uid '%s'", val);
-			return -1;
-		}
-		r->match |= RM_UID;
-	} else if (!strcmp(key, "dst")) {
-		if (r->match & RM_DST)
-			goto twice;
-		if (parse_prefix(val, &r->family, r->addr, &r->plen) < 0) {
-			snprintf(err, errlen, "bad address or prefix '%s' (ADDR or ADDR/LEN, host bits zero)", val);
-			return -1;
-		}
-		r->match |= RM_DST;
-	} else if (!strcmp(key, "port")) {
-		uint32_t p;
+	int k = crit_kind_by_name(key), i;
+	struct criterion c;
 
-		if (r->match & RM_PORT)
-			goto twice;
-		if (parse_u32(val, 65535, &p) < 0 || p == 0) {
-			snprintf(err, errlen, "bad port '%s' (1-65535)", val);
-			return -1;
-		}
-		r->port = (uint16_t)p;
-		r->match |= RM_PORT;
-	} else if (!strcmp(key, "proto")) {
-		if (r->match & RM_PROTO)
-			goto twice;
-		if (!strcmp(val, "tcp"))
-			r->proto = IPPROTO_TCP;
-		else if (!strcmp(val, "udp"))
-			r->proto = IPPROTO_UDP;
-		else if (!strcmp(val, "icmp"))
-			r->proto = IPPROTO_ICMP;
-		else {
-			snprintf(err, errlen, "bad protocol '%s' (tcp, udp or icmp)", val);
-			return -1;
-		}
-		r->match |= RM_PROTO;
-	} else if (!strcmp(key, "dir")) {
-		if (r->match & RM_DIR)
-			goto twice;
-		if (!strcmp(val, "out"))
-			r->dir = 0;
-		else if (!strcmp(val, "in"))
-			r->dir = 1;
-		else {
-			snprintf(err, errlen, "bad direction '%s' (out or in)", val);
-			return -1;
-		}
-		r->match |= RM_DIR;
-	} else if (!strcmp(key, "domain")) {
-		char canon[DNS_NAME_MAX];
-
-		if (r->match & RM_DOMAIN)
-			goto twice;
-		if (dns_pattern_canon(val, canon, sizeof(canon), err, errlen) < 0)
-			return -1;
-		r->domain = strdup(canon);
-		if (!r->domain) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		r->match |= RM_DOMAIN;
-	} else {
-		snprintf(err, errlen, "unknown match '%s' (exe, uid, dst, port, proto, dir, domain)", key);
+	if (k < 0) {
+		snprintf(err, errlen, "unknown match '%s' (%s)", key, crit_names());
 		return -1;
 	}
-	if ((r->match & RM_PORT) && (r->match & RM_PROTO) && r->proto == IPPROTO_ICMP) {
-		snprintf(err, errlen, "port cannot be combined with proto icmp");
+	if (rule_crit(r, (enum crit_kind)k)) {
+		snprintf(err, errlen, "'%s' given twice", key);
 		return -1;
+	}
+	if (crit_parse(&c, (enum crit_kind)k, val, err, errlen) < 0)
+		return -1;
+	/* kept sorted by kind: one canonical form for each rule */
+	for (i = r->ncrit; i > 0 && r->crit[i - 1].kind > c.kind; i--)
+		r->crit[i] = r->crit[i - 1];
+	r->crit[i] = c;
+	r->ncrit++;
+	{
+		const struct criterion *p = rule_crit(r, CRIT_PROTO);
+
+		if (p && p->v.proto == IPPROTO_ICMP && rule_crit(r, CRIT_PORT)) {
+			snprintf(err, errlen, "port cannot be combined with proto icmp");
+			return -1;
+		}
 	}
 	return 0;
-twice:
-	snprintf(err, errlen, "'%s' given twice", key);
-	return -1;
+}
+
+int rule_add_from_flow(struct rule *r, enum crit_kind k, const struct flow_info *f)
+{
+	struct criterion c;
+	int i;
+
+	if (rule_crit(r, k) || crit_from_flow(&c, k, f) < 0)
+		return -1;
+	for (i = r->ncrit; i > 0 && r->crit[i - 1].kind > c.kind; i--)
+		r->crit[i] = r->crit[i - 1];
+	r->crit[i] = c;
+	r->ncrit++;
+	return 0;
+}
+
+const struct criterion *rule_crit(const struct rule *r, enum crit_kind k)
+{
+	for (int i = 0; i < r->ncrit; i++)
+		if (r->crit[i].kind == k)
+			return &r->crit[i];
+	return NULL;
+}
+
+void rule_release(struct rule *r)
+{
+	for (int i = 0; i < r->ncrit; i++)
+		crit_free(&r->crit[i]);
+	r->ncrit = 0;
 }
 
 void rule_free(struct rule *r)
 {
 	if (!r)
 		return;
-	free(r->exe);
-	free(r->domain);
+	rule_release(r);
 	free(r);
 }
 
@@ -151,81 +114,57 @@ struct rule *rule_dup(const struct rule *r)
 	if (!c)
 		return NULL;
 	*c = *r;
-	c->exe = r->exe ? strdup(r->exe) : NULL;
-	c->domain = r->domain ? strdup(r->domain) : NULL;
-	if ((r->exe && !c->exe) || (r->domain && !c->domain)) {
-		rule_free(c);
-		return NULL;
+	for (int i = 0; i < r->ncrit; i++) {
+		if (crit_copy(&c->crit[i], &r->crit[i]) < 0) {
+			c->ncrit = i;
+			rule_free(c);
+			return NULL;
+		}
 	}
 	return c;
 }
 
 bool rule_needs_owner(const struct rule *r)
 {
-	return r->match & (RM_EXE | RM_UID);
+	for (int i = 0; i < r->ncrit; i++)
+		if (crit_needs_owner(r->crit[i].kind))
+			return true;
+	return false;
 }
 
 bool rule_match(const struct rule *r, const struct flow_info *f)
 {
-	if ((r->match & RM_DIR) && r->dir != f->dir)
-		return false;
-	if (r->match & RM_PROTO) {
-		if (r->proto == IPPROTO_ICMP) {
-			if (f->key.proto != IPPROTO_ICMP && f->key.proto != IPPROTO_ICMPV6)
-				return false;
-		} else if (r->proto != f->key.proto) {
+	for (int i = 0; i < r->ncrit; i++)
+		if (!crit_match(&r->crit[i], f))
 			return false;
-		}
-	}
-	if ((r->match & RM_PORT) && (!f->has_ports || r->port != flow_dst_port(f)))
+	return true;
+}
+
+bool rule_same(const struct rule *a, const struct rule *b)
+{
+	if (a->action != b->action || a->ncrit != b->ncrit)
 		return false;
-	if ((r->match & RM_DST) &&
-	    (r->family != f->key.family ||
-	     !prefix_match(r->family, flow_dst_addr(f), r->addr, r->plen)))
-		return false;
-	if ((r->match & RM_UID) && (!f->owner.have_uid || f->owner.uid != r->uid))
-		return false;
-	if ((r->match & RM_EXE) && (!f->owner.exe || strcmp(r->exe, f->owner.exe)))
-		return false;
-	/* no name, no match: an address its program never resolved is
-	 * matched by the other rules only */
-	if ((r->match & RM_DOMAIN) && (!f->domain || !dns_pattern_match(r->domain, f->domain)))
-		return false;
+	for (int i = 0; i < a->ncrit; i++)
+		if (!crit_equal(&a->crit[i], &b->crit[i]))
+			return false;
 	return true;
 }
 
 char *rule_format(const struct rule *r)
 {
-	struct buf b;
-	char a[INET6_ADDRSTRLEN];
+	struct buf b, v;
 
 	buf_init(&b);
 	buf_addf(&b, "%s", action_name(r->action));
-	if (r->match & RM_EXE) {
-		buf_add(&b, " exe=", 5);
-		pct_encode(&b, r->exe);
-	}
-	if (r->match & RM_UID)
-		buf_addf(&b, " uid=%u", r->uid);
-	if (r->match & RM_DST) {
-		unsigned int max = r->family == AF_INET ? 32 : 128;
-
-		addr_str(r->family, r->addr, a, sizeof(a));
-		if (r->plen == max)
-			buf_addf(&b, " dst=%s", a);
+	for (int i = 0; i < r->ncrit; i++) {
+		buf_init(&v);
+		crit_format(&r->crit[i], &v);
+		buf_addf(&b, " %s=", crit_name(r->crit[i].kind));
+		if (v.oom)
+			b.oom = true;
 		else
-			buf_addf(&b, " dst=%s/%u", a, r->plen);
-	}
-	if (r->match & RM_PORT)
-		buf_addf(&b, " port=%u", r->port);
-	if (r->match & RM_PROTO)
-		buf_addf(&b, " proto=%s", r->proto == IPPROTO_TCP ? "tcp" :
-			 r->proto == IPPROTO_UDP ? "udp" : "icmp");
-	if (r->match & RM_DIR)
-		buf_addf(&b, " dir=%s", r->dir ? "in" : "out");
-	if (r->match & RM_DOMAIN) {
-		buf_add(&b, " domain=", 8);
-		pct_encode(&b, r->domain);
+			pct_encode(&b, v.p ? v.p : "");
+		buf_free(&v);
 	}
 	if (b.oom) {
 		buf_free(&b);
@@ -268,12 +207,12 @@ int rule_parse_line(const char *line, struct rule *r, enum action *def,
 		is_default = true;
 		tok = strtok_r(NULL, " ", &save);
 		if (!tok) {
-			snprintf(err, errlen, "'default' needs an action (allow, block, drop, ask)");
+			snprintf(err, errlen, "'default' needs an action (allow, block, drop, ask, tunnel)");
 			return -1;
 		}
 	}
 	if (action_parse(tok, &r->action) < 0) {
-		snprintf(err, errlen, "unknown action '%s' (allow, block, drop, ask)", tok);
+		snprintf(err, errlen, "unknown action '%s' (allow, block, drop, ask, tunnel)", tok);
 		return -1;
 	}
 	if (is_default) {
@@ -304,10 +243,7 @@ int rule_parse_line(const char *line, struct rule *r, enum action *def,
 	}
 	return 0;
 fail:
-	free(r->exe);
-	free(r->domain);
-	r->exe = NULL;
-	r->domain = NULL;
+	rule_release(r);
 	return -1;
 }
 
@@ -324,35 +260,74 @@ void ruleset_clear(struct ruleset *rs)
 	ruleset_init(rs);
 }
 
+static int grow(struct ruleset *rs)
+{
+	size_t cap;
+	struct rule **v;
+
+	if (rs->n < rs->cap)
+		return 0;
+	cap = rs->cap ? rs->cap * 2 : 16;
+	if (cap > 100000)
+		return -ENOSPC;
+	v = realloc(rs->v, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	rs->v = v;
+	rs->cap = cap;
+	return 0;
+}
+
 int ruleset_add(struct ruleset *rs, struct rule *r)
 {
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 16;
-		struct rule **v;
+	return ruleset_insert(rs, r, rs->n);
+}
 
-		if (cap > 100000)
-			return -ENOSPC;
-		v = realloc(rs->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		rs->v = v;
-		rs->cap = cap;
-	}
-	rs->v[rs->n++] = r;
+int ruleset_insert(struct ruleset *rs, struct rule *r, size_t pos)
+{
+	int e = grow(rs);
+
+	if (e < 0)
+		return e;
+	if (pos > rs->n)
+		pos = rs->n;
+	memmove(&rs->v[pos + 1], &rs->v[pos], (rs->n - pos) * sizeof(*rs->v));
+	rs->v[pos] = r;
+	rs->n++;
 	return 0;
+}
+
+struct rule *ruleset_take(struct ruleset *rs, uint32_t id, size_t *pos)
+{
+	long i = ruleset_index(rs, id);
+	struct rule *r;
+
+	if (i < 0)
+		return NULL;
+	r = rs->v[i];
+	memmove(&rs->v[i], &rs->v[i + 1], (rs->n - (size_t)i - 1) * sizeof(*rs->v));
+	rs->n--;
+	if (pos)
+		*pos = (size_t)i;
+	return r;
 }
 
 int ruleset_del(struct ruleset *rs, uint32_t id)
 {
-	for (size_t i = 0; i < rs->n; i++) {
-		if (rs->v[i]->id == id) {
-			rule_free(rs->v[i]);
-			memmove(&rs->v[i], &rs->v[i + 1], (rs->n - i - 1) * sizeof(*rs->v));
-			rs->n--;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	struct rule *r = ruleset_take(rs, id, NULL);
+
+	if (!r)
+		return -ENOENT;
+	rule_free(r);
+	return 0;
+}
+
+long ruleset_index(const struct ruleset *rs, uint32_t id)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i]->id == id)
+			return (long)i;
+	return -1;
 }
 
 struct rule *ruleset_find(struct ruleset *rs, uint32_t id)
@@ -445,8 +420,7 @@ int ruleset_load_mem(struct ruleset *rs, const char *name, const char *text,
 			continue;
 		}
 		rp = rule_dup(&r);
-		free(r.exe);
-		free(r.domain);
+		rule_release(&r);
 		if (!rp || ruleset_add(rs, rp) < 0) {
 			rule_free(rp);
 			snprintf(err, errlen, "%s:%u: too many rules or out of memory", name, lineno);
@@ -580,5 +554,66 @@ int ruleset_save(const struct ruleset *rs, const char *path, char *err, size_t e
 		return -1;
 	}
 	close(dfd);
+	return 0;
+}
+
+int ruleset_merge_reload(struct ruleset *cur, struct ruleset *fresh, uint32_t *next_id)
+{
+	size_t cap = cur->n + fresh->n + 1;
+	struct rule **out = calloc(cap, sizeof(*out));
+	struct rule **match = calloc(fresh->n + 1, sizeof(*match));
+	bool *taken = calloc(cur->n + 1, sizeof(*taken));
+	size_t n = 0, next = 0;
+
+	if (!out || !match || !taken) {
+		free(out);
+		free(match);
+		free(taken);
+		ruleset_clear(fresh);
+		return -1;
+	}
+	/* Which rule of the file is which rule we have: the first line
+	 * alike, in order, so that duplicates pair up one to one. */
+	for (size_t j = 0; j < fresh->n; j++) {
+		for (size_t i = 0; i < cur->n; i++) {
+			if (taken[i] || cur->v[i]->scope != SCOPE_ALWAYS ||
+			    !rule_same(cur->v[i], fresh->v[j]))
+				continue;
+			taken[i] = true;
+			match[j] = cur->v[i];
+			fresh->v[j]->id = cur->v[i]->id;
+			fresh->v[j]->hits = cur->v[i]->hits;
+			break;
+		}
+		if (!match[j])
+			fresh->v[j]->id = (*next_id)++;
+	}
+	for (size_t i = 0; i < cur->n; i++) {
+		struct rule *o = cur->v[i];
+		size_t j;
+
+		if (o->scope != SCOPE_ALWAYS) {
+			out[n++] = o;
+			continue;
+		}
+		for (j = 0; j < fresh->n && match[j] != o; j++)
+			;
+		/* The file's rules up to this one go here, in its order. */
+		for (; j < fresh->n && next <= j; next++)
+			out[n++] = fresh->v[next];
+		rule_free(o);
+	}
+	for (; next < fresh->n; next++)
+		out[n++] = fresh->v[next];
+	free(cur->v);
+	cur->v = out;
+	cur->n = n;
+	cur->cap = cap;
+	cur->have_default = fresh->have_default;
+	cur->def = fresh->def;
+	free(fresh->v);
+	ruleset_init(fresh);
+	free(match);
+	free(taken);
 	return 0;
 }

@@ -1,39 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/* Rules: a list of criteria and an action, first match wins. */
 #ifndef PM_RULES_H
 #define PM_RULES_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "decide/criteria.h"
 #include "decide/flow.h"
 
-enum action { ACT_ALLOW, ACT_BLOCK, ACT_DROP, ACT_ASK, ACT__COUNT };
+/* tunnel: allowed, through the tunnel entry (1717) */
+enum action { ACT_ALLOW, ACT_BLOCK, ACT_DROP, ACT_ASK, ACT_TUNNEL, ACT__COUNT };
 enum scope { SCOPE_ONCE, SCOPE_FOR, SCOPE_RESTART, SCOPE_ALWAYS };
 
-enum rule_match {
-	RM_EXE = 1 << 0,
-	RM_UID = 1 << 1,
-	RM_DST = 1 << 2,
-	RM_PORT = 1 << 3,
-	RM_PROTO = 1 << 4,
-	RM_DIR = 1 << 5,
-	RM_DOMAIN = 1 << 6,
-};
+/* One of each kind at most: every kind asks one thing of a flow. */
+#define RULE_MAX_CRIT CRIT__COUNT
 
 struct rule {
 	uint32_t id;
 	enum action action;
 	enum scope scope;
 	uint64_t expires_ms;	/* SCOPE_FOR: monotonic deadline */
-	uint32_t match;		/* enum rule_match bits */
-	char *exe;
-	uint32_t uid;
-	uint8_t family, plen;
-	uint8_t addr[16];
-	uint16_t port;
-	uint8_t proto;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP (any ICMP) */
-	uint8_t dir;
-	char *domain;		/* a pattern, see dns/names.h */
+	int ncrit;
+	struct criterion crit[RULE_MAX_CRIT];	/* sorted by kind */
 	uint64_t hits;
 };
 
@@ -48,15 +37,23 @@ const char *action_name(enum action a);
 int action_parse(const char *s, enum action *a);
 const char *scope_name(enum scope s);
 
-/* Sets one KEY=VALUE match of a rule; the message goes to err. */
+/* Adds one KEY=VALUE criterion to a rule; the message goes to err. */
 int rule_set_match(struct rule *r, const char *key, const char *val, char *err, size_t errlen);
+/* Adds the flow's own value of kind k; -1 when the flow lacks it. */
+int rule_add_from_flow(struct rule *r, enum crit_kind k, const struct flow_info *f);
+/* The rule's criterion of kind k, or NULL. */
+const struct criterion *rule_crit(const struct rule *r, enum crit_kind k);
 void rule_free(struct rule *r);
+/* Frees what a struct rule on the stack owns. */
+void rule_release(struct rule *r);
 struct rule *rule_dup(const struct rule *r);
 bool rule_match(const struct rule *r, const struct flow_info *f);
 /* Does matching this rule need the flow's owner (exe or uid)? */
 bool rule_needs_owner(const struct rule *r);
 /* "allow exe=/usr/bin/curl port=443" (values percent-encoded). */
 char *rule_format(const struct rule *r);
+/* Same action and criteria: what a rules file line says. */
+bool rule_same(const struct rule *a, const struct rule *b);
 
 /*
  * Parses one line of a rules file.  Returns 0 for a rule (filled into r),
@@ -68,9 +65,15 @@ int rule_parse_line(const char *line, struct rule *r, enum action *def,
 
 void ruleset_init(struct ruleset *rs);
 void ruleset_clear(struct ruleset *rs);
-int ruleset_add(struct ruleset *rs, struct rule *r);	/* takes r */
+int ruleset_add(struct ruleset *rs, struct rule *r);	/* takes r, at the end */
+/* Takes r, at position pos (0: first; n or more: last). */
+int ruleset_insert(struct ruleset *rs, struct rule *r, size_t pos);
 int ruleset_del(struct ruleset *rs, uint32_t id);
+/* Unlinks the rule with this id and returns it (the caller owns it). */
+struct rule *ruleset_take(struct ruleset *rs, uint32_t id, size_t *pos);
 struct rule *ruleset_find(struct ruleset *rs, uint32_t id);
+/* Position of a rule, or -1. */
+long ruleset_index(const struct ruleset *rs, uint32_t id);
 /* First live rule that matches; expired rules are skipped. */
 struct rule *ruleset_match(struct ruleset *rs, const struct flow_info *f, uint64_t now);
 bool ruleset_needs_owner(const struct ruleset *rs);
@@ -88,5 +91,16 @@ int ruleset_load_mem(struct ruleset *rs, const char *name, const char *text,
 		     size_t len, uint32_t *next_id, char *err, size_t errlen);
 /* Writes the always rules (and the default when set) atomically. */
 int ruleset_save(const struct ruleset *rs, const char *path, char *err, size_t errlen);
+
+/*
+ * SIGHUP: the rules of a freshly read file (fresh, scope always) replace
+ * the always rules of cur.  A line the file still has keeps its rule's id,
+ * hits and place; rules that live only in memory keep theirs relative to
+ * the rules around them; the file decides the order of its own rules.
+ * New lines get ids from *next_id.
+ * Both are consumed; the result is in cur.  -1 on allocation failure (cur
+ * unchanged, fresh freed).
+ */
+int ruleset_merge_reload(struct ruleset *cur, struct ruleset *fresh, uint32_t *next_id);
 
 #endif

@@ -72,8 +72,10 @@ int dns_pattern_canon(const char *in, char *out, size_t outlen, char *err, size_
 	}
 	if (lead_star)
 		out[0] = '*';
+	/* a dot at the end is a root dot, once: "*x.." would be "*x." and
+	 * then "*x", never the same pattern twice */
 	if (canon_part(in + start, end - start, out + start, true) < 0 ||
-	    (!lead_star && !trail_star && in[end - 1] == '.')) {
+	    (!trail_star && in[end - 1] == '.')) {
 		snprintf(err, errlen, "domain pattern '%s' is not a name: letters, digits, "
 			 "'-', '_' and dots between labels", in);
 		return -1;

@@ -162,11 +162,14 @@ bool dns_flow_verdict(struct pmd *d, const struct flow_info *fi, uint32_t *mark)
 /* Could this rule decide a query, which has no destination yet? */
 static bool query_rule(const struct rule *r, uint64_t now)
 {
+	const struct criterion *dir = rule_crit(r, CRIT_DIR);
+
 	if (r->scope == SCOPE_FOR && now >= r->expires_ms)
 		return false;
-	if (!(r->match & RM_DOMAIN) || (r->match & (RM_DST | RM_PORT | RM_PROTO)))
+	if (!rule_crit(r, CRIT_DOMAIN) || rule_crit(r, CRIT_DST) || rule_crit(r, CRIT_PORT) ||
+	    rule_crit(r, CRIT_PROTO))
 		return false;
-	return !(r->match & RM_DIR) || r->dir == PM_DIR_OUT;
+	return !dir || dir->v.dir == PM_DIR_OUT;
 }
 
 int dns_policy_name(struct dns *n, const struct owner *who, const char *name, bool is_cname,
@@ -198,7 +201,8 @@ int dns_policy_name(struct dns *n, const struct owner *who, const char *name, bo
 			continue;
 		r->hits++;
 		*rule_id = r->id;
-		return r->action == ACT_ALLOW || r->action == ACT_ASK ? 1 : -1;
+		/* allow, ask and tunnel let the name be resolved */
+		return r->action == ACT_BLOCK || r->action == ACT_DROP ? -1 : 1;
 	}
 	return blocklist_match(&n->bl, name) ? -1 : 0;
 }
@@ -218,7 +222,7 @@ struct rule *dns_cname_rule(struct pmd *d, const struct flow_info *fi, struct ru
 		for (size_t i = 0; i < d->rules.n; i++) {
 			struct rule *x = d->rules.v[i];
 
-			if (!(x->match & RM_DOMAIN) || (x->scope == SCOPE_FOR && now >= x->expires_ms) ||
+			if (!rule_crit(x, CRIT_DOMAIN) || (x->scope == SCOPE_FOR && now >= x->expires_ms) ||
 			    !rule_match(x, &t))
 				continue;
 			if (x->action == ACT_BLOCK || x->action == ACT_DROP)
@@ -232,7 +236,7 @@ struct rule *dns_cname_rule(struct pmd *d, const struct flow_info *fi, struct ru
 bool dns_names_decide(const struct pmd *d)
 {
 	for (size_t i = 0; i < d->rules.n; i++)
-		if (d->rules.v[i]->match & RM_DOMAIN)
+		if (rule_crit(d->rules.v[i], CRIT_DOMAIN))
 			return true;
 	return false;
 }

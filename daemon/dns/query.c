@@ -326,8 +326,10 @@ static void who_asked(struct dns *n, const struct dns_addr *local, uint8_t proto
 		memcpy(fi.key.raddr, local->addr, 16);
 		fi.key.rport = local->port;
 		fi.has_ports = true;
+		/* the resolver listens in our own namespace */
 		if (n->d->attrib)
-			attrib_lookup(n->d->attrib, &fi, &n->d->st);
+			attrib_lookup(n->d->attrib, n->d->nns ? n->d->ns[0]->diag_fd : -1, true, &fi,
+				      &n->d->st);
 		q->key = fi.key;
 		q->who = fi.owner;
 	}

@@ -13,6 +13,7 @@
 
 struct pmd;
 struct flow_entry;
+struct pm_ns;
 
 struct backend_ops {
 	const char *name;	/* "nfqueue" or "kmod" */
@@ -25,29 +26,35 @@ struct backend_ops {
 	 * a timeout instead of failing at once.
 	 */
 	bool block_new_once;
-	/* Sets up interception; registers its fds with pmd_watch(). */
-	int (*start)(struct pmd *d, char *err, size_t errlen);
-	/* Undoes start: releases held packets and removes every rule. */
-	void (*stop)(struct pmd *d);
-	/* Gives one held packet (or kernel flow) its verdict mark. */
-	int (*verdict)(struct pmd *d, uint16_t queue, uint64_t id, uint32_t mark);
+	/* Sets up interception in ns (the thread runs inside it); registers
+	 * its fds with pmd_watch(). */
+	int (*start)(struct pmd *d, struct pm_ns *ns, char *err, size_t errlen);
+	/* Undoes start: removes every rule it installed in ns. */
+	void (*stop)(struct pmd *d, struct pm_ns *ns);
+	/* Gives one held packet (or kernel flow) its verdict mark; queued
+	 * until flush. */
+	int (*verdict)(struct pmd *d, struct pm_ns *ns, uint16_t queue, uint64_t id,
+		       uint32_t mark);
 	/*
 	 * The same, and asks that new flows like it (same program, user,
 	 * direction, protocol, peer and port) get the same permanent mark
 	 * without asking, for ms milliseconds; may be NULL.
 	 */
-	int (*verdict_remember)(struct pmd *d, uint64_t id, uint32_t mark, uint32_t ms);
+	int (*verdict_remember)(struct pmd *d, struct pm_ns *ns, uint64_t id, uint32_t mark,
+				uint32_t ms);
 	/* Tells the sender of a blocked packet (headers first) that it was
 	 * refused, when the mode must do that itself; may be NULL. */
-	void (*reject)(struct pmd *d, const uint8_t *pkt, size_t len, uint32_t ifindex);
-	/* Called once a batch of verdicts is queued, to flush them. */
-	void (*flush)(struct pmd *d);
-	/* Makes every decided connection be decided again; returns how many. */
-	int (*reset)(struct pmd *d);
+	void (*reject)(struct pmd *d, struct pm_ns *ns, const uint8_t *pkt, size_t len,
+		       uint32_t ifindex);
+	/* Sends the verdicts queued in ns. */
+	void (*flush)(struct pmd *d, struct pm_ns *ns);
+	/* Makes every decided connection in ns be decided again, without
+	 * stalling the loop; returns how many entries it cleared (or will). */
+	int (*reset)(struct pmd *d, struct pm_ns *ns);
 	/* Called every tick of the event loop; may be NULL. */
-	void (*tick)(struct pmd *d, uint64_t now_ms);
+	void (*tick)(struct pmd *d, struct pm_ns *ns, uint64_t now_ms);
 	/* Adds mode-specific counters to a status record. */
-	void (*stats)(struct pmd *d, struct buf *rec);
+	void (*stats)(struct pmd *d, struct pm_ns *ns, struct buf *rec);
 };
 
 extern const struct backend_ops nfq_backend;

@@ -1,161 +1,250 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ctnetlink over libmnl: dump, pick by mark, delete by original tuple. */
-#include <arpa/inet.h>
+/* Clearing verdict marks with ctnetlink: messages parsed and built by
+ * libnetfilter_conntrack, sent over libmnl sockets (see ct.h). */
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/portmaster.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include "daemon.h"
 #include "intercept/ct.h"
 #include "common/log.h"
+#include "common/util.h"
 
-struct victim {
-	uint8_t family;
-	uint32_t id;
-	bool have_id;
-	uint16_t zone;
-	bool have_zone;
-	uint16_t tuple_len;
-	uint8_t tuple[256];	/* CTA_TUPLE_ORIG, copied whole */
+#define RX_SIZE (64 * 1024)
+#define BATCH_SIZE (64 * 1024)
+
+struct ct_reset {
+	struct mnl_socket *dump;	/* the dump: requests and its parts */
+	struct mnl_socket *upd;		/* updates, sent without waiting */
+	uint32_t dump_portid, seq;
+	bool busy, again;
+	uint64_t started_ms, last_ms;	/* the pass running, the last one's length */
+	char *rx, *batch;
+	size_t blen;
+	uint64_t cleared, passes, errors;
 };
 
-struct collect {
-	uint32_t lo, hi;
-	struct victim *v;
-	size_t n, cap;
-	int err;
-};
+static void on_dump(struct pmd *d, int fd, uint32_t events, void *arg);
+static void on_upd(struct pmd *d, int fd, uint32_t events, void *arg);
 
-static int collect_cb(const struct nlmsghdr *nlh, void *data)
+struct ct_reset *ct_reset_open(struct pmd *d, char *err, size_t errlen)
 {
-	struct collect *c = data;
-	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *a, *tuple = NULL;
-	struct victim v = { .family = g->nfgen_family };
-	uint32_t mark = 0;
-	bool have_mark = false;
+	struct ct_reset *c = calloc(1, sizeof(*c));
+	int one = 1;
 
-	mnl_attr_for_each(a, nlh, sizeof(*g)) {
-		switch (mnl_attr_get_type(a)) {
-		case CTA_MARK:
-			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
-				mark = ntohl(mnl_attr_get_u32(a));
-				have_mark = true;
-			}
-			break;
-		case CTA_ID:
-			/* kept as the wire has it, to be sent back as it came */
-			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0) {
-				v.id = mnl_attr_get_u32(a);
-				v.have_id = true;
-			}
-			break;
-		case CTA_ZONE:
-			if (mnl_attr_validate(a, MNL_TYPE_U16) == 0) {
-				v.zone = mnl_attr_get_u16(a);
-				v.have_zone = true;
-			}
-			break;
-		case CTA_TUPLE_ORIG:
-			tuple = a;
-			break;
-		}
+	if (!c)
+		goto nomem;
+	c->rx = malloc(RX_SIZE);
+	c->batch = malloc(BATCH_SIZE);
+	if (!c->rx || !c->batch)
+		goto nomem;
+	c->dump = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	c->upd = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!c->dump || !c->upd || mnl_socket_bind(c->dump, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_bind(c->upd, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "ctnetlink socket: %s", strerror(errno));
+		ct_reset_close(d, c);
+		return NULL;
 	}
-	if (!have_mark || mark < c->lo || mark > c->hi || !tuple)
-		return MNL_CB_OK;
-	if (tuple->nla_len > sizeof(v.tuple))
-		return MNL_CB_OK;
-	v.tuple_len = tuple->nla_len;
-	memcpy(v.tuple, tuple, tuple->nla_len);
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct victim *nv = realloc(c->v, cap * sizeof(*nv));
-
-		if (!nv) {
-			c->err = -ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		c->v = nv;
-		c->cap = cap;
+	/* errors of updates only need their count, not our request back */
+	mnl_socket_setsockopt(c->upd, NETLINK_CAP_ACK, &one, sizeof(one));
+	c->dump_portid = mnl_socket_get_portid(c->dump);
+	c->seq = (uint32_t)time(NULL);
+	if (pmd_watch(d, mnl_socket_get_fd(c->dump), EPOLLIN, on_dump, c) < 0 ||
+	    pmd_watch(d, mnl_socket_get_fd(c->upd), EPOLLIN, on_upd, c) < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		ct_reset_close(d, c);
+		return NULL;
 	}
-	c->v[c->n++] = v;
-	return MNL_CB_OK;
+	return c;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	ct_reset_close(d, c);
+	return NULL;
 }
 
-int ct_reset_marked(uint32_t lo, uint32_t hi)
+void ct_reset_close(struct pmd *d, struct ct_reset *c)
 {
-	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE * 4);
-	struct collect c = { .lo = lo, .hi = hi };
-	struct mnl_socket *nl = NULL;
-	struct nlmsghdr *nlh;
-	struct nfgenmsg *g;
-	uint32_t seq = (uint32_t)time(NULL), portid;
-	int deleted = 0, r;
-	ssize_t n;
-
-	if (!buf)
-		return -ENOMEM;
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		r = -errno;
-		goto out;
+	if (!c)
+		return;
+	if (c->dump) {
+		pmd_unwatch(d, mnl_socket_get_fd(c->dump));
+		mnl_socket_close(c->dump);
 	}
-	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
+	if (c->upd) {
+		pmd_unwatch(d, mnl_socket_get_fd(c->upd));
+		mnl_socket_close(c->upd);
+	}
+	free(c->rx);
+	free(c->batch);
+	free(c);
+}
+
+static int send_dump_request(struct ct_reset *c)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *g;
+
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_seq = ++c->seq;
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->nfgen_family = AF_UNSPEC;
 	g->version = NFNETLINK_V0;
-	g->res_id = 0;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		r = -errno;
-		goto out;
+	return mnl_socket_sendto(c->dump, nlh, nlh->nlmsg_len) < 0 ? -errno : 0;
+}
+
+int ct_reset_start(struct ct_reset *c)
+{
+	int r;
+
+	if (c->busy) {
+		c->again = true;
+		return 0;
 	}
-	while ((n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE * 4)) > 0) {
-		r = mnl_cb_run(buf, (size_t)n, seq, portid, collect_cb, &c);
-		if (r == MNL_CB_STOP)
-			break;
-		if (r < 0) {
-			r = c.err ? c.err : -errno;
-			goto out;
+	r = send_dump_request(c);
+	if (r < 0) {
+		pm_warn("conntrack dump: %s", strerror(-r));
+		return r;
+	}
+	c->busy = true;
+	c->started_ms = now_ms();
+	return 0;
+}
+
+bool ct_reset_busy(const struct ct_reset *c)
+{
+	return c && c->busy;
+}
+
+uint64_t ct_reset_cleared(const struct ct_reset *c)
+{
+	return c ? c->cleared : 0;
+}
+
+uint64_t ct_reset_passes(const struct ct_reset *c)
+{
+	return c ? c->passes : 0;
+}
+
+uint64_t ct_reset_last_ms(const struct ct_reset *c)
+{
+	return c ? c->last_ms : 0;
+}
+
+static void send_batch(struct ct_reset *c)
+{
+	if (!c->blen)
+		return;
+	if (mnl_socket_sendto(c->upd, c->batch, c->blen) < 0)
+		c->errors++;
+	c->blen = 0;
+}
+
+/* An update that names the entry by its original tuple (and zone) and
+ * clears its mark. */
+static void put_clear(struct ct_reset *c, const struct nf_conntrack *ct, uint8_t family)
+{
+	struct nf_conntrack *clear = nfct_new();
+	struct nlmsghdr *u;
+	struct nfgenmsg *g;
+
+	if (!clear)
+		return;
+	nfct_copy(clear, ct, NFCT_CP_ORIG);
+	if (nfct_attr_is_set(ct, ATTR_ZONE))
+		nfct_set_attr_u16(clear, ATTR_ZONE, nfct_get_attr_u16(ct, ATTR_ZONE));
+	nfct_set_attr_u32(clear, ATTR_MARK, 0);
+	u = mnl_nlmsg_put_header(c->batch + c->blen);
+	u->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
+	u->nlmsg_flags = NLM_F_REQUEST;
+	u->nlmsg_seq = ++c->seq;
+	g = mnl_nlmsg_put_extra_header(u, sizeof(*g));
+	g->nfgen_family = family;
+	g->version = NFNETLINK_V0;
+	if (nfct_nlmsg_build(u, clear) == 0) {
+		c->blen += u->nlmsg_len;
+		c->cleared++;
+	}
+	nfct_destroy(clear);
+}
+
+/* One entry of the dump: with a kept verdict, its mark is cleared. */
+static int on_entry(const struct nlmsghdr *nlh, void *data)
+{
+	struct ct_reset *c = data;
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	struct nf_conntrack *ct = nfct_new();
+	uint32_t mark;
+
+	if (!ct)
+		return MNL_CB_OK;
+	if (nfct_nlmsg_parse(nlh, ct) == 0 && nfct_attr_is_set(ct, ATTR_MARK)) {
+		mark = nfct_get_attr_u32(ct, ATTR_MARK);
+		if (mark >= PM_MARK_ACCEPT_ALWAYS && mark <= PM_MARK_REROUTE_DNS) {
+			if (c->blen + 512 > BATCH_SIZE)
+				send_batch(c);
+			put_clear(c, ct, g->nfgen_family);
 		}
 	}
-	if (n < 0) {
-		r = -errno;
-		goto out;
-	}
-	for (size_t i = 0; i < c.n; i++) {
-		struct victim *v = &c.v[i];
+	nfct_destroy(ct);
+	return MNL_CB_OK;
+}
 
-		nlh = mnl_nlmsg_put_header(buf);
-		nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
-		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-		nlh->nlmsg_seq = ++seq;
-		g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-		g->nfgen_family = v->family;
-		g->version = NFNETLINK_V0;
-		memcpy((char *)nlh + nlh->nlmsg_len, v->tuple, v->tuple_len);
-		nlh->nlmsg_len += MNL_ALIGN(v->tuple_len);
-		if (v->have_id)
-			mnl_attr_put_u32(nlh, CTA_ID, v->id);
-		if (v->have_zone)
-			mnl_attr_put_u16(nlh, CTA_ZONE, v->zone);
-		if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-			continue;
-		n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE);
-		if (n > 0 && mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL) >= 0)
-			deleted++;
-		/* ENOENT: it went away by itself meanwhile, which is as good. */
+static void finish(struct ct_reset *c)
+{
+	send_batch(c);
+	c->busy = false;
+	c->passes++;
+	c->last_ms = now_ms() - c->started_ms;
+	if (c->again) {
+		c->again = false;
+		ct_reset_start(c);
 	}
-	r = deleted;
-out:
-	if (nl)
-		mnl_socket_close(nl);
-	free(c.v);
-	free(buf);
-	return r;
+}
+
+/* One receive of the dump per call: the loop serves verdicts between. */
+static void on_dump(struct pmd *d, int fd, uint32_t events, void *arg)
+{
+	struct ct_reset *c = arg;
+	ssize_t n = recv(fd, c->rx, RX_SIZE, MSG_DONTWAIT);
+	int r;
+
+	(void)d;
+	(void)events;
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		/* ENOBUFS and the like: the dump is broken; start it over */
+		pm_warn("conntrack dump: %s; starting over", strerror(errno));
+		c->busy = false;
+		ct_reset_start(c);
+		return;
+	}
+	r = mnl_cb_run(c->rx, (size_t)n, 0, c->dump_portid, on_entry, c);
+	send_batch(c);
+	if (r == MNL_CB_STOP || (r < 0 && c->busy)) {
+		if (r < 0)
+			pm_warn("conntrack dump: %s", strerror(errno));
+		finish(c);
+	}
+}
+
+/* Errors of updates: entries gone meanwhile (ENOENT), which is as good. */
+static void on_upd(struct pmd *d, int fd, uint32_t events, void *arg)
+{
+	struct ct_reset *c = arg;
+
+	(void)d;
+	(void)events;
+	while (recv(fd, c->rx, RX_SIZE, MSG_DONTWAIT) > 0)
+		;
 }

@@ -68,45 +68,22 @@ static void endpoint_str(const struct endpoint *e, bool with_port, char *buf, si
 		snprintf(buf, len, "%s:%u", a, e->port);
 }
 
-void ipt_install_script(struct buf *b, int family, const struct config *c)
+/* The 1799 and 1717 DNAT rules in nat OUTPUT, when their targets are set. */
+static void nat_script(struct buf *b, int family, const struct config *c, bool nat_only)
 {
-	const char *rej = family == AF_INET6 ? "icmp6-adm-prohibited" : "icmp-host-prohibited";
-	unsigned int qout = family == AF_INET6 ? PM_QUEUE_OUT_V6 : PM_QUEUE_OUT_V4;
-	unsigned int qin = family == AF_INET6 ? PM_QUEUE_IN_V6 : PM_QUEUE_IN_V4;
 	const struct endpoint *ns = family == AF_INET6 ? &c->nameserver6 : &c->nameserver;
 	const struct endpoint *tun = family == AF_INET6 ? &c->tunnel6 : &c->tunnel;
 	char ep[80];
 	int pos = 1;
 
-	buf_addf(b, "*mangle\n:%s - [0:0]\n:%s - [0:0]\n", PM_CHAIN_MANGLE_OUT, PM_CHAIN_MANGLE_IN);
-	buf_addf(b, "-A %s -j CONNMARK --restore-mark\n", PM_CHAIN_MANGLE_OUT);
-	buf_addf(b, "-A %s -m mark --mark 0 -j NFQUEUE --queue-num %u --queue-bypass\n",
-		 PM_CHAIN_MANGLE_OUT, qout);
-	buf_addf(b, "-A %s -j CONNMARK --restore-mark\n", PM_CHAIN_MANGLE_IN);
-	buf_addf(b, "-A %s -m mark --mark 0 -j NFQUEUE --queue-num %u --queue-bypass\n",
-		 PM_CHAIN_MANGLE_IN, qin);
-	buf_addf(b, "-I OUTPUT 1 -j %s\n-I INPUT 1 -j %s\nCOMMIT\n",
-		 PM_CHAIN_MANGLE_OUT, PM_CHAIN_MANGLE_IN);
-
-	buf_addf(b, "*filter\n:%s - [0:0]\n", PM_CHAIN_FILTER);
-	buf_addf(b, "-A %s -m mark --mark %d -j DROP\n", PM_CHAIN_FILTER, PM_MARK_UNDECIDED);
-	buf_addf(b, "-A %s -m mark --mark %d -j ACCEPT\n", PM_CHAIN_FILTER, PM_MARK_ACCEPT);
-	buf_addf(b, "-A %s -m mark --mark %d -j REJECT --reject-with %s\n", PM_CHAIN_FILTER,
-		 PM_MARK_BLOCK, rej);
-	buf_addf(b, "-A %s -m mark --mark %d -j DROP\n", PM_CHAIN_FILTER, PM_MARK_DROP);
-	buf_addf(b, "-A %s -j CONNMARK --save-mark\n", PM_CHAIN_FILTER);
-	buf_addf(b, "-A %s -m mark --mark %d -j ACCEPT\n", PM_CHAIN_FILTER, PM_MARK_ACCEPT_ALWAYS);
-	buf_addf(b, "-A %s -m mark --mark %d -j REJECT --reject-with %s\n", PM_CHAIN_FILTER,
-		 PM_MARK_BLOCK_ALWAYS, rej);
-	buf_addf(b, "-A %s -m mark --mark %d -j DROP\n", PM_CHAIN_FILTER, PM_MARK_DROP_ALWAYS);
-	buf_addf(b, "-A %s -m mark --mark %d -j ACCEPT\n", PM_CHAIN_FILTER, PM_MARK_REROUTE_TUNNEL);
-	buf_addf(b, "-I OUTPUT 1 -j %s\n-I INPUT 1 -j %s\nCOMMIT\n",
-		 PM_CHAIN_FILTER, PM_CHAIN_FILTER);
-
-	if (!ns->set && !tun->set)
+	/* The seed always has the 1799 rule; alone (module mode) it is
+	 * there only when DNS is rerouted. */
+	if (nat_only && !c->reroute_dns)
+		ns = NULL;
+	if (!(ns && ns->set) && !tun->set)
 		return;
 	buf_addf(b, "*nat\n");
-	if (ns->set) {
+	if (ns && ns->set) {
 		endpoint_str(ns, true, ep, sizeof(ep));
 		buf_addf(b, "-I OUTPUT %d -p udp --dport 53 -m mark --mark %d -j DNAT --to-destination %s\n",
 			 pos++, PM_MARK_REROUTE_DNS, ep);
@@ -126,6 +103,48 @@ void ipt_install_script(struct buf *b, int family, const struct config *c)
 			 pos++, PM_MARK_REROUTE_TUNNEL, ep);
 	}
 	buf_addf(b, "COMMIT\n");
+}
+
+void ipt_install_script(struct buf *b, int family, const struct config *c, bool nat_only)
+{
+	const char *rej = family == AF_INET6 ? "icmp6-adm-prohibited" : "icmp-host-prohibited";
+	unsigned int qout = family == AF_INET6 ? PM_QUEUE_OUT_V6 : PM_QUEUE_OUT_V4;
+	unsigned int qin = family == AF_INET6 ? PM_QUEUE_IN_V6 : PM_QUEUE_IN_V4;
+
+	if (nat_only) {
+		nat_script(b, family, c, true);
+		return;
+	}
+	buf_addf(b, "*mangle\n:%s - [0:0]\n:%s - [0:0]\n", PM_CHAIN_MANGLE_OUT, PM_CHAIN_MANGLE_IN);
+	buf_addf(b, "-A %s -j CONNMARK --restore-mark\n", PM_CHAIN_MANGLE_OUT);
+	buf_addf(b, "-A %s -m mark --mark 0 -j NFQUEUE --queue-num %u --queue-bypass\n",
+		 PM_CHAIN_MANGLE_OUT, qout);
+	buf_addf(b, "-A %s -j CONNMARK --restore-mark\n", PM_CHAIN_MANGLE_IN);
+	buf_addf(b, "-A %s -m mark --mark 0 -j NFQUEUE --queue-num %u --queue-bypass\n",
+		 PM_CHAIN_MANGLE_IN, qin);
+	buf_addf(b, "-I OUTPUT 1 -j %s\n-I INPUT 1 -j %s\nCOMMIT\n",
+		 PM_CHAIN_MANGLE_OUT, PM_CHAIN_MANGLE_IN);
+
+	buf_addf(b, "*filter\n:%s - [0:0]\n", PM_CHAIN_FILTER);
+	/* Unmarked here means nobody read the queue (--queue-bypass): the
+	 * daemon is gone.  The seed drops (fail closed); fail_policy = open
+	 * lets such packets on to the rest of the filter table instead. */
+	buf_addf(b, "-A %s -m mark --mark %d -j %s\n", PM_CHAIN_FILTER, PM_MARK_UNDECIDED,
+		 c->fail_policy == FAIL_OPEN ? "RETURN" : "DROP");
+	buf_addf(b, "-A %s -m mark --mark %d -j ACCEPT\n", PM_CHAIN_FILTER, PM_MARK_ACCEPT);
+	buf_addf(b, "-A %s -m mark --mark %d -j REJECT --reject-with %s\n", PM_CHAIN_FILTER,
+		 PM_MARK_BLOCK, rej);
+	buf_addf(b, "-A %s -m mark --mark %d -j DROP\n", PM_CHAIN_FILTER, PM_MARK_DROP);
+	buf_addf(b, "-A %s -j CONNMARK --save-mark\n", PM_CHAIN_FILTER);
+	buf_addf(b, "-A %s -m mark --mark %d -j ACCEPT\n", PM_CHAIN_FILTER, PM_MARK_ACCEPT_ALWAYS);
+	buf_addf(b, "-A %s -m mark --mark %d -j REJECT --reject-with %s\n", PM_CHAIN_FILTER,
+		 PM_MARK_BLOCK_ALWAYS, rej);
+	buf_addf(b, "-A %s -m mark --mark %d -j DROP\n", PM_CHAIN_FILTER, PM_MARK_DROP_ALWAYS);
+	buf_addf(b, "-A %s -m mark --mark %d -j ACCEPT\n", PM_CHAIN_FILTER, PM_MARK_REROUTE_TUNNEL);
+	buf_addf(b, "-I OUTPUT 1 -j %s\n-I INPUT 1 -j %s\nCOMMIT\n",
+		 PM_CHAIN_FILTER, PM_CHAIN_FILTER);
+
+	nat_script(b, family, c, false);
 }
 
 static bool is_our_chain(const char *name, size_t len)
@@ -293,20 +312,18 @@ out:
 	return r;
 }
 
-int ipt_install(enum ipt_backend be, const struct config *c, bool *have_v6,
-		char *err, size_t errlen)
+void ipt_remove_stale(bool have_v6)
 {
 	static const enum ipt_backend all[] = { IPT_NFT, IPT_LEGACY };
 	int families[2] = { AF_INET, AF_INET6 };
 
-	*have_v6 = have_ipv6();
 	/* A crashed run, with either backend, may have left rules behind. */
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
 		for (int f = 0; f < 2; f++) {
 			bool removed;
 			char msg[1024];
 
-			if (families[f] == AF_INET6 && !*have_v6)
+			if (families[f] == AF_INET6 && !have_v6)
 				continue;
 			if (cleanup_one(all[i], families[f], &removed, msg, sizeof(msg)) < 0) {
 				pm_warn("stale rule check: %s", msg);
@@ -318,6 +335,20 @@ int ipt_install(enum ipt_backend be, const struct config *c, bool *have_v6,
 					ipt_backend_name(all[i]));
 		}
 	}
+}
+
+bool ipt_have_ipv6(void)
+{
+	return have_ipv6();
+}
+
+int ipt_install(enum ipt_backend be, const struct config *c, bool nat_only, bool *have_v6,
+		char *err, size_t errlen)
+{
+	int families[2] = { AF_INET, AF_INET6 };
+
+	*have_v6 = have_ipv6();
+	ipt_remove_stale(*have_v6);
 	for (int f = 0; f < 2; f++) {
 		struct buf s;
 		int r;
@@ -327,7 +358,11 @@ int ipt_install(enum ipt_backend be, const struct config *c, bool *have_v6,
 			continue;
 		}
 		buf_init(&s);
-		ipt_install_script(&s, families[f], c);
+		ipt_install_script(&s, families[f], c, nat_only);
+		if (!s.len && !s.oom) {
+			buf_free(&s);
+			continue;
+		}
 		r = s.oom ? -1 : restore(be, families[f], s.p, err, errlen);
 		buf_free(&s);
 		if (r < 0) {

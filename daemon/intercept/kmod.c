@@ -5,7 +5,15 @@
  * mark from the same engine as the fallback.  Two sockets: the listener
  * (registered, receives events, sends verdicts without waiting) and a
  * command socket for the synchronous requests (stats, reset), so that a
- * reply is never mixed up with an event.
+ * reply is never mixed up with an event.  One pair per watched namespace:
+ * the module keeps a listener, flows and settings per namespace.
+ *
+ * At start it tells the module its settings (verdict timeout, fail
+ * policy, where the reroutes go) and removes fallback rules that an
+ * earlier crash left behind; the module does the reroutes itself, so no
+ * NAT ruleset is needed (a module too old for that gets the fallback's
+ * DNAT rules instead).  Events lost to a full receive buffer are
+ * recovered with a PM_CMD_GET_FLOWS dump of the pending flows.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,22 +28,35 @@
 #include <sys/socket.h>
 #include "attrib/attrib.h"
 #include "intercept/backend.h"
+#include "intercept/iptables.h"
 #include "daemon.h"
 #include "intercept/kmod_msg.h"
 #include "common/log.h"
 #include "common/util.h"
 
-#define KMOD_RCVBUF (8 << 20)
 /* How often the listener tells the module it is alive (see tick). */
 #define KMOD_KEEPALIVE_MS 2000
+
+/* The sequence number of the request awaited on the command socket. */
+struct cmd_seq {
+	uint32_t seq;
+};
 
 struct kmod {
 	struct nl_sock *ev, *cmd;
 	int family;
 	bool registered;
+	bool lost;		/* events were lost: recover from a dump */
+	bool nat_rules;		/* the module does not reroute: iptables does */
+	enum ipt_backend ipt;
 	uint64_t keepalive_ms;
-	uint64_t overruns, bad_events, verdict_errors;
+	uint64_t overruns, bad_events, verdict_errors, recovered;
 	struct pmd *d;
+	struct pm_ns *ns;
+	struct cmd_seq cmd_seq;	/* the request awaited on cmd */
+	uint32_t vseq;
+	size_t vlen;
+	char vbuf[64 * 1024];	/* verdicts queued until the burst ends */
 };
 
 static struct nl_sock *genl_socket(int *family, char *err, size_t errlen)
@@ -75,6 +96,33 @@ int kmod_available(void)
 	return 1;
 }
 
+/*
+ * The command socket is used request by request, each answer awaited for
+ * at most a second.  Only the answer to the request just sent counts: one
+ * that came too late for an earlier request, or libnl's own idea of the
+ * next sequence number (it counts a reply without an ACK as nothing), must
+ * not make the next request fail.  Whatever waits is dropped first.
+ */
+static int cmd_seq_check(struct nl_msg *msg, void *arg)
+{
+	const struct cmd_seq *s = arg;
+
+	return nlmsg_hdr(msg)->nlmsg_seq == s->seq ? NL_OK : NL_SKIP;
+}
+
+static int cmd_send(struct nl_sock *sk, struct nl_msg *m, struct cmd_seq *s)
+{
+	char junk[4096];
+	int r;
+
+	while (recv(nl_socket_get_fd(sk), junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
+	r = nl_send_auto(sk, m);
+	if (r >= 0)
+		s->seq = nlmsg_hdr(m)->nlmsg_seq;
+	return r;
+}
+
 static struct nl_msg *new_msg(int family, uint8_t cmd, int flags)
 {
 	/* small: nlmsg_alloc() would clear a page for every message */
@@ -104,13 +152,40 @@ static int simple_cmd(struct nl_sock *sk, int family, uint8_t cmd)
 }
 
 /*
- * The module resolves a flow nobody answered by its fail policy after its
- * own timeout.  A prompt must end by our prompt_fallback first, so the
- * module is told to wait longer than a prompt does.
+ * The module's settings for this namespace, from portmasterd.conf.  The
+ * module resolves a flow nobody answered by its fail policy after its own
+ * timeout; a prompt must end by our prompt_fallback first, so the module
+ * is told to wait longer than a prompt does.
  */
-static int kmod_set_timeout(struct kmod *k, uint32_t prompt_timeout_s)
+static int put_reroute(struct nl_msg *m, int type, const struct endpoint *v4,
+		       const struct endpoint *v6)
 {
-	uint64_t ms = ((uint64_t)prompt_timeout_s + 5) * 1000;
+	struct nlattr *nest = nla_nest_start(m, type);
+	uint16_t port = 0;
+
+	if (!nest)
+		return -1;
+	if (v4 && v4->set) {
+		if (nla_put(m, PM_REROUTE_A_ADDR4, 4, v4->addr) < 0)
+			return -1;
+		port = v4->port;
+	}
+	if (v6 && v6->set) {
+		if (nla_put(m, PM_REROUTE_A_ADDR6, 16, v6->addr) < 0)
+			return -1;
+		port = port ? port : v6->port;
+	}
+	/* one port for both families: they are the same service */
+	if (port && nla_put_u16(m, PM_REROUTE_A_PORT, port) < 0)
+		return -1;
+	nla_nest_end(m, nest);
+	return 0;
+}
+
+static int set_config(struct kmod *k, bool reroutes)
+{
+	const struct config *c = &k->d->cfg;
+	uint64_t ms = ((uint64_t)c->prompt_timeout_s + 5) * 1000;
 	struct nl_msg *m = new_msg(k->family, PM_CMD_SET_CONFIG, NLM_F_ACK);
 	struct nlattr *nest;
 	int r;
@@ -120,14 +195,84 @@ static int kmod_set_timeout(struct kmod *k, uint32_t prompt_timeout_s)
 	if (ms > PM_TIMEOUT_MS_MAX)
 		ms = PM_TIMEOUT_MS_MAX;
 	nest = nla_nest_start(m, PM_A_CONFIG);
-	if (!nest || nla_put_u32(m, PM_CONFIG_A_TIMEOUT_MS, (uint32_t)ms) < 0) {
+	if (!nest || nla_put_u32(m, PM_CONFIG_A_TIMEOUT_MS, (uint32_t)ms) < 0 ||
+	    (c->fail_policy != FAIL_UNSET &&
+	     nla_put_u8(m, PM_CONFIG_A_FAIL_POLICY,
+			c->fail_policy == FAIL_OPEN ? PM_FAIL_OPEN : PM_FAIL_CLOSED) < 0) ||
+	    (reroutes &&
+	     (put_reroute(m, PM_CONFIG_A_REROUTE_DNS,
+			  c->reroute_dns ? &c->nameserver : NULL,
+			  c->reroute_dns ? &c->nameserver6 : NULL) < 0 ||
+	      put_reroute(m, PM_CONFIG_A_REROUTE_TUNNEL, &c->tunnel, &c->tunnel6) < 0))) {
 		nlmsg_free(m);
 		return -NLE_NOMEM;
 	}
 	nla_nest_end(m, nest);
-	r = nl_send_auto(k->cmd, m);
+	r = cmd_send(k->cmd, m, &k->cmd_seq);
 	nlmsg_free(m);
 	return r < 0 ? r : nl_wait_for_ack(k->cmd);
+}
+
+static bool wants_reroute(const struct config *c)
+{
+	return (c->reroute_dns && (c->nameserver.set || c->nameserver6.set)) ||
+	       c->tunnel.set || c->tunnel6.set;
+}
+
+/* Settings first; a module that refuses the reroutes (one older than
+ * them) still gets the rest, and the reroutes go to iptables. */
+static int configure(struct kmod *k, char *err, size_t errlen)
+{
+	const struct config *c = &k->d->cfg;
+	bool v6;
+	int r = set_config(k, true);
+
+	if (r == -NLE_INVAL || r == -NLE_RANGE || r == -NLE_OPNOTSUPP) {
+		r = set_config(k, false);
+		if (r >= 0 && wants_reroute(c)) {
+			pm_warn("module: no in-kernel reroutes; installing the DNAT rules for 1799/1717");
+			if (ipt_resolve_backend(c->iptables, &k->ipt, err, errlen) < 0 ||
+			    ipt_install(k->ipt, c, true, &v6, err, errlen) < 0)
+				return -1;
+			k->nat_rules = true;
+		}
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "PM_CMD_SET_CONFIG: %s", nl_geterror(r));
+		return -1;
+	}
+	/* 1799 now takes stray DNS to the nameserver (the resolver's, when
+	 * it runs), by the module or by the DNAT rules */
+	if (k->ns == k->d->ns[0])
+		k->d->kmod_reroutes_dns = c->reroute_dns &&
+					  (c->nameserver.set || c->nameserver6.set);
+	return 0;
+}
+
+static int feed_flow(struct kmod *k, struct nlmsghdr *nlh, bool dump)
+{
+	struct kmod_flow f;
+	char err[256];
+
+	if (kmod_parse_flow(nlh, &f, err, sizeof(err)) < 0) {
+		/* Without a flow id there is nothing to answer; the module's
+		 * timeout applies its fail policy. */
+		k->bad_events++;
+		pm_warn("module %s ignored: %s", dump ? "flow" : "event", err);
+		return -1;
+	}
+	if (dump && (f.decided || engine_is_pending(k->d, k->ns, f.flow_id))) {
+		free(f.fi.owner.exe);
+		return 0;
+	}
+	if (dump)
+		k->recovered++;
+	if (f.decided)
+		engine_report(k->d, k->ns, &f.fi, f.decided);
+	else
+		engine_packet(k->d, k->ns, &f.fi, true, 0, f.flow_id, NULL, 0);
+	free(f.fi.owner.exe);
+	return 0;
 }
 
 static int on_event(struct nl_msg *msg, void *arg)
@@ -135,29 +280,44 @@ static int on_event(struct nl_msg *msg, void *arg)
 	struct kmod *k = arg;
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct genlmsghdr *g = nlmsg_data(nlh);
-	struct kmod_flow f;
-	char err[256];
 
-	if (g->cmd != PM_CMD_FLOW_NEW)
-		return NL_OK;
-	if (kmod_parse_flow(nlh, &f, err, sizeof(err)) < 0) {
-		/* Without a flow id there is nothing to answer; the module's
-		 * timeout applies its fail policy. */
-		k->bad_events++;
-		pm_warn("module event ignored: %s", err);
-		return NL_OK;
-	}
-	/* Inbound flows come without a pid (not sent from the owner's
-	 * context): complete it from the socket inode. */
-	if (!f.fi.owner.pid && f.fi.owner.inode && k->d->attrib)
-		attrib_pid_from_inode(k->d->attrib, f.fi.owner.inode, f.fi.owner.uid,
-				      f.fi.owner.have_uid, &f.fi.owner.pid, &f.fi.owner.exe);
-	if (f.decided)
-		engine_report(k->d, &f.fi, f.decided);
-	else
-		engine_packet(k->d, &f.fi, true, 0, f.flow_id, NULL, 0);
-	free(f.fi.owner.exe);
+	if (g->cmd == PM_CMD_FLOW_NEW)
+		feed_flow(k, nlh, false);
 	return NL_OK;
+}
+
+static int on_dumped_flow(struct nl_msg *msg, void *arg)
+{
+	feed_flow(arg, nlmsg_hdr(msg), true);
+	return NL_OK;
+}
+
+/*
+ * Events lost to a full receive buffer left their flows pending in the
+ * module (until its timeout).  The dump lists every pending flow; those
+ * we do not hold yet are decided as if announced.
+ */
+static void recover(struct kmod *k)
+{
+	struct nl_msg *m = new_msg(k->family, PM_CMD_GET_FLOWS, NLM_F_DUMP);
+	uint64_t before = k->recovered;
+	int r;
+
+	k->lost = false;
+	if (!m)
+		return;
+	r = cmd_send(k->cmd, m, &k->cmd_seq);
+	nlmsg_free(m);
+	if (r < 0)
+		return;
+	nl_socket_modify_cb(k->cmd, NL_CB_VALID, NL_CB_CUSTOM, on_dumped_flow, k);
+	r = nl_recvmsgs_default(k->cmd);
+	if (r < 0)
+		pm_warn("module: recovering lost events: %s", nl_geterror(r));
+	k->d->st.recovered += k->recovered - before;
+	if (k->recovered > before)
+		pm_info("module: recovered %llu flows whose events were lost",
+			(unsigned long long)(k->recovered - before));
 }
 
 static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
@@ -170,6 +330,8 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	pm_debug("module refused a request: %s", strerror(-e->error));
 	return NL_SKIP;
 }
+
+static void kmod_flush(struct pmd *d, struct pm_ns *ns);
 
 static void on_readable(struct pmd *d, int fd, uint32_t events, void *arg)
 {
@@ -185,63 +347,113 @@ static void on_readable(struct pmd *d, int fd, uint32_t events, void *arg)
 		if (r == -NLE_AGAIN)
 			break;
 		if (r == -NLE_NOMEM || r == -NLE_OBJ_NOTFOUND || errno == ENOBUFS) {
-			/* Our receive buffer overran: events were lost and
-			 * those flows follow the module's fail policy. */
+			/* Our receive buffer overran: events were lost; their
+			 * flows wait in the module until we fetch them. */
 			k->overruns++;
 			d->st.overruns++;
-			pm_warn("module events lost (receive buffer overrun)");
+			k->lost = true;
 			continue;
 		}
 		pm_warn("module socket: %s", nl_geterror(r));
 		break;
 	}
-}
-
-static int kmod_verdict(struct pmd *d, uint16_t q, uint64_t id, uint32_t mark)
-{
-	struct kmod *k = d->be_priv;
-	struct nl_msg *m = new_msg(k->family, PM_CMD_VERDICT, 0);
-	int r;
-
-	(void)q;
-	if (!m)
-		return -ENOMEM;
-	if (nla_put_u64(m, PM_A_FLOW_ID, id) < 0 || nla_put_u32(m, PM_A_MARK, mark) < 0) {
-		nlmsg_free(m);
-		return -ENOMEM;
+	/* The verdicts of the burst go out before the dump is read. */
+	kmod_flush(d, k->ns);
+	if (k->lost) {
+		pm_warn("module events lost (receive buffer overrun): fetching the pending flows");
+		recover(k);
+		kmod_flush(d, k->ns);
 	}
-	r = nl_send_auto(k->ev, m);
-	nlmsg_free(m);
-	return r < 0 ? -EIO : 0;
 }
 
-static int kmod_verdict_remember(struct pmd *d, uint64_t id, uint32_t mark, uint32_t ms)
+/*
+ * Verdicts are queued and sent together, one sendmsg per burst of events
+ * (the module takes several messages in one), written by hand: a message
+ * allocated through libnl for each would cost more than the rest.
+ */
+static void put_attr(struct kmod *k, uint16_t type, const void *data, uint16_t len)
 {
-	struct kmod *k = d->be_priv;
-	struct nl_msg *m = new_msg(k->family, PM_CMD_VERDICT, 0);
-	int r;
+	struct nlattr *a = (struct nlattr *)(k->vbuf + k->vlen);
 
-	if (!m)
-		return -ENOMEM;
+	a->nla_type = type;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + len);
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	memset((char *)a + NLA_HDRLEN + len, 0, NLA_ALIGN(len) - len);
+	k->vlen += NLA_ALIGN(a->nla_len);
+}
+
+static void kmod_flush(struct pmd *d, struct pm_ns *ns)
+{
+	struct kmod *k = ns->be;
+
+	(void)d;
+	if (!k || !k->vlen)
+		return;
+	if (send(nl_socket_get_fd(k->ev), k->vbuf, k->vlen, 0) < 0) {
+		k->verdict_errors++;
+		pm_warn("module: sending verdicts: %s", strerror(errno));
+	}
+	k->vlen = 0;
+}
+
+static int queue_verdict(struct kmod *k, struct pm_ns *ns, uint64_t id, uint32_t mark,
+			 uint32_t remember_ms)
+{
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *g;
+	size_t start;
+
+	if (k->vlen + 128 > sizeof(k->vbuf))
+		kmod_flush(k->d, ns);
+	start = k->vlen;
+	nlh = (struct nlmsghdr *)(k->vbuf + start);
+	nlh->nlmsg_type = (uint16_t)k->family;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = ++k->vseq;
+	nlh->nlmsg_pid = 0;
+	g = (struct genlmsghdr *)(k->vbuf + start + NLMSG_HDRLEN);
+	g->cmd = PM_CMD_VERDICT;
+	g->version = PORTMASTER_GENL_VERSION;
+	g->reserved = 0;
+	k->vlen += NLMSG_HDRLEN + GENL_HDRLEN;
+	put_attr(k, PM_A_FLOW_ID, &id, sizeof(id));
+	put_attr(k, PM_A_MARK, &mark, sizeof(mark));
+	if (remember_ms)
+		put_attr(k, PM_A_REMEMBER_MS, &remember_ms, sizeof(remember_ms));
+	nlh->nlmsg_len = (uint32_t)(k->vlen - start);
+	return 0;
+}
+
+static int kmod_verdict(struct pmd *d, struct pm_ns *ns, uint16_t q, uint64_t id,
+			uint32_t mark)
+{
+	(void)d;
+	(void)q;
+	return queue_verdict(ns->be, ns, id, mark, 0);
+}
+
+static int kmod_verdict_remember(struct pmd *d, struct pm_ns *ns, uint64_t id, uint32_t mark,
+				 uint32_t ms)
+{
+	(void)d;
 	if (ms > PM_REMEMBER_MS_MAX)
 		ms = PM_REMEMBER_MS_MAX;
-	if (nla_put_u64(m, PM_A_FLOW_ID, id) < 0 || nla_put_u32(m, PM_A_MARK, mark) < 0 ||
-	    nla_put_u32(m, PM_A_REMEMBER_MS, ms) < 0) {
-		nlmsg_free(m);
-		return -ENOMEM;
-	}
-	r = nl_send_auto(k->ev, m);
-	nlmsg_free(m);
-	return r < 0 ? -EIO : 0;
+	return queue_verdict(ns->be, ns, id, mark, ms ? ms : 1);
 }
 
-static void kmod_stop(struct pmd *d)
+static void kmod_stop(struct pmd *d, struct pm_ns *ns)
 {
-	struct kmod *k = d->be_priv;
+	struct kmod *k = ns->be;
 
 	if (!k)
 		return;
-	engine_release_all(d);
+	kmod_flush(d, ns);
+	if (k->nat_rules) {
+		char err[512];
+
+		if (ipt_remove(k->ipt, err, sizeof(err)) < 0)
+			pm_err("removing the DNAT rules: %s", err);
+	}
 	if (k->ev) {
 		pmd_unwatch(d, nl_socket_get_fd(k->ev));
 		if (k->registered) {
@@ -261,10 +473,10 @@ static void kmod_stop(struct pmd *d)
 	if (k->cmd)
 		nl_socket_free(k->cmd);
 	free(k);
-	d->be_priv = NULL;
+	ns->be = NULL;
 }
 
-static int kmod_start(struct pmd *d, char *err, size_t errlen)
+static int kmod_start(struct pmd *d, struct pm_ns *ns, char *err, size_t errlen)
 {
 	struct kmod *k = calloc(1, sizeof(*k));
 	int r, fam2;
@@ -273,8 +485,12 @@ static int kmod_start(struct pmd *d, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	d->be_priv = k;
+	ns->be = k;
 	k->d = d;
+	k->ns = ns;
+	/* An earlier run in the fallback, killed, may have left its rules:
+	 * with nobody reading their queues they would drop new flows. */
+	ipt_remove_stale(ipt_have_ipv6());
 	k->ev = genl_socket(&k->family, err, errlen);
 	if (!k->ev)
 		goto fail;
@@ -287,10 +503,12 @@ static int kmod_start(struct pmd *d, char *err, size_t errlen)
 		struct timeval tv = { .tv_sec = 1 };
 
 		setsockopt(nl_socket_get_fd(k->cmd), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		nl_socket_modify_cb(k->cmd, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, cmd_seq_check,
+				    &k->cmd_seq);
 	}
 	/* A large buffer so that bursts of new flows fit; ENOBUFS stays on
 	 * (no NETLINK_NO_ENOBUFS) so that we learn of an overrun. */
-	nl_socket_set_buffer_size(k->ev, KMOD_RCVBUF, 0);
+	nl_socket_set_buffer_size(k->ev, (int)d->cfg.event_buffer, 0);
 	/* one recvmsg for many events, without peeking first */
 	nl_socket_disable_msg_peek(k->ev);
 	nl_socket_set_msg_buf_size(k->ev, 64 << 10);
@@ -301,9 +519,8 @@ static int kmod_start(struct pmd *d, char *err, size_t errlen)
 		goto fail;
 	}
 	k->registered = true;
-	r = kmod_set_timeout(k, k->d->cfg.prompt_timeout_s);
-	if (r < 0)
-		pm_warn("module: cannot set its verdict timeout: %s", nl_geterror(r));
+	if (configure(k, err, errlen) < 0)
+		goto fail;
 	nl_socket_disable_seq_check(k->ev);
 	/* Verdicts and keep-alives: the module answers only an error. */
 	nl_socket_disable_auto_ack(k->ev);
@@ -317,7 +534,7 @@ static int kmod_start(struct pmd *d, char *err, size_t errlen)
 	pm_info("registered with portmaster.ko (generic netlink family %d)", k->family);
 	return 0;
 fail:
-	kmod_stop(d);
+	kmod_stop(d, ns);
 	return -1;
 }
 
@@ -329,13 +546,14 @@ fail:
  * keep-alive, proves that this loop still runs.  No ACK: an error alone
  * would come back, to on_error.
  */
-static void kmod_tick(struct pmd *d, uint64_t now)
+static void kmod_tick(struct pmd *d, struct pm_ns *ns, uint64_t now)
 {
-	struct kmod *k = d->be_priv;
+	struct kmod *k = ns->be;
 	struct nl_msg *m;
 
 	if (!k || !k->registered || now - k->keepalive_ms < KMOD_KEEPALIVE_MS)
 		return;
+	(void)d;
 	k->keepalive_ms = now;
 	m = new_msg(k->family, PM_CMD_REGISTER, 0);
 	if (!m)
@@ -356,17 +574,18 @@ static int reset_reply(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static int kmod_reset(struct pmd *d)
+static int kmod_reset(struct pmd *d, struct pm_ns *ns)
 {
-	struct kmod *k = d->be_priv;
+	struct kmod *k = ns->be;
 	/* No ACK asked: the reply is the answer, and waiting for an ACK
 	 * that came with it would stall the loop for the socket timeout. */
 	struct nl_msg *m = new_msg(k->family, PM_CMD_RESET, 0);
 	int count = 0, r;
 
+	(void)d;
 	if (!m)
 		return -ENOMEM;
-	r = nl_send_auto(k->cmd, m);
+	r = cmd_send(k->cmd, m, &k->cmd_seq);
 	nlmsg_free(m);
 	if (r < 0)
 		return -EIO;
@@ -398,10 +617,11 @@ static int stats_reply(struct nl_msg *msg, void *arg)
 		[PM_STATS_A_POLICY_DROP] = "policy_drop",
 		[PM_STATS_A_LISTENER_LOST] = "listener_lost",
 		[PM_STATS_A_LISTENER_SILENT] = "listener_silent",
-		/* packets the module dropped rather than let through unasked */
-		[PM_STATS_A_QUOTA_FULL] = "quota_full",
+		/* packets the module dropped rather than let through unasked (k_: the
+		 * daemon has its own quota_full and not_local) */
+		[PM_STATS_A_QUOTA_FULL] = "k_quota_full",
 		[PM_STATS_A_NO_MEMORY] = "no_memory",
-		[PM_STATS_A_NOT_LOCAL] = "not_local",
+		[PM_STATS_A_NOT_LOCAL] = "k_not_local",
 		[PM_STATS_A_NO_ROUTE] = "no_route",
 	};
 	struct stats_ctx *c = arg;
@@ -424,21 +644,23 @@ static int stats_reply(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static void kmod_stats(struct pmd *d, struct buf *rec)
+static void kmod_stats(struct pmd *d, struct pm_ns *ns, struct buf *rec)
 {
-	struct kmod *k = d->be_priv;
+	struct kmod *k = ns->be;
 	struct stats_ctx c = { .rec = rec };
 	struct nl_msg *m;
 
+	(void)d;
 	if (!k)
 		return;
 	rec_u64(rec, "overruns", k->overruns);
+	rec_str(rec, "reroutes", k->nat_rules ? "iptables" : "module");
 	rec_u64(rec, "bad_events", k->bad_events);
 	rec_u64(rec, "verdict_errors", k->verdict_errors);
 	m = new_msg(k->family, PM_CMD_GET_STATS, 0);
 	if (!m)
 		return;
-	if (nl_send_auto(k->cmd, m) >= 0) {
+	if (cmd_send(k->cmd, m, &k->cmd_seq) >= 0) {
 		nl_socket_modify_cb(k->cmd, NL_CB_VALID, NL_CB_CUSTOM, stats_reply, &c);
 		nl_recvmsgs_default(k->cmd);
 	}
@@ -453,6 +675,7 @@ const struct backend_ops kmod_backend = {
 	.start = kmod_start,
 	.stop = kmod_stop,
 	.verdict = kmod_verdict,
+	.flush = kmod_flush,
 	.reset = kmod_reset,
 	.tick = kmod_tick,
 	.stats = kmod_stats,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "attrib/attrib.h"
 #include "intercept/kmod_msg.h"
 
 static struct nla_policy flow_policy[PM_A_MAX + 1] = {
@@ -37,6 +38,8 @@ static struct nla_policy owner_policy[PM_OWNER_A_MAX + 1] = {
 	[PM_OWNER_A_TGID] = { .type = NLA_U32 },
 	[PM_OWNER_A_COMM] = { .type = NLA_STRING, .maxlen = 16 },
 	[PM_OWNER_A_EXE] = { .type = NLA_STRING, .maxlen = PATH_MAX },
+	[PM_OWNER_A_CGROUP_ID] = { .type = NLA_U64 },
+	[PM_OWNER_A_PPID] = { .type = NLA_U32 },
 };
 
 /* NLA_STRING lets an attribute end without its NUL: insist on one. */
@@ -73,7 +76,11 @@ static int parse_owner(struct nlattr *nest, struct owner *o, char *err, size_t e
 		o->pid = (int32_t)nla_get_u32(tb[PM_OWNER_A_TGID]);
 	else if (tb[PM_OWNER_A_PID])
 		o->pid = (int32_t)nla_get_u32(tb[PM_OWNER_A_PID]);
-	if (o->pid < 0) {
+	if (tb[PM_OWNER_A_PPID])
+		o->ppid = (int32_t)nla_get_u32(tb[PM_OWNER_A_PPID]);
+	if (tb[PM_OWNER_A_CGROUP_ID])
+		o->cgroup_id = nla_get_u64(tb[PM_OWNER_A_CGROUP_ID]);
+	if (o->pid < 0 || o->ppid < 0) {
 		snprintf(err, errlen, "owner pid out of range");
 		return -1;
 	}
@@ -86,6 +93,7 @@ static int parse_owner(struct nlattr *nest, struct owner *o, char *err, size_t e
 			snprintf(err, errlen, "owner exe is not an absolute, NUL-terminated path");
 			return -1;
 		}
+		exe_strip_deleted(exe);
 		o->exe = strdup(exe);
 		if (!o->exe) {
 			snprintf(err, errlen, "out of memory");
@@ -172,7 +180,9 @@ int kmod_parse_flow(const struct nlmsghdr *nlh, struct kmod_flow *f, char *err, 
 		/* echo: the identifier on both sides, as the fallback keys it */
 		f->fi.key.rport = f->fi.key.lport;
 	}
-	f->fi.ct_new = true;
+	/* The module does not say whether the entry is new: the engine
+	 * tells connections apart by conntrack id and socket. */
+	f->fi.ct_new = false;
 	if (tb[PM_A_OWNER] && parse_owner(tb[PM_A_OWNER], &f->fi.owner, err, errlen) < 0) {
 		free(f->fi.owner.exe);
 		f->fi.owner.exe = NULL;

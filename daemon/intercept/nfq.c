@@ -5,9 +5,10 @@
  * every packet is answered NF_ACCEPT with a 17xx mark that the filter
  * chain C17 enforces and saves on the connection.
  *
- * One netlink socket is bound to all four queues; verdicts are batched per
- * receive burst into one sendto().  Nothing here blocks: a packet held for
- * a prompt is simply answered later by its id.
+ * One netlink socket per watched namespace is bound to all four queues
+ * there; verdicts are batched per receive burst into one sendto().
+ * Nothing here blocks: a packet held for a prompt is simply answered later
+ * by its id.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +44,7 @@ static const uint16_t queues[] = { PM_QUEUE_OUT_V4, PM_QUEUE_OUT_V6, PM_QUEUE_IN
 				   PM_QUEUE_IN_V6 };
 
 struct nfq {
+	struct pm_ns *ns;
 	struct mnl_socket *nl;
 	uint32_t portid;
 	char *rx;
@@ -51,8 +53,10 @@ struct nfq {
 	enum ipt_backend ipt;
 	bool have_v6, installed;
 	struct rejecter *rej;
+	struct ct_reset *ct;
 	uint64_t rejects, reject_errors;
 	uint64_t enobufs, send_errors;
+	uint64_t reset_verdicts;	/* given while a reset pass ran */
 };
 
 static int cfg_cmd(struct nfq *q, uint16_t queue, uint8_t cmd, int flags_extra)
@@ -125,11 +129,12 @@ static int bind_queue(struct nfq *q, uint16_t queue, char *err, size_t errlen)
 	return 0;
 }
 
-static void nfq_flush(struct pmd *d)
+static void nfq_flush(struct pmd *d, struct pm_ns *ns)
 {
-	struct nfq *q = d->be_priv;
+	struct nfq *q = ns->be;
 
-	if (!q->vlen)
+	(void)d;
+	if (!q || !q->vlen)
 		return;
 	if (mnl_socket_sendto(q->nl, q->vbuf, q->vlen) < 0) {
 		q->send_errors++;
@@ -138,13 +143,16 @@ static void nfq_flush(struct pmd *d)
 	q->vlen = 0;
 }
 
-static int nfq_verdict(struct pmd *d, uint16_t queue, uint64_t id, uint32_t mark)
+static int nfq_verdict(struct pmd *d, struct pm_ns *ns, uint16_t queue, uint64_t id,
+		       uint32_t mark)
 {
-	struct nfq *q = d->be_priv;
+	struct nfq *q = ns->be;
 	struct nlmsghdr *nlh;
 
 	if (q->vlen + 128 > VBUF_SIZE)
-		nfq_flush(d);
+		nfq_flush(d, ns);
+	if (ct_reset_busy(q->ct))
+		q->reset_verdicts++;
 	nlh = nfq_nlmsg_put(q->vbuf + q->vlen, NFQNL_MSG_VERDICT, queue);
 	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
 	nfq_nlmsg_verdict_put_mark(nlh, mark);
@@ -162,9 +170,15 @@ static int nfq_ct_attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+struct rx_ctx {
+	struct pmd *d;
+	struct nfq *q;
+};
+
 static int on_packet(const struct nlmsghdr *nlh, void *data)
 {
-	struct pmd *d = data;
+	struct rx_ctx *rx = data;
+	struct pmd *d = rx->d;
 	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
 	uint16_t queue = ntohs(g->res_id);
@@ -191,9 +205,13 @@ static int on_packet(const struct nlmsghdr *nlh, void *data)
 		pktlen = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 		parsed = packet_parse(pkt, pktlen, pkt_dir, &fi) == 0;
 	}
+	/* Without the conntrack state (no CONFIG_NETFILTER_NETLINK_GLUE_CT)
+	 * every queued packet counts as one that creates its entry. */
 	fi.ct_new = true;
-	if (attr[NFQA_CT_INFO] && mnl_attr_get_payload_len(attr[NFQA_CT_INFO]) >= 4)
+	if (attr[NFQA_CT_INFO] && mnl_attr_get_payload_len(attr[NFQA_CT_INFO]) >= 4) {
 		fi.ct_new = ntohl(mnl_attr_get_u32(attr[NFQA_CT_INFO])) == CTINFO_NEW;
+		fi.ct_state_known = true;
+	}
 	if (attr[NFQA_CT]) {
 		const struct nlattr *ct[CTA_MAX + 1] = { 0 };
 
@@ -210,13 +228,14 @@ static int on_packet(const struct nlmsghdr *nlh, void *data)
 	if (attr[pkt_dir == PM_DIR_OUT ? NFQA_IFINDEX_OUTDEV : NFQA_IFINDEX_INDEV])
 		fi.ifindex = ntohl(mnl_attr_get_u32(
 			attr[pkt_dir == PM_DIR_OUT ? NFQA_IFINDEX_OUTDEV : NFQA_IFINDEX_INDEV]));
-	engine_packet(d, &fi, parsed, queue, id, pkt, pktlen);
+	engine_packet(d, rx->q->ns, &fi, parsed, queue, id, pkt, pktlen);
 	return MNL_CB_OK;
 }
 
 static void on_readable(struct pmd *d, int fd, uint32_t events, void *arg)
 {
 	struct nfq *q = arg;
+	struct rx_ctx rx = { d, q };
 
 	(void)fd;
 	(void)events;
@@ -236,21 +255,23 @@ static void on_readable(struct pmd *d, int fd, uint32_t events, void *arg)
 				pm_warn("NFQUEUE receive: %s", strerror(errno));
 			break;
 		}
-		if (mnl_cb_run(q->rx, (size_t)n, 0, q->portid, on_packet, d) < 0 &&
+		if (mnl_cb_run(q->rx, (size_t)n, 0, q->portid, on_packet, &rx) < 0 &&
 		    errno != ENOENT)
 			pm_debug("NFQUEUE message error: %s", strerror(errno));
 	}
-	nfq_flush(d);
+	/* The whole burst's verdicts in one message. */
+	nfq_flush(d, q->ns);
 }
 
-static void nfq_stop(struct pmd *d)
+static void nfq_stop(struct pmd *d, struct pm_ns *ns)
 {
-	struct nfq *q = d->be_priv;
+	struct nfq *q = ns->be;
 	char err[1024];
 
 	if (!q)
 		return;
-	engine_release_all(d);
+	nfq_flush(d, ns);
+	ct_reset_close(d, q->ct);
 	if (q->installed) {
 		if (ipt_remove(q->ipt, err, sizeof(err)) < 0)
 			pm_err("removing rules: %s", err);
@@ -267,10 +288,10 @@ static void nfq_stop(struct pmd *d)
 	free(q->rx);
 	free(q->vbuf);
 	free(q);
-	d->be_priv = NULL;
+	ns->be = NULL;
 }
 
-static int nfq_start(struct pmd *d, char *err, size_t errlen)
+static int nfq_start(struct pmd *d, struct pm_ns *ns, char *err, size_t errlen)
 {
 	struct nfq *q = calloc(1, sizeof(*q));
 	int rcvbuf = 8 << 20, one = 1;
@@ -279,7 +300,8 @@ static int nfq_start(struct pmd *d, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	d->be_priv = q;
+	ns->be = q;
+	q->ns = ns;
 	q->rx = malloc(RX_SIZE);
 	q->vbuf = malloc(VBUF_SIZE);
 	if (!q->rx || !q->vbuf) {
@@ -306,7 +328,7 @@ static int nfq_start(struct pmd *d, char *err, size_t errlen)
 	for (size_t i = 0; i < ARRAY_SIZE(queues); i++)
 		if (bind_queue(q, queues[i], err, errlen) < 0)
 			goto fail;
-	if (ipt_install(q->ipt, &d->cfg, &q->have_v6, err, errlen) < 0)
+	if (ipt_install(q->ipt, &d->cfg, false, &q->have_v6, err, errlen) < 0)
 		goto fail;
 	q->installed = true;
 	pm_info("installed the rules for IPv4%s with iptables-%s; reading NFQUEUE %u %u %u %u",
@@ -316,40 +338,44 @@ static int nfq_start(struct pmd *d, char *err, size_t errlen)
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		goto fail;
 	}
+	q->ct = ct_reset_open(d, err, errlen);
+	if (!q->ct)
+		goto fail;
 	return 0;
 fail:
-	nfq_stop(d);
+	nfq_stop(d, ns);
 	return -1;
 }
 
-static int nfq_reset(struct pmd *d)
+/* Runs in the loop, a piece at a time (see ct.h); counted when done. */
+static int nfq_reset(struct pmd *d, struct pm_ns *ns)
 {
-	int n = ct_reset_marked(PM_MARK_ACCEPT_ALWAYS, PM_MARK_REROUTE_DNS);
+	struct nfq *q = ns->be;
 
 	(void)d;
-	if (n < 0)
-		pm_warn("resetting conntrack marks: %s", strerror(-n));
-	return n;
+	return q && q->ct ? ct_reset_start(q->ct) : 0;
 }
 
-static void nfq_reject(struct pmd *d, const uint8_t *pkt, size_t len, uint32_t ifindex)
+static void nfq_reject(struct pmd *d, struct pm_ns *ns, const uint8_t *pkt, size_t len,
+		       uint32_t ifindex)
 {
-	struct nfq *q = d->be_priv;
+	struct nfq *q = ns->be;
 
 	/* The verdict must reach the kernel first: the blocked packet's
 	 * conntrack entry goes with it, and our error must not be related
 	 * to that entry. */
-	nfq_flush(d);
+	nfq_flush(d, ns);
 	if (q->rej && reject_send(q->rej, pkt, len, ifindex) == 0)
 		q->rejects++;
 	else
 		q->reject_errors++;
 }
 
-static void nfq_stats(struct pmd *d, struct buf *rec)
+static void nfq_stats(struct pmd *d, struct pm_ns *ns, struct buf *rec)
 {
-	struct nfq *q = d->be_priv;
+	struct nfq *q = ns->be;
 
+	(void)d;
 	if (!q)
 		return;
 	rec_str(rec, "iptables", ipt_backend_name(q->ipt));
@@ -358,6 +384,11 @@ static void nfq_stats(struct pmd *d, struct buf *rec)
 	rec_u64(rec, "errors", q->send_errors);
 	rec_u64(rec, "rejects_sent", q->rejects);
 	rec_u64(rec, "reject_errors", q->reject_errors);
+	rec_u64(rec, "ct_cleared", ct_reset_cleared(q->ct));
+	rec_u64(rec, "ct_passes", ct_reset_passes(q->ct));
+	rec_str(rec, "ct_reset", ct_reset_busy(q->ct) ? "running" : "idle");
+	rec_u64(rec, "ct_reset_ms", ct_reset_last_ms(q->ct));
+	rec_u64(rec, "reset_verdicts", q->reset_verdicts);
 }
 
 const struct backend_ops nfq_backend = {

@@ -137,26 +137,18 @@ static void on_action(NotifyNotification *n, char *action, gpointer data)
 	if (!s->n)
 		return;
 	snprintf(id, sizeof(id), "%llu", (unsigned long long)s->id);
+	/* One answer: this connection, and for "allow always" a rule of what
+	 * was asked about (program, direction, destination), made by the
+	 * daemon from the flow itself and first in the list. */
+	buf_init(&b);
+	rec_str(&b, "id", id);
+	rec_str(&b, "action", strcmp(action, "block") ? "accept" : "block");
 	if (!strcmp(action, "allow-always")) {
-		/* A rule for what was asked about, then this connection. */
-		buf_init(&b);
-		rec_str(&b, "action", "allow");
 		rec_str(&b, "scope", "always");
-		rec_str(&b, "dir", s->dir);
-		if (strcmp(s->exe, "-"))
-			rec_str(&b, "exe", s->exe);
-		rec_str(&b, "dst", s->dst);
-		ok = request("rule-add", &b, reply, sizeof(reply)) == 0;
-		buf_free(&b);
+		rec_str(&b, "match", strcmp(s->exe, "-") ? "exe,dir,dst" : "dir,dst");
 	}
-	if (ok) {
-		buf_init(&b);
-		rec_str(&b, "id", id);
-		rec_str(&b, "action", strcmp(action, "block") ? "accept" : "block");
-		rec_str(&b, "permanent", strcmp(action, "allow-always") ? "no" : "yes");
-		ok = request("verdict", &b, reply, sizeof(reply)) == 0;
-		buf_free(&b);
-	}
+	ok = request("verdict", &b, reply, sizeof(reply)) == 0;
+	buf_free(&b);
 	if (!ok)
 		tell("Portmaster: the answer was refused", reply);
 	printf("answered %s: %s%s\n", id, action, ok ? "" : " (refused)");

@@ -14,7 +14,7 @@ int cmd_list(struct pmctl *p, int argc, char **argv)
 	/* new columns go last: scripts read -t by position */
 	static const char *const cols[] = { "id", "dir", "proto", "src", "sport", "dst",
 					    "dport", "pid", "uid", "exe", "verdict", "packets",
-					    "domain", NULL };
+					    "domain", "netns", NULL };
 
 	(void)argv;
 	return flows(p, argc, "list", cols);
@@ -23,7 +23,7 @@ int cmd_list(struct pmctl *p, int argc, char **argv)
 int cmd_pending(struct pmctl *p, int argc, char **argv)
 {
 	static const char *const cols[] = { "id", "dir", "proto", "src", "sport", "dst",
-					    "dport", "pid", "uid", "exe", "expires_in", NULL };
+					    "dport", "pid", "uid", "exe", "expires_in", "netns", NULL };
 
 	(void)argv;
 	return flows(p, argc, "pending", cols);

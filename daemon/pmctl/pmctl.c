@@ -18,13 +18,16 @@ static const struct pmctl_cmd commands[] = {
 	{ "status", cmd_status, "status" },
 	{ "list", cmd_list, "list" },
 	{ "pending", cmd_pending, "pending" },
-	{ "verdict", cmd_verdict, "verdict ID accept|block|drop [--permanent]" },
+	{ "verdict", cmd_verdict,
+	  "verdict ID accept|allow|block|drop\n"
+	  "                 [--once|--for DURATION|--until-restart|--always] [--match FIELDS]" },
 	{ "rule", cmd_rule,
 	  "rule add ACTION [--exe PATH] [--uid UID] [--dst ADDR[/LEN]] [--port PORT]\n"
 	  "                 [--proto tcp|udp|icmp] [--dir out|in] [--domain PATTERN]\n"
-	  "                 [--once|--for DURATION|--until-restart|--always]\n"
+	  "                 [--once|--for DURATION|--until-restart|--always] [--first|--before ID]\n"
 	  "       pmctl [-j|-t] rule list\n"
-	  "       pmctl rule del ID" },
+	  "       pmctl rule del ID\n"
+	  "       pmctl rule move ID --first|--last|--before ID" },
 	{ "default", cmd_default, "default allow|block|drop|ask" },
 	{ "history", cmd_history,
 	  "history [--exe PATH] [--domain DOMAIN] [--since DURATION] [--verdict VERDICT]\n"

@@ -77,6 +77,9 @@ struct pmctl_cmd {
 	const char *usage;
 };
 
+/* The columns of a rule, for rule add/list and verdict with a scope. */
+extern const char *const rule_cols[];
+
 int cmd_status(struct pmctl *p, int argc, char **argv);
 int cmd_list(struct pmctl *p, int argc, char **argv);
 int cmd_pending(struct pmctl *p, int argc, char **argv);

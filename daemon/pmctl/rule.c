@@ -1,27 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
-/* pmctl rule add|list|del */
+/* pmctl rule add|list|del|move */
 #include <string.h>
 #include "pmctl.h"
 #include "common/util.h"
 
-static const char *const rule_cols[] = { "id", "action", "scope", "expires_in", "exe", "uid",
-					 "dst", "port", "proto", "dir", "domain", "hits", NULL };
+const char *const rule_cols[] = { "id", "action", "scope", "expires_in", "exe", "uid",
+				  "dst", "port", "proto", "dir", "domain", "hits", NULL };
 
 static int rule_add(struct pmctl *p, int argc, char **argv)
 {
 	static const char *const valued[] = { "--exe", "--uid", "--dst", "--port", "--proto",
 					      "--dir", "--domain" };
-	const char *scope = NULL, *dur = NULL;
+	const char *scope = NULL, *dur = NULL, *before = NULL;
+	bool first = false;
 	struct buf b;
 
 	if (argc < 3)
 		return usage_error(p, "usage: pmctl rule add ACTION [--exe PATH] [--uid UID] "
 				   "[--dst ADDR[/LEN]] [--port PORT] [--proto tcp|udp|icmp] "
 				   "[--dir out|in] [--domain PATTERN] "
-				   "[--once|--for DURATION|--until-restart|--always]");
+				   "[--once|--for DURATION|--until-restart|--always] [--first|--before ID]");
 	if (strcmp(argv[2], "allow") && strcmp(argv[2], "block") && strcmp(argv[2], "drop") &&
-	    strcmp(argv[2], "ask"))
-		return usage_error(p, "rule add: '%s' is not allow, block, drop or ask", argv[2]);
+	    strcmp(argv[2], "ask") && strcmp(argv[2], "tunnel"))
+		return usage_error(p, "rule add: '%s' is not allow, block, drop, ask or tunnel", argv[2]);
 	buf_init(&b);
 	buf_addf(&b, "rule-add");
 	req_arg(&b, "action", argv[2]);
@@ -49,6 +50,24 @@ static int rule_add(struct pmctl *p, int argc, char **argv)
 			}
 			continue;
 		}
+		if (!strcmp(a, "--first") || !strcmp(a, "--before")) {
+			uint32_t id;
+
+			if (first || before) {
+				buf_free(&b);
+				return usage_error(p, "rule add: give only one of --first, --before");
+			}
+			if (!strcmp(a, "--first")) {
+				first = true;
+				continue;
+			}
+			if (i + 1 >= argc || parse_u32(argv[i + 1], UINT32_MAX, &id) < 0) {
+				buf_free(&b);
+				return usage_error(p, "rule add: --before needs a rule id");
+			}
+			before = argv[++i];
+			continue;
+		}
 		for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
 			if (strcmp(a, valued[k]))
 				continue;
@@ -73,7 +92,39 @@ static int rule_add(struct pmctl *p, int argc, char **argv)
 	req_arg(&b, "scope", scope ? scope : "always");
 	if (dur)
 		req_arg(&b, "for", dur);
+	if (first)
+		req_arg(&b, "first", "yes");
+	if (before)
+		req_arg(&b, "before", before);
 	return pmctl_call_buf(p, &b, rule_cols, p->fmt != OUT_JSON);
+}
+
+/* pmctl rule move ID --first|--last|--before ID */
+static int rule_move(struct pmctl *p, int argc, char **argv)
+{
+	uint32_t id;
+	struct buf b;
+
+	if (argc < 4 || argc > 5)
+		return usage_error(p, "usage: pmctl rule move ID --first|--last|--before ID");
+	if (parse_u32(argv[2], UINT32_MAX, &id) < 0)
+		return usage_error(p, "rule move: '%s' is not a rule id (see 'pmctl rule list')",
+				   argv[2]);
+	buf_init(&b);
+	buf_addf(&b, "rule-move");
+	req_arg(&b, "id", argv[2]);
+	if (argc == 4 && !strcmp(argv[3], "--first")) {
+		req_arg(&b, "first", "yes");
+	} else if (argc == 4 && !strcmp(argv[3], "--last")) {
+		req_arg(&b, "last", "yes");
+	} else if (argc == 5 && !strcmp(argv[3], "--before") &&
+		   parse_u32(argv[4], UINT32_MAX, &id) == 0) {
+		req_arg(&b, "before", argv[4]);
+	} else {
+		buf_free(&b);
+		return usage_error(p, "usage: pmctl rule move ID --first|--last|--before ID");
+	}
+	return pmctl_call_buf(p, &b, NULL, false);
 }
 
 int cmd_rule(struct pmctl *p, int argc, char **argv)
@@ -81,7 +132,7 @@ int cmd_rule(struct pmctl *p, int argc, char **argv)
 	struct buf b;
 
 	if (argc < 2)
-		return usage_error(p, "usage: pmctl rule add|list|del ...");
+		return usage_error(p, "usage: pmctl rule add|list|del|move ...");
 	if (!strcmp(argv[1], "add"))
 		return rule_add(p, argc, argv);
 	if (!strcmp(argv[1], "list")) {
@@ -102,5 +153,7 @@ int cmd_rule(struct pmctl *p, int argc, char **argv)
 		req_arg(&b, "id", argv[2]);
 		return pmctl_call_buf(p, &b, NULL, false);
 	}
-	return usage_error(p, "rule: unknown subcommand '%s' (add, list, del)", argv[1]);
+	if (!strcmp(argv[1], "move"))
+		return rule_move(p, argc, argv);
+	return usage_error(p, "rule: unknown subcommand '%s' (add, list, del, move)", argv[1]);
 }

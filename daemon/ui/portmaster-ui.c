@@ -207,9 +207,9 @@ static enum MHD_Result rule_edit(struct MHD_Connection *c, const struct request 
 
 /*
  * A prompt answered with a scope: "once" is a verdict for this flow; the
- * others are a rule for what the user chose to match (the program, and
- * its destination, and port; or the program and the domain it resolved),
- * then the verdict.
+ * others are also a rule for what the user chose to match (the program,
+ * and its destination, and port; or the program and the domain it
+ * resolved), which the daemon makes from the flow in the same request.
  */
 static enum MHD_Result answer(struct MHD_Connection *c, const struct request *rq)
 {
@@ -236,10 +236,19 @@ static enum MHD_Result answer(struct MHD_Connection *c, const struct request *rq
 		json_object_put(o);
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "id, action and scope are needed");
 	}
+	buf_init(&b);
+	buf_addf(&b, "verdict");
+	req_arg(&b, "id", id);
+	req_arg(&b, "action", !strcmp(action, "allow") ? "accept" : action);
 	if (strcmp(scope, "once")) {
+		/* An answer with a scope is a rule made by the daemon from the
+		 * flow's own fields (its program when known, its direction,
+		 * and what "match" names); what waits that it matches is
+		 * decided by it at once. */
 		json_object *pending = ctl_call(&ctl, "pending", NULL, code, sizeof(code), msg,
 						sizeof(msg));
 		json_object *flow = NULL;
+		char fields[64];
 
 		for (size_t i = 0; pending && i < json_object_array_length(pending); i++) {
 			json_object *f = json_object_array_get_idx(pending, i);
@@ -248,19 +257,14 @@ static enum MHD_Result answer(struct MHD_Connection *c, const struct request *rq
 				flow = f;
 		}
 		if (!flow) {
+			buf_free(&b);
 			json_object_put(pending);
 			json_object_put(o);
 			return send_error(c, MHD_HTTP_NOT_FOUND, "no such prompt (answered or timed out)");
 		}
-		buf_init(&b);
-		buf_addf(&b, "rule-add");
-		req_arg(&b, "action", strcmp(action, "accept") ? action : "allow");
-		req_arg(&b, "scope", scope);
-		if (!strcmp(scope, "for"))
-			req_arg(&b, "for", dur ? dur : "1h");
-		if (strcmp(json_object_get_string(json_object_object_get(flow, "exe")), "-"))
-			req_arg(&b, "exe", json_object_get_string(json_object_object_get(flow, "exe")));
-		req_arg(&b, "dir", json_object_get_string(json_object_object_get(flow, "dir")));
+		snprintf(fields, sizeof(fields), "%sdir",
+			 strcmp(json_object_get_string(json_object_object_get(flow, "exe")), "-") ?
+			 "exe," : "");
 		if (match && !strcmp(match, "domain")) {
 			/* the name its program resolved: the rule holds for the
 			 * name wherever it points, and decides its queries too */
@@ -274,33 +278,18 @@ static enum MHD_Result answer(struct MHD_Connection *c, const struct request *rq
 						  "this connection has no domain (its program did not "
 						  "resolve it through portmasterd)");
 			}
-			req_arg(&b, "domain", dom);
+			strcat(fields, ",domain");
 		}
 		if (match && (!strcmp(match, "destination") || !strcmp(match, "port")))
-			req_arg(&b, "dst", json_object_get_string(json_object_object_get(flow, "dst")));
-		if (match && !strcmp(match, "port")) {
-			req_arg(&b, "port", json_object_get_string(json_object_object_get(flow, "dport")));
-			req_arg(&b, "proto", json_object_get_string(json_object_object_get(flow, "proto")));
-		}
+			strcat(fields, ",dst");
+		if (match && !strcmp(match, "port"))
+			strcat(fields, ",port,proto");
 		json_object_put(pending);
-		if (b.oom) {
-			buf_free(&b);
-			json_object_put(o);
-			return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-		}
-		v = ctl_call(&ctl, b.p, &b, code, sizeof(code), msg, sizeof(msg));
-		buf_free(&b);
-		if (!v) {
-			json_object_put(o);
-			return send_error(c, status_of(code), msg);
-		}
-		json_object_put(v);
+		req_arg(&b, "scope", scope);
+		if (!strcmp(scope, "for"))
+			req_arg(&b, "for", dur ? dur : "1h");
+		req_arg(&b, "match", fields);
 	}
-	buf_init(&b);
-	buf_addf(&b, "verdict");
-	req_arg(&b, "id", id);
-	req_arg(&b, "action", !strcmp(action, "allow") ? "accept" : action);
-	req_arg(&b, "permanent", strcmp(scope, "once") ? "yes" : "no");
 	json_object_put(o);
 	return relay(c, &b, true);
 }

@@ -11,17 +11,20 @@
 #include "decide/engine.h"
 #include "control/proto.h"
 
-static int verdict_fn(struct pmd *d, uint16_t q, uint64_t id, uint32_t mark)
+static int verdict_fn(struct pmd *d, struct pm_ns *ns, uint16_t q, uint64_t id, uint32_t mark)
 {
-	(void)d; (void)q; (void)id; (void)mark;
+	(void)d; (void)ns; (void)q; (void)id; (void)mark;
 	return 0;
 }
 
-static int reset_fn(struct pmd *d)
+static int reset_fn(struct pmd *d, struct pm_ns *ns)
 {
 	(void)d;
+	(void)ns;
 	return 0;
 }
+
+static struct pm_ns self_ns = { .id = 1, .fd = -1, .diag_fd = -1 };
 
 static const struct backend_ops be = {
 	.name = "fuzz", .verdict = verdict_fn, .reset = reset_fn,
@@ -69,6 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ready) {
 		config_defaults(&d.cfg);
 		flowtab_init(&d.ft);
+		d.ns[0] = &self_ns;
+		d.nns = 1;
 		snprintf(d.rules_path, sizeof(d.rules_path), "/nonexistent/rules.conf");
 		ready = true;
 	}
@@ -84,8 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fi.key.family = 2;
 		fi.key.proto = 6;
 		fi.key.lport = (uint16_t)(size & 0xffff);
+		fi.ct_id = (uint32_t)size;
+		fi.owner.have_uid = true;
+		fi.owner.exe = strdup("/usr/bin/fuzz");
 		d.def = ACT_ASK;
-		engine_packet(&d, &fi, true, 0, 1, NULL, 0);
+		engine_packet(&d, &self_ns, &fi, true, 0, 1, NULL, 0);
+		free(fi.owner.exe);
 		d.def = ACT_ALLOW;
 	}
 	memcpy(copy, data, size);

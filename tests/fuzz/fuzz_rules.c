@@ -27,8 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!t || strcmp(s, t))
 			abort();
 		free(t);
-		free(r.exe);
-		free(r.domain);
+		rule_release(&r);
 		free(s);
 	}
 	ruleset_clear(&rs);

@@ -24,6 +24,7 @@ SOCK=$WORK/control.sock
 CONF=$WORK/etc
 DAEMON_PID=
 PIDS=()
+EXTRA_NS=()	# namespaces a test adds, deleted with ours
 export PMCTL_SOCKET=$SOCK
 
 cleanup() {
@@ -33,6 +34,10 @@ cleanup() {
 	# Deleting the namespaces takes their rules, queues and sockets along.
 	ip netns pids "$S" 2>/dev/null | xargs -r kill 2>/dev/null
 	ip netns pids "$C" 2>/dev/null | xargs -r kill 2>/dev/null
+	for ns in "${EXTRA_NS[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
 	ip netns del "$C" 2>/dev/null
 	ip netns del "$S" 2>/dev/null
 	rm -rf "$WORK" "/etc/netns/$C"

@@ -65,3 +65,45 @@ t_crash() {
 		tap_fail "without --foreground the daemon detaches once ready" "exit $rc, pid '$pid'"
 	fi
 }
+
+# systemd (Type=notify): READY=1 comes once the rules are in place, not
+# before.  fail_policy = open: a daemon that died lets new flows pass.
+t_notify_failopen() {
+	local out rc
+	rm -f "$CONF/rules.conf" "$CONF/portmasterd.conf"
+	python3 - "$WORK/notify.sock" "$C" >"$WORK/notify.out" 2>&1 <<'PY' &
+import socket, subprocess, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+while True:
+    msg = s.recv(4096).decode()
+    # what the rules look like at the moment the daemon says it is ready
+    rules = subprocess.run(["ip", "netns", "exec", sys.argv[2], "iptables-nft-save", "-t", "filter"],
+                           capture_output=True, text=True).stdout
+    print(msg.replace("\n", " "), "| C17 jumps:", rules.count("-j C17\n"), flush=True)
+    if "READY=1" in msg:
+        break
+PY
+	local listener=$!
+	for _ in $(seq 1 50); do [ -S "$WORK/notify.sock" ] && break; sleep 0.1; done
+	NOTIFY_SOCKET=$WORK/notify.sock start_daemon
+	wait "$listener"
+	out=$(grep READY=1 "$WORK/notify.out")
+	case $out in
+	*"C17 jumps: 2") tap_pass "sd_notify READY=1 once the rules are installed ($out)" ;;
+	*) tap_fail "sd_notify READY=1 once the rules are installed" "$(cat "$WORK/notify.out")" ;;
+	esac
+	stop_daemon TERM
+
+	printf 'fail_policy = open   # no daemon, no firewall\n' >"$CONF/portmasterd.conf"
+	start_daemon || { tap_fail "daemon starts with fail_policy = open"; return; }
+	tap_is "fail_policy = open: unmarked packets return instead of being dropped" \
+		"$(pm_save iptables-nft-save | grep -c -- '-A C17 -m mark --mark 0x0 -j RETURN')" 1
+	kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+	out=$(inc curl -sS -m 5 http://10.77.0.2/ 2>&1); rc=$?
+	tap_is "fail_policy = open: after SIGKILL new connections still work" "$out" hello
+	start_daemon || tap_fail "daemon restarts after SIGKILL with fail_policy = open"
+	stop_daemon TERM
+	rm -f "$CONF/portmasterd.conf"
+}

@@ -80,3 +80,64 @@ t_prompt() {
 	stop_daemon TERM
 	rm -f "$CONF/portmasterd.conf" "$CONF/rules.conf"
 }
+
+# Prompts are shared fairly: an inbound flood takes at most the inbound
+# share (and one user's part of it), so a local program is still asked;
+# inbound flows to a port nothing listens on are never asked.
+t_quota() {
+	local id out t0 ms n curl_pid
+	mkdir -p "$CONF"
+	rm -f "$CONF/rules.conf"
+	printf 'prompt_timeout = 20s\nmax_pending = 8\n' >"$CONF/portmasterd.conf"
+	if ! start_daemon; then
+		tap_fail "daemon starts for the prompt share tests"
+		return
+	fi
+	ip netns exec "$C" python3 "$TOP/tests/scenarios/echo.py" tcp/9100 >/dev/null 2>&1 &
+	PIDS+=($!)
+	wait_port "$C" tcp 9100
+	"$PMCTL" default ask >/dev/null
+	ip netns exec "$S" python3 - >"$WORK/flood.out" 2>&1 <<'PY' &
+import socket, threading
+def one():
+    try:
+        socket.create_connection(("10.77.0.1", 9100), timeout=15).close()
+    except OSError:
+        pass
+ts = [threading.Thread(target=one) for _ in range(30)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+PY
+	local flood=$!
+	for _ in $(seq 1 50); do
+		n=$(stat_of quota_full)
+		[ "${n:-0}" -ge 20 ] && break
+		sleep 0.1
+	done
+	n=$("$PMCTL" -t pending | awk -F'\t' '$2 == "in"' | wc -l)
+	tap_is "an inbound flood of 30 connections holds 2 prompts (one user's half of the inbound half of 8)" "$n" 2
+	ip netns exec "$C" curl -sS -m 20 http://10.77.0.2/ >"$WORK/quota.out" 2>&1 &
+	curl_pid=$!
+	if id=$(wait_pending 80); then
+		tap_pass "meanwhile a local program's new connection is asked, not refused (flow $id)"
+		"$PMCTL" verdict "$id" allow >/dev/null
+	else
+		tap_fail "meanwhile a local program's new connection is asked, not refused" "$("$PMCTL" pending)"
+	fi
+	wait "$curl_pid"
+	tap_is "and gets its page once answered" "$(cat "$WORK/quota.out")" hello
+	t0=$(now_ms)
+	out=$(ins socat -T 3 - TCP:10.77.0.1:9199,connect-timeout=3 </dev/null 2>&1)
+	ms=$(( $(now_ms) - t0 ))
+	if [ "$ms" -lt 1500 ] && [ -z "$("$PMCTL" -t pending | awk -F'\t' '$7 == 9199')" ]; then
+		tap_pass "an inbound connection to a closed port is decided at once, never asked ($ms ms)"
+	else
+		tap_fail "an inbound connection to a closed port is decided at once, never asked" "$ms ms: $out"
+	fi
+	n=$(stat_of not_local)
+	[ "${n:-0}" -ge 1 ] && tap_pass "counted as not_local ($n)" || tap_fail "counted as not_local" "$n"
+	kill "$flood" 2>/dev/null
+	"$PMCTL" default allow >/dev/null
+	stop_daemon TERM
+	rm -f "$CONF/portmasterd.conf" "$CONF/rules.conf"
+}

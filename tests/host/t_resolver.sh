@@ -310,6 +310,7 @@ t_resolver() {
 	# it holding the port for the tests after this one
 	ip netns exec "$C" socat UDP4-RECVFROM:53,bind=127.0.0.17,fork EXEC:cat >/dev/null 2>&1 &
 	local holder=$!
+	PIDS+=($holder)
 	wait_port "$C" udp 53
 	rs_conf "upstream = 10.77.0.2"
 	if start_daemon; then

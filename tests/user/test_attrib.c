@@ -11,6 +11,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "attrib/attrib.h"
 #include "daemon.h"
@@ -228,6 +231,7 @@ static void test_procfd_and_lookup(void **state)
 	struct flow_info fi;
 	struct attrib *a = attrib_new("/proc");
 	struct stats st;
+	int diag = sockdiag_open();
 	uint64_t want[2];
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -245,18 +249,40 @@ static void test_procfd_and_lookup(void **state)
 	memset(&fi, 0, sizeof(fi));
 	memset(&st, 0, sizeof(st));
 	fi.key = key4("127.0.0.1", p.cport, "127.0.0.1", p.sport, IPPROTO_TCP);
-	attrib_lookup(a, &fi, &st);
+	attrib_lookup(a, diag, true, &fi, &st);
 	assert_int_equal(fi.owner.pid, getpid());
 	assert_int_equal(fi.owner.inode, inode_of(p.cli));
 	assert_non_null(fi.owner.exe);
 	assert_string_equal(fi.owner.exe, self);
+	/* and what the rules of issue 11 will ask: parent and cgroup */
+	assert_int_equal(fi.owner.ppid, getppid());
+	{
+		struct stat cg;
+
+		if (stat("/sys/fs/cgroup/cgroup.controllers", &cg) == 0)
+			assert_true(fi.owner.cgroup_id != 0);
+	}
+	free(fi.owner.exe);
+	/* inbound to a port nothing listens on: no socket would take it */
+	memset(&fi, 0, sizeof(fi));
+	fi.dir = 1;
+	fi.key = key4("127.0.0.1", 1, "127.0.0.1", 40000, IPPROTO_TCP);
+	attrib_lookup(a, diag, true, &fi, &st);
+	assert_true(fi.no_socket);
+	/* but to one that listens, there is */
+	memset(&fi, 0, sizeof(fi));
+	fi.dir = 1;
+	fi.key = key4("127.0.0.1", p.sport, "127.0.0.1", 40000, IPPROTO_TCP);
+	attrib_lookup(a, diag, true, &fi, &st);
+	assert_false(fi.no_socket);
+	assert_int_equal(fi.owner.inode, inode_of(p.srv));
 	free(fi.owner.exe);
 	/* now cached: the second lookup is the common case; time it */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < 1000; i++) {
 		memset(&fi, 0, sizeof(fi));
 		fi.key = key4("127.0.0.1", p.cport, "127.0.0.1", p.sport, IPPROTO_TCP);
-		attrib_lookup(a, &fi, &st);
+		attrib_lookup(a, diag, true, &fi, &st);
 		assert_int_equal(fi.owner.pid, getpid());
 		free(fi.owner.exe);
 	}
@@ -267,11 +293,79 @@ static void test_procfd_and_lookup(void **state)
 	close(p.cli);
 	memset(&fi, 0, sizeof(fi));
 	fi.key = key4("127.0.0.1", p.cport, "127.0.0.1", p.sport, IPPROTO_TCP);
-	attrib_lookup(a, &fi, &st);
+	attrib_lookup(a, diag, true, &fi, &st);
 	assert_int_equal(fi.owner.pid, 0);
 	close(p.acc);
 	close(p.srv);
+	close(diag);
 	attrib_free(a);
+}
+
+/*
+ * A program replaced on disk while it runs (a package upgrade) is named by
+ * its path, without the " (deleted)" that /proc/PID/exe shows.
+ */
+static void test_replaced_executable(void **state)
+{
+	char path[] = "/tmp/pm-sleep.XXXXXX";
+	struct attrib *a = attrib_new("/proc");
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), src, dst, pipefd[2];
+	char buf[65536], *exe = NULL, self[32];
+	int32_t pid = 0;
+	ssize_t n;
+	pid_t child;
+
+	(void)state;
+	src = open("/bin/sleep", O_RDONLY);
+	dst = mkstemp(path);
+	assert_true(src >= 0 && dst >= 0);
+	while ((n = read(src, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(dst, buf, (size_t)n), n);
+	close(src);
+	fchmod(dst, 0755);
+	close(dst);
+	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+	child = fork();
+	if (child == 0) {
+		/* the socket survives the exec */
+		fcntl(s, F_SETFD, 0);
+		execl(path, path, "30", (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	/* wait for the exec: the pipe closes on it (CLOEXEC) ... */
+	assert_int_equal(read(pipefd[0], buf, 1), 0);
+	close(pipefd[0]);
+	/* ... a little more for the exec itself to complete */
+	for (int i = 0; i < 100; i++) {
+		snprintf(self, sizeof(self), "/proc/%d/exe", (int)child);
+		n = readlink(self, buf, sizeof(buf) - 1);
+		if (n > 0 && !strncmp(buf, path, strlen(path)))
+			break;
+		usleep(10000);
+	}
+	unlink(path);
+	{
+		uint64_t ino = inode_of(s);
+
+		close(s);
+		assert_int_equal(attrib_pid_from_inode(a, ino, 0, false, &pid, &exe), 0);
+	}
+	assert_int_equal(pid, child);
+	assert_non_null(exe);
+	assert_string_equal(exe, path);
+	free(exe);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	attrib_free(a);
+	{
+		char p2[] = "/usr/bin/x (deleted)", p3[] = "/usr/bin/y";
+
+		exe_strip_deleted(p2);
+		exe_strip_deleted(p3);
+		assert_string_equal(p2, "/usr/bin/x");
+		assert_string_equal(p3, "/usr/bin/y");
+	}
 }
 
 int main(void)
@@ -282,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_sockdiag_messages),
 		cmocka_unit_test(test_sockdiag_live),
 		cmocka_unit_test(test_procfd_and_lookup),
+		cmocka_unit_test(test_replaced_executable),
 	};
 
 	return RUN("attrib", tests);

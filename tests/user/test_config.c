@@ -16,6 +16,8 @@ static void test_defaults(void **state)
 	assert_true(c.nameserver.set);
 	assert_int_equal(c.nameserver.port, 53);
 	assert_false(c.tunnel.set);
+	assert_int_equal(c.fail_policy, FAIL_UNSET);
+	assert_int_equal(c.nnetns, 0);
 }
 
 static void test_valid(void **state)
@@ -44,6 +46,40 @@ static void test_valid(void **state)
 	assert_true(c.reroute_dns);
 }
 
+/* A comment may follow a value; a '#' inside a value stays. */
+static void test_trailing_comments(void **state)
+{
+	struct config c;
+	char err[256];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(config_load_mem(&c, "f",
+		"prompt_timeout = 45s   # long enough to read a prompt\n"
+		"default = block\t# the careful choice\n"
+		"socket = /run/a#b.sock # a hash in the path\n"
+		"fail_policy = closed#no space: part of the value\n", err, sizeof(err)), -1);
+	assert_string_equal(err, "f:4: bad value 'closed#no space: part of the value' for 'fail_policy'");
+	config_defaults(&c);
+	assert_int_equal(config_load_mem(&c, "f",
+		"prompt_timeout = 45s   # long enough to read a prompt\n"
+		"default = block\t# the careful choice\n"
+		"socket = /run/a#b.sock # a hash in the path\n"
+		"fail_policy = open # with no daemon, let traffic pass\n"
+		"netns = blue /run/netns/green   # two more\n"
+		"client_timeout = 5s\nevent_buffer = 65536\nremember = 0\n", err, sizeof(err)), 0);
+	assert_int_equal(c.remember_s, 0);
+	assert_int_equal(c.prompt_timeout_s, 45);
+	assert_int_equal(c.def, ACT_BLOCK);
+	assert_string_equal(c.socket_path, "/run/a#b.sock");
+	assert_int_equal(c.fail_policy, FAIL_OPEN);
+	assert_int_equal(c.nnetns, 2);
+	assert_string_equal(c.netns[0], "blue");
+	assert_string_equal(c.netns[1], "/run/netns/green");
+	assert_int_equal(c.client_timeout_s, 5);
+	assert_int_equal(c.event_buffer, 65536);
+}
+
 static void test_invalid(void **state)
 {
 	static const char *const bad[][2] = {
@@ -56,6 +92,10 @@ static void test_invalid(void **state)
 		{ "socket = relative\n", "f:1: bad value 'relative' for 'socket'" },
 		{ "prompt_timeout = 0\n", "f:1: bad value '0' for 'prompt_timeout'" },
 		{ "max_pending = 0\n", "f:1: bad value '0' for 'max_pending'" },
+		{ "fail_policy = maybe\n", "f:1: bad value 'maybe' for 'fail_policy'" },
+		{ "netns = ../x\n", "f:1: bad value '../x' for 'netns'" },
+		{ "netns = a/b\n", "f:1: bad value 'a/b' for 'netns'" },
+		{ "event_buffer = 100\n", "f:1: bad value '100' for 'event_buffer'" },
 	};
 
 	(void)state;
@@ -121,6 +161,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_trailing_comments),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_history_and_ui),

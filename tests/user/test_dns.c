@@ -586,7 +586,7 @@ static void test_query_events(void **state)
 
 	/* pmctl list still names the query's flow (issue 12's listing) */
 	{
-		const struct flow_entry *e = flowtab_lookup(&d.ft, &f.key);
+		const struct flow_entry *e = flowtab_lookup(&d.ft, &f);
 
 		assert_non_null(e);
 		assert_string_equal(e->info.domain, "www.example.org");

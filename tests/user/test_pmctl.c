@@ -103,6 +103,15 @@ static void test_usage_errors(void **state)
 	assert_int_equal(pmctl(out, sizeof(out), "rule", "del", NULL), EXIT_USAGE);
 	assert_int_equal(pmctl(out, sizeof(out), "rule", "del", "-3", NULL), EXIT_USAGE);
 	assert_int_equal(pmctl(out, sizeof(out), "rule", "move", NULL), EXIT_USAGE);
+	assert_int_equal(pmctl(out, sizeof(out), "rule", "move", "1", "--up", NULL), EXIT_USAGE);
+	assert_int_equal(pmctl(out, sizeof(out), "rule", "move", "1", "--before", "x", NULL), EXIT_USAGE);
+	assert_int_equal(pmctl(out, sizeof(out), "rule", "add", "allow", "--first", "--before", "2", NULL),
+			 EXIT_USAGE);
+	assert_int_equal(pmctl(out, sizeof(out), "verdict", "1", "allow", "--match", "exe", NULL),
+			 EXIT_USAGE);
+	assert_int_equal(pmctl(out, sizeof(out), "verdict", "1", "allow", "--once", "--always", NULL),
+			 EXIT_USAGE);
+	assert_int_equal(pmctl(out, sizeof(out), "verdict", "1", "ask", NULL), EXIT_USAGE);
 	assert_int_equal(pmctl(out, sizeof(out), "default", NULL), EXIT_USAGE);
 	assert_int_equal(pmctl(out, sizeof(out), "default", "sometimes", NULL), EXIT_USAGE);
 	assert_int_equal(pmctl(out, sizeof(out), "-s", NULL), EXIT_USAGE);
@@ -117,13 +126,30 @@ static void test_ok_and_errors(void **state)
 	assert_int_equal(pmctl(out, sizeof(out), "--version", NULL), EXIT_OK);
 	assert_non_null(strstr(out, "pmctl "));
 	assert_int_equal(pmctl(out, sizeof(out), "help", NULL), EXIT_OK);
-	assert_non_null(strstr(out, "pmctl verdict ID accept|block|drop [--permanent]"));
+	assert_non_null(strstr(out, "pmctl verdict ID accept|allow|block|drop"));
+	assert_non_null(strstr(out, "pmctl rule move ID --first|--last|--before ID"));
 	canned = "{\"ok\":0}\n";
 	assert_int_equal(pmctl(out, sizeof(out), "default", "drop", NULL), EXIT_OK);
 	assert_string_equal(last_request, "{\"cmd\":\"default\",\"args\":{\"action\":\"drop\"}}\n");
+	/* --permanent is what no scope means: this connection, kept on it */
 	assert_int_equal(pmctl(out, sizeof(out), "verdict", "12", "accept", "--permanent", NULL), EXIT_OK);
 	assert_string_equal(last_request, "{\"cmd\":\"verdict\",\"args\":{\"id\":\"12\","
-			    "\"action\":\"accept\",\"permanent\":\"yes\"}}\n");
+			    "\"action\":\"accept\"}}\n");
+	canned = "{\"ok\":1}\n{\"id\":7,\"action\":\"block\",\"scope\":\"for\",\"expires_in\":600,"
+		 "\"exe\":\"/usr/bin/nc\"}\n";
+	assert_int_equal(pmctl(out, sizeof(out), "verdict", "12", "block", "--for", "10m",
+			       "--match", "exe", NULL), EXIT_OK);
+	assert_string_equal(last_request, "{\"cmd\":\"verdict\",\"args\":{\"id\":\"12\","
+			    "\"action\":\"block\",\"scope\":\"for\",\"for\":\"10m\",\"match\":\"exe\"}}\n");
+	assert_non_null(strstr(out, "/usr/bin/nc"));
+	canned = "{\"ok\":0}\n";
+	assert_int_equal(pmctl(out, sizeof(out), "rule", "move", "3", "--before", "1", NULL), EXIT_OK);
+	assert_string_equal(last_request, "{\"cmd\":\"rule-move\",\"args\":{\"id\":\"3\","
+			    "\"before\":\"1\"}}\n");
+	assert_int_equal(pmctl(out, sizeof(out), "rule", "add", "drop", "--port", "9", "--first", NULL),
+			 EXIT_OK);
+	assert_string_equal(last_request, "{\"cmd\":\"rule-add\",\"args\":{\"action\":\"drop\","
+			    "\"port\":\"9\",\"scope\":\"always\",\"first\":\"yes\"}}\n");
 	canned = "{\"ok\":1}\n{\"id\":4,\"action\":\"allow\",\"scope\":\"for\",\"expires_in\":60,"
 		 "\"exe\":\"/a b\"}\n";
 	assert_int_equal(pmctl(out, sizeof(out), "rule", "add", "allow", "--exe", "/a b",
@@ -172,8 +198,8 @@ static void test_formats(void **state)
 		"\"uid\": \"-\", \"exe\": \"/my\\u0009app\", \"verdict\": \"pending\", \"packets\": 2}]\n");
 	assert_int_equal(pmctl(out, sizeof(out), "-t", "list", NULL), EXIT_OK);
 	assert_string_equal(out,
-		"1\tout\ttcp\t10.0.0.1\t4000\t10.0.0.2\t80\t42\t0\t/usr/bin/curl\tallow\t1\twww.example.com\n"
-		"2\tin\tudp\tfd00::2\t53\tfd00::1\t5353\t0\t-\t/my app\tpending\t2\t-\n");
+		"1\tout\ttcp\t10.0.0.1\t4000\t10.0.0.2\t80\t42\t0\t/usr/bin/curl\tallow\t1\twww.example.com\t-\n"
+		"2\tin\tudp\tfd00::2\t53\tfd00::1\t5353\t0\t-\t/my app\tpending\t2\t-\t-\n");
 	assert_int_equal(pmctl(out, sizeof(out), "list", NULL), EXIT_OK);
 	assert_non_null(strstr(out, "id  dir  proto  src"));
 	canned = "{\"ok\":0}\n";

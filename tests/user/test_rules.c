@@ -43,14 +43,17 @@ static void test_valid_file(void **state)
 	assert_int_equal(rs.def, ACT_BLOCK);
 	assert_int_equal(rs.n, 5);
 	assert_int_equal(rs.v[0]->action, ACT_ALLOW);
-	assert_string_equal(rs.v[0]->exe, "/usr/bin/curl");
-	assert_int_equal(rs.v[0]->port, 443);
-	assert_int_equal(rs.v[0]->proto, IPPROTO_TCP);
-	assert_int_equal(rs.v[1]->plen, 8);
-	assert_int_equal(rs.v[2]->uid, 1000);
-	assert_int_equal(rs.v[2]->family, AF_INET6);
-	assert_string_equal(rs.v[3]->exe, "/opt/my app/bin");
-	assert_int_equal(rs.v[4]->dir, 1);
+	assert_string_equal(rule_crit(rs.v[0], CRIT_EXE)->v.path, "/usr/bin/curl");
+	assert_int_equal(rule_crit(rs.v[0], CRIT_PORT)->v.port, 443);
+	assert_int_equal(rule_crit(rs.v[0], CRIT_PROTO)->v.proto, IPPROTO_TCP);
+	assert_int_equal(rule_crit(rs.v[1], CRIT_DST)->v.net.plen, 8);
+	assert_int_equal(rule_crit(rs.v[2], CRIT_UID)->v.id, 1000);
+	assert_int_equal(rule_crit(rs.v[2], CRIT_DST)->v.net.family, AF_INET6);
+	assert_string_equal(rule_crit(rs.v[3], CRIT_EXE)->v.path, "/opt/my app/bin");
+	assert_int_equal(rule_crit(rs.v[4], CRIT_DIR)->v.dir, 1);
+	/* a rule is its criteria: four here, none of the others */
+	assert_int_equal(rs.v[0]->ncrit, 4);
+	assert_null(rule_crit(rs.v[0], CRIT_UID));
 	assert_int_equal(rs.v[0]->id, 1);
 	assert_int_equal(rs.v[4]->id, 5);
 	assert_int_equal(rs.v[0]->scope, SCOPE_ALWAYS);
@@ -88,6 +91,8 @@ static void test_invalid_lines(void **state)
 		{ "default allow port=1\n", "rules.conf:1: 'default' takes only an action" },
 		{ "allow proto=icmp port=1\n", "rules.conf:1: port cannot be combined with proto icmp" },
 		{ "allow exe=/bin/\xc3\xa9\n", "rules.conf:1: control or non-ASCII byte" },
+		{ "allow domain=*0..\n", "rules.conf:1: domain pattern '*0..' is not a name" },
+		{ "allow domain=a domain=b\n", "rules.conf:1: 'domain' given twice" },
 	};
 
 	(void)state;
@@ -202,6 +207,17 @@ static void test_matching(void **state)
 
 	f.key.proto = IPPROTO_ICMPV6;
 	assert_int_equal(ruleset_match(&rs, &f, 0)->id, 6);
+	/* an ICMP echo carries its identifier as "ports": no port rule
+	 * matches it */
+	{
+		struct ruleset p;
+		struct flow_info echo = flow4("10.1.2.3", 22, IPPROTO_ICMP, 0);
+
+		assert_int_equal(load(&p, "block port=22\n", err), 0);
+		echo.has_ports = true;
+		assert_null(ruleset_match(&p, &echo, 0));
+		ruleset_clear(&p);
+	}
 	assert_true(ruleset_needs_owner(&rs));
 	ruleset_clear(&rs);
 }
@@ -240,7 +256,20 @@ static void test_format_roundtrip(void **state)
 	s = rule_format(&r);
 	assert_string_equal(s, "drop exe=/a%20b uid=5 dst=fd00::/8 port=9 proto=udp dir=in");
 	free(s);
-	free(r.exe);
+	rule_release(&r);
+	/* criteria in any order: one canonical form */
+	assert_int_equal(rule_parse_line("block dir=out port=22 exe=/x", &r, &def, err, sizeof(err)), 0);
+	s = rule_format(&r);
+	assert_string_equal(s, "block exe=/x port=22 dir=out");
+	free(s);
+	rule_release(&r);
+	/* a domain is a criterion like the others, in its canonical form */
+	assert_int_equal(rule_parse_line("allow domain=.Example.COM. exe=/x", &r, &def, err,
+					 sizeof(err)), 0);
+	s = rule_format(&r);
+	assert_string_equal(s, "allow exe=/x domain=.example.com");
+	free(s);
+	rule_release(&r);
 	assert_int_equal(rule_parse_line("allow dst=1.2.3.4", &r, &def, err, sizeof(err)), 0);
 	s = rule_format(&r);
 	assert_string_equal(s, "allow dst=1.2.3.4");
@@ -273,7 +302,7 @@ static void test_save_atomic(void **state)
 	/* only the always rules are written */
 	assert_int_equal(back.n, 2);
 	assert_int_equal(back.def, ACT_DROP);
-	assert_string_equal(back.v[1]->exe, "/x y");
+	assert_string_equal(rule_crit(back.v[1], CRIT_EXE)->v.path, "/x y");
 	ruleset_clear(&back);
 	/* a missing file is an empty ruleset; an unwritable dir an error */
 	unlink(path);
@@ -283,6 +312,117 @@ static void test_save_atomic(void **state)
 	assert_non_null(strstr(err, "No such file"));
 	ruleset_clear(&rs);
 	rmdir(dir);
+}
+
+static struct rule *mkrule(uint32_t id, const char *line, enum scope s)
+{
+	struct rule r, *p;
+	enum action def;
+	char err[256];
+
+	assert_int_equal(rule_parse_line(line, &r, &def, err, sizeof(err)), 0);
+	p = rule_dup(&r);
+	rule_release(&r);
+	p->id = id;
+	p->scope = s;
+	return p;
+}
+
+static void ids_are(const struct ruleset *rs, const char *want)
+{
+	char got[256] = "";
+
+	for (size_t i = 0; i < rs->n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%u", i ? " " : "",
+			 rs->v[i]->id);
+	assert_string_equal(got, want);
+}
+
+/* Rules go where they are put: first, before another, back where they
+ * were after a failed delete. */
+static void test_positions(void **state)
+{
+	struct ruleset rs;
+	struct rule *r;
+	size_t pos;
+
+	(void)state;
+	ruleset_init(&rs);
+	ruleset_add(&rs, mkrule(1, "allow port=1", SCOPE_ALWAYS));
+	ruleset_add(&rs, mkrule(2, "allow port=2", SCOPE_ALWAYS));
+	ruleset_insert(&rs, mkrule(3, "allow port=3", SCOPE_ALWAYS), 0);
+	ids_are(&rs, "3 1 2");
+	ruleset_insert(&rs, mkrule(4, "allow port=4", SCOPE_ALWAYS), (size_t)ruleset_index(&rs, 2));
+	ids_are(&rs, "3 1 4 2");
+	r = ruleset_take(&rs, 1, &pos);
+	assert_int_equal(pos, 1);
+	ids_are(&rs, "3 4 2");
+	ruleset_insert(&rs, r, pos);
+	ids_are(&rs, "3 1 4 2");
+	assert_int_equal(ruleset_index(&rs, 99), -1);
+	assert_null(ruleset_take(&rs, 99, &pos));
+	ruleset_clear(&rs);
+}
+
+/* SIGHUP: lines the file still has keep their ids, hits and places;
+ * rules that live in memory keep theirs; the file orders its own. */
+static void test_merge_reload(void **state)
+{
+	struct ruleset cur, fresh;
+	char err[512];
+	uint32_t next = 100, scratch = 1;
+
+	(void)state;
+	ruleset_init(&cur);
+	ruleset_add(&cur, mkrule(1, "allow port=1", SCOPE_ALWAYS));
+	ruleset_add(&cur, mkrule(2, "block port=2", SCOPE_RESTART));
+	ruleset_add(&cur, mkrule(3, "allow port=3", SCOPE_ALWAYS));
+	ruleset_add(&cur, mkrule(4, "drop port=4", SCOPE_FOR));
+	ruleset_add(&cur, mkrule(5, "allow port=5", SCOPE_ALWAYS));
+	cur.v[2]->hits = 7;
+	/* the same file again: nothing moves */
+	assert_int_equal(ruleset_load_mem(&fresh, "f", "allow port=1\nallow port=3\nallow port=5\n",
+					  39, &scratch, err, sizeof(err)), 0);
+	assert_int_equal(ruleset_merge_reload(&cur, &fresh, &next), 0);
+	ids_are(&cur, "1 2 3 4 5");
+	assert_int_equal(cur.v[2]->hits, 7);
+	assert_int_equal(next, 100);
+	/* a line removed, one added, two swapped */
+	assert_int_equal(ruleset_load_mem(&fresh, "f", "allow port=5\nallow port=9\nallow port=1\n",
+					  39, &scratch, err, sizeof(err)), 0);
+	assert_int_equal(ruleset_merge_reload(&cur, &fresh, &next), 0);
+	ids_are(&cur, "5 100 1 2 4");
+	assert_int_equal(next, 101);
+	ruleset_clear(&cur);
+}
+
+/* A prompt's answer as a rule: the flow's own fields, exactly. */
+static void test_from_flow(void **state)
+{
+	struct flow_info f = flow4("10.1.2.3", 443, IPPROTO_TCP, 0);
+	struct rule r = { .action = ACT_BLOCK };
+	char *s;
+
+	(void)state;
+	assert_int_equal(rule_add_from_flow(&r, CRIT_EXE, &f), -1);	/* no exe known */
+	f.owner.exe = strdup("/usr/bin/curl");
+	f.owner.have_uid = true;
+	f.owner.uid = 1000;
+	assert_int_equal(rule_add_from_flow(&r, CRIT_DIR, &f), 0);
+	assert_int_equal(rule_add_from_flow(&r, CRIT_EXE, &f), 0);
+	assert_int_equal(rule_add_from_flow(&r, CRIT_PORT, &f), 0);
+	assert_int_equal(rule_add_from_flow(&r, CRIT_DST, &f), 0);
+	assert_int_equal(rule_add_from_flow(&r, CRIT_PROTO, &f), 0);
+	assert_int_equal(rule_add_from_flow(&r, CRIT_UID, &f), 0);
+	assert_int_equal(rule_add_from_flow(&r, CRIT_UID, &f), -1);	/* once each */
+	s = rule_format(&r);
+	assert_string_equal(s, "block exe=/usr/bin/curl uid=1000 dst=10.1.2.3 port=443 proto=tcp dir=out");
+	free(s);
+	assert_true(rule_match(&r, &f));
+	f.owner.uid = 1001;
+	assert_false(rule_match(&r, &f));
+	free(f.owner.exe);
+	rule_release(&r);
 }
 
 int main(void)
@@ -295,6 +435,9 @@ int main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_format_roundtrip),
 		cmocka_unit_test(test_save_atomic),
+		cmocka_unit_test(test_positions),
+		cmocka_unit_test(test_merge_reload),
+		cmocka_unit_test(test_from_flow),
 	};
 
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);

@@ -4,8 +4,8 @@
 # executable named in the sender's context); the connection that follows
 # carries the name its program resolved; domain rules allow and refuse;
 # the history records each query and each connection's domain.
-# Stray DNS (1799) is only marked: the module's own DNAT of it
-# (PM_CONFIG_A_REROUTE_DNS) is not there yet, so that part reports a skip.
+# Stray DNS (1799) is rerouted to the resolver, by the module (or, a
+# module that cannot, by the fallback's DNAT rules).
 . tests/vm/lib.sh
 PMD=$PWD/build/bin/portmasterd
 PMCTL=$PWD/build/bin/pmctl
@@ -94,15 +94,21 @@ tap_is "history: curl's queries, allowed and refused, in module mode" \
 tap_is "history: the connection's row carries its domain" \
 	"$(hist --flows | grep -c "^flow /usr/bin/curl www.allowed.test 80 allow$")" 1
 tap_is "TCP DNS at the resolver" "$(in_cli dig +tcp +short +time=5 +tries=1 @127.0.0.17 web.target.test)" 10.0.0.2
-# Until the module DNATs 1799 itself, stray DNS cannot be rerouted: with
-# prevent_bypass (the default) it is blocked rather than let through.
-out=$(in_cli dig +time=3 +tries=1 @10.0.0.2 web.target.test 2>&1)
+# Stray DNS gets 1799 and goes to portmasterd's resolver: the module DNATs
+# it (PM_CONFIG_A_REROUTE_DNS), or, a module that cannot, the same DNAT
+# rules as the fallback.  A name a rule refuses tells which server
+# answered: dnsmasq would give its address.
+out=$(in_cli dig +time=3 +tries=1 @10.0.0.2 refused.test 2>&1)
 case "$out" in
-*"status: NOERROR"*) tap_fail "stray DNS that cannot be rerouted is blocked (prevent_bypass)" "$out" ;;
-*) tap_pass "stray DNS that cannot be rerouted is blocked (prevent_bypass)" ;;
+*"status: NOERROR"*"refused.test."*"10.0.0.2"*)
+	tap_fail "stray DNS is rerouted (1799) and answered by portmasterd" "$out" ;;
+*"status: "*) tap_pass "stray DNS is rerouted (1799) and answered by portmasterd" ;;
+*) tap_fail "stray DNS is rerouted (1799) and answered by portmasterd" "$out" ;;
 esac
-tap_skip "stray DNS is rerouted (1799) and answered by portmasterd" \
-	"the module does not DNAT 1799 yet (PM_CONFIG_A_REROUTE_DNS)"
+# (the resolver's own query upstream goes to the same place, as 1710)
+tap_is "it carries mark 1799, and was answered from the resolver's address" \
+	"$(in_cli conntrack -L -p udp --orig-dst 10.0.0.2 --orig-port-dst 53 --reply-src 127.0.0.17 2>/dev/null | grep -o 'mark=[0-9]*' | sort -u)" \
+	"mark=1799"
 
 kill -TERM $PMD_PID
 wait $PMD_PID
