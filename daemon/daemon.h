@@ -51,6 +51,7 @@ struct pm_ns {
 struct pmd {
 	struct config cfg;
 	char rules_path[PATH_MAX];
+	char rules_dir[PATH_MAX];	/* rules.d, read after rules.conf */
 	struct ruleset rules;
 	uint32_t next_rule_id;
 	enum action def;

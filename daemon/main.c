@@ -296,7 +296,8 @@ int main(int argc, char **argv)
 	config_defaults(&d.cfg);
 	if (xsnprintf(d.cfg.dir, sizeof(d.cfg.dir), "%s", dir) < 0 ||
 	    xsnprintf(path, sizeof(path), "%s/portmasterd.conf", dir) < 0 ||
-	    xsnprintf(d.rules_path, sizeof(d.rules_path), "%s/rules.conf", dir) < 0) {
+	    xsnprintf(d.rules_path, sizeof(d.rules_path), "%s/rules.conf", dir) < 0 ||
+	    xsnprintf(d.rules_dir, sizeof(d.rules_dir), "%s/rules.d", dir) < 0) {
 		fprintf(stderr, "portmasterd: --config path too long\n");
 		return 2;
 	}
@@ -346,7 +347,9 @@ int main(int argc, char **argv)
 	}
 	config_finish(&d.cfg);
 	d.next_rule_id = 1;
-	if (ruleset_load(&d.rules, d.rules_path, &d.next_rule_id, err, sizeof(err)) < 0) {
+	crit_load_resolv_conf("/etc/resolv.conf");
+	if (ruleset_load_all(&d.rules, d.rules_path, d.rules_dir, &d.next_rule_id, err,
+			     sizeof(err)) < 0) {
 		/* With no good rules at all we refuse rather than guess. */
 		pm_err("%s", err);
 		pm_err("refusing to start without valid rules; fix the file or move it away");

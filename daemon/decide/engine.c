@@ -53,16 +53,17 @@ int flowtab_init(struct flowtab *t)
 /* What a flow_info owns, once it is not handed to an entry. */
 static void info_release(struct flow_info *fi)
 {
-	free(fi->owner.exe);
+	owner_release(&fi->owner);
 	free(fi->domain);
 	free(fi->cnames);
-	fi->owner.exe = fi->domain = fi->cnames = NULL;
+	fi->domain = fi->cnames = NULL;
 }
 
 /* The entry owns them now. */
 static void info_handed_over(struct flow_info *fi)
 {
 	fi->owner.exe = fi->domain = fi->cnames = NULL;
+	fi->owner.cmdline = fi->owner.cgroup = fi->owner.ancestors = NULL;
 }
 
 static void entry_free(struct flow_entry *e)
@@ -385,19 +386,7 @@ static void decide_held(struct pmd *d, struct flow_entry *e, uint32_t mark)
 /* The first live rule for a flow; once rules only for new flows. */
 static struct rule *match_rule(struct pmd *d, const struct flow_info *f, bool new_flow)
 {
-	uint64_t now = now_ms();
-
-	for (size_t i = 0; i < d->rules.n; i++) {
-		struct rule *r = d->rules.v[i];
-
-		if (r->scope == SCOPE_FOR && now >= r->expires_ms)
-			continue;
-		if (r->scope == SCOPE_ONCE && !new_flow)
-			continue;
-		if (rule_match(r, f))
-			return r;
-	}
-	return NULL;
+	return ruleset_first(&d->rules, f, now_ms(), new_flow);
 }
 
 /* A once rule decides one flow and is used up. */
@@ -822,11 +811,13 @@ void engine_dns_query(struct pmd *d, const struct flow_key *k, const struct owne
 		fi.key = *k;
 		fi.dir = PM_DIR_OUT;
 		fi.has_ports = true;
-		fi.owner = *o;
-		fi.owner.exe = o->exe ? strdup(o->exe) : NULL;
+		if (owner_copy(&fi.owner, o) < 0) {
+			free(dup);
+			return;
+		}
 		e = flowtab_insert(&d->ft, ns, &fi);
 		if (!e) {
-			free(fi.owner.exe);
+			owner_release(&fi.owner);
 			free(dup);
 			return;
 		}
