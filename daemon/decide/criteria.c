@@ -751,6 +751,10 @@ int crit_parse(struct criterion *c, enum crit_kind k, const char *val, char *err
 {
 	memset(c, 0, sizeof(*c));
 	c->kind = k;
+	if (!val[0]) {
+		snprintf(err, errlen, "empty value for '%s'", types[k].name);
+		return -1;
+	}
 	return types[k].parse(c, val, err, errlen);
 }
 

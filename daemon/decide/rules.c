@@ -63,6 +63,21 @@ static int check_combination(const struct rule *r, char *err, size_t errlen)
 	return 0;
 }
 
+/* A rule that pmctl adds must fit a line of the file it is saved to. */
+static int check_length(const struct rule *r, char *err, size_t errlen)
+{
+	char *s = rule_format(r);
+	size_t n = s ? strlen(s) : 0;
+
+	free(s);
+	if (!s || n >= PROTO_MAX_LINE - 1) {
+		snprintf(err, errlen, s ? "rule longer than a rules file line (%d bytes, "
+			 "percent-encoded)" : "out of memory", PROTO_MAX_LINE - 1);
+		return -1;
+	}
+	return 0;
+}
+
 int rule_set_match(struct rule *r, const char *key, const char *val, char *err, size_t errlen)
 {
 	int k = crit_kind_by_name(key), i;
@@ -73,8 +88,8 @@ int rule_set_match(struct rule *r, const char *key, const char *val, char *err, 
 			snprintf(err, errlen, "'note' given twice");
 			return -1;
 		}
-		if (strlen(val) > 512) {
-			snprintf(err, errlen, "note longer than 512 bytes");
+		if (!val[0] || strlen(val) > 512) {
+			snprintf(err, errlen, "note must be 1 to 512 bytes");
 			return -1;
 		}
 		r->note = strdup(val);
@@ -82,7 +97,7 @@ int rule_set_match(struct rule *r, const char *key, const char *val, char *err, 
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		return 0;
+		return check_length(r, err, errlen);
 	}
 	if (k < 0) {
 		snprintf(err, errlen, "unknown match '%s' (%s, note)", key, crit_names());
@@ -101,7 +116,9 @@ int rule_set_match(struct rule *r, const char *key, const char *val, char *err, 
 		r->crit[i] = r->crit[i - 1];
 	r->crit[i] = c;
 	r->ncrit++;
-	return check_combination(r, err, errlen);
+	if (check_combination(r, err, errlen) < 0)
+		return -1;
+	return check_length(r, err, errlen);
 }
 
 int rule_add_from_flow(struct rule *r, enum crit_kind k, const struct flow_info *f)
