@@ -28,15 +28,15 @@ PMD_BIN := $(BUILD)/bin
 PMD_LIB_SRCS := pmd.c config.c common/log.c common/util.c \
 	intercept/kmod.c intercept/kmod_msg.c intercept/nfq.c intercept/iptables.c \
 	intercept/spawn.c intercept/packet.c intercept/reject.c intercept/ct.c \
-	decide/engine.c decide/rules.c decide/criteria.c decide/netscope.c decide/flow.c decide/rindex.c attrib/attrib.c \
-	control/control.c control/ctlcmd.c control/proto.c control/ctl_views.c \
+	decide/engine.c decide/rules.c decide/criteria.c decide/netscope.c decide/flow.c decide/rindex.c decide/apps.c attrib/attrib.c \
+	control/control.c control/ctlcmd.c control/proto.c control/ctl_views.c control/ctl_rules.c \
 	events/events.c history/store.c history/history.c history/ctacct.c ui/uiproc.c \
 	dns/resolver.c dns/query.c dns/tcp.c dns/policy.c dns/upstream.c dns/wire.c dns/names.c \
 	dns/blocklist.c dns/namecache.c dns/dnsconf.c dns/dot.c dns/anscache.c
 PMD_LIB_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMD_LIB_SRCS:.c=.o))
 PMCTL_SRCS := pmctl/pmctl.c pmctl/client.c pmctl/output.c pmctl/status.c \
 	pmctl/list.c pmctl/verdict.c pmctl/rule.c pmctl/default.c pmctl/history.c \
-	pmctl/monitor.c pmctl/ui.c pmctl/notify.c pmctl/top.c
+	pmctl/monitor.c pmctl/ui.c pmctl/notify.c pmctl/top.c pmctl/preset.c pmctl/apps.c
 PMCTL_OBJS := $(addprefix $(PMD_OBJDIR)/,$(PMCTL_SRCS:.c=.o)) \
 	$(PMD_OBJDIR)/control/proto.o $(PMD_OBJDIR)/common/util.o
 # Every header of every part (pmctl/ included): an edit rebuilds all.

@@ -26,6 +26,7 @@
 #include "history/history.h"
 #include "ui/uiproc.h"
 #include "daemon.h"
+#include "decide/apps.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "dns/dns.h"
@@ -364,6 +365,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	d.started_ms = now_ms();
+	d.apps = apps_new();	/* without it, pmctl apps is empty */
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d.epfd < 0 || flowtab_init(&d.ft) < 0) {
 		pm_err("setup: %s", strerror(errno));
@@ -505,6 +507,7 @@ out_ctl:
 out:
 	tell_parent(&ready_fd, 1);
 	attrib_free(d.attrib);
+	apps_free(d.apps);
 	ns_free_all(&d);
 	events_free(d.events);
 	flowtab_free(&d.ft);

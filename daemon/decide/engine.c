@@ -7,6 +7,7 @@
 #include "attrib/attrib.h"
 #include "daemon.h"
 #include "decide/engine.h"
+#include "decide/apps.h"
 #include "events/events.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -366,6 +367,13 @@ static void set_decided(struct flow_entry *e, uint32_t mark, bool opening)
 	e->gen = e->ns ? e->ns->clear_gen : 0;
 }
 
+/* Decided: said to whoever listens, counted for its program. */
+static void decided(struct pmd *d, struct flow_entry *e, enum ev_type ev)
+{
+	events_flow(d, e, ev);
+	apps_note(d->apps, &e->info, e->mark);
+}
+
 /* Answers the packets held for e with mark. */
 static void decide_held(struct pmd *d, struct flow_entry *e, uint32_t mark)
 {
@@ -380,7 +388,7 @@ static void decide_held(struct pmd *d, struct flow_entry *e, uint32_t mark)
 	e->pktlen = 0;
 	/* held since the packet that opened it */
 	set_decided(e, mark, true);
-	events_flow(d, e, EV_ANSWER);
+	decided(d, e, EV_ANSWER);
 }
 
 /* The first live rule for a flow; once rules only for new flows. */
@@ -449,7 +457,7 @@ static void decide_new(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t
 		/* DNS itself, and ways around the resolver: not the rules' */
 		e->rule_id = 0;
 		set_decided(e, fit_mark(d, e, dns_mark), true);
-		events_flow(d, e, EV_FLOW);
+		decided(d, e, EV_FLOW);
 		answer(d, e->ns, q, id, e->mark);
 		if (is_block(e->mark))
 			reject(d, e, pkt, len);
@@ -487,7 +495,7 @@ static void decide_new(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t
 		}
 	}
 	set_decided(e, mark_for(d, e, a), true);
-	events_flow(d, e, EV_FLOW);
+	decided(d, e, EV_FLOW);
 	/* the module remembers plain verdicts, not reroutes */
 	if (scope != SCOPE_ONCE && e->mark >= PM_MARK_ACCEPT_ALWAYS &&
 	    e->mark <= PM_MARK_DROP_ALWAYS && d->cfg.remember_s && d->be &&
@@ -710,7 +718,7 @@ void engine_report(struct pmd *d, struct pm_ns *ns, struct flow_info *fi, uint32
 	e->created_ms = now_ms();
 	e->pkts = 1;
 	set_decided(e, mark, false);
-	events_flow(d, e, EV_FLOW);
+	decided(d, e, EV_FLOW);
 }
 
 bool engine_is_pending(struct pmd *d, struct pm_ns *ns, uint64_t held_id)

@@ -609,16 +609,23 @@ static int add_string(char **v, int *n, int max, const char *s)
  * *preset gets the name of a "preset NAME" first line ("" for none).
  */
 static int load_text(struct ruleset *rs, int fileno, const char *name, const char *text,
-		     size_t len, uint32_t *next_id, char *preset, char *err, size_t errlen)
+		     size_t len, unsigned int lineno, uint32_t *next_id, char *preset, char *err,
+		     size_t errlen)
 {
 	const char *p = text, *end = text + len;
-	unsigned int lineno = 0;
 	char line[PROTO_MAX_LINE + 1];
 	bool owned = fileno == 0, seen_rule = false;
 	struct buf pre;
 
 	preset[0] = 0;
 	buf_init(&pre);
+	if (owned && rs->tail) {
+		/* the comments at the end of the text before are above what
+		 * follows */
+		buf_addf(&pre, "%s", rs->tail);
+		free(rs->tail);
+		rs->tail = NULL;
+	}
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -728,13 +735,26 @@ int ruleset_load_mem(struct ruleset *rs, const char *name, const char *text,
 
 	ruleset_init(rs);
 	if (add_string(rs->files, &rs->nfiles, RULESET_MAX_FILES, name) < 0 ||
-	    load_text(rs, 0, name, text, len, next_id, preset, err, errlen) < 0) {
+	    load_text(rs, 0, name, text, len, 0, next_id, preset, err, errlen) < 0) {
 		if (!rs->nfiles)
 			snprintf(err, errlen, "out of memory");
 		ruleset_clear(rs);
 		return -1;
 	}
 	return 0;
+}
+
+int ruleset_load_chunk(struct ruleset *rs, const char *name, const char *text, size_t len,
+		       unsigned int first_line, uint32_t *next_id, char *err, size_t errlen)
+{
+	char preset[32];
+
+	if (!rs->nfiles && add_string(rs->files, &rs->nfiles, RULESET_MAX_FILES, name) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return load_text(rs, 0, name, text, len, first_line ? first_line - 1 : 0, next_id, preset,
+			 err, errlen);
 }
 
 /* A whole file, at most 16 MiB; a missing one is empty (*missing). */
@@ -803,7 +823,7 @@ int ruleset_load_all(struct ruleset *rs, const char *conf, const char *dir, uint
 	}
 	if (read_text(conf, &b, &missing, err, errlen) < 0)
 		goto out;
-	r = load_text(rs, 0, conf, b.p ? b.p : "", b.len, next_id, preset, err, errlen);
+	r = load_text(rs, 0, conf, b.p ? b.p : "", b.len, 0, next_id, preset, err, errlen);
 	buf_free(&b);
 	if (r < 0 || !dir)
 		goto out;
@@ -836,7 +856,8 @@ int ruleset_load_all(struct ruleset *rs, const char *conf, const char *dir, uint
 		}
 		if (read_text(path, &b, &missing, err, errlen) < 0)
 			goto out;
-		r = load_text(rs, fileno, path, b.p ? b.p : "", b.len, next_id, preset, err, errlen);
+		r = load_text(rs, fileno, path, b.p ? b.p : "", b.len, 0, next_id, preset, err,
+			      errlen);
 		buf_free(&b);
 		if (r < 0)
 			goto out;
@@ -862,60 +883,6 @@ int ruleset_load(struct ruleset *rs, const char *path, uint32_t *next_id,
 		 char *err, size_t errlen)
 {
 	return ruleset_load_all(rs, path, NULL, next_id, err, errlen);
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
-{
-	char tmp[PATH_MAX], dir[PATH_MAX];
-	int fd, dfd;
-
-	if (xsnprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) < 0 ||
-	    xsnprintf(dir, sizeof(dir), "%s", path) < 0) {
-		snprintf(err, errlen, "path too long");
-		return -1;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	if (fchmod(fd, 0644) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	/* The rename is durable only once the directory is. */
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0) {
-		snprintf(err, errlen, "%s: fsync: %s", dir, strerror(errno));
-		if (dfd >= 0)
-			close(dfd);
-		return -1;
-	}
-	close(dfd);
-	return 0;
 }
 
 static const char rules_header[] =

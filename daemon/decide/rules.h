@@ -133,6 +133,12 @@ int ruleset_load(struct ruleset *rs, const char *path, uint32_t *next_id,
 		 char *err, size_t errlen);
 int ruleset_load_mem(struct ruleset *rs, const char *name, const char *text,
 		     size_t len, uint32_t *next_id, char *err, size_t errlen);
+/* Appends the lines of one piece of a file (its first line numbered
+ * first_line) to rs as rules.conf's: pmctl rule import sends a file in
+ * pieces.  On error -1, "NAME:LINE: message", and rs as it was before
+ * save for what this piece added (the caller drops rs). */
+int ruleset_load_chunk(struct ruleset *rs, const char *name, const char *text, size_t len,
+		       unsigned int first_line, uint32_t *next_id, char *err, size_t errlen);
 /*
  * Loads rules.conf (conf) and then DIR/NAME.conf in lexical order into rs;
  * the files of a preset that rules.conf does not enable are checked but
@@ -144,9 +150,6 @@ int ruleset_load_all(struct ruleset *rs, const char *conf, const char *dir, uint
  * else every always rule of every file, in order (pmctl rule export).
  * malloc'd; NULL: out of memory. */
 char *ruleset_text(const struct ruleset *rs, bool owned_only);
-/* Replaces path with data: a temporary file, fsync, rename, fsync of the
- * directory; never a file half written. */
-int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
 /* Writes rules.conf atomically: its own always rules (never those of
  * rules.d), the enabled presets, the default when set, and the comments
  * it was read with. */
