@@ -28,7 +28,7 @@ PMD_BIN := $(BUILD)/bin
 PMD_LIB_SRCS := pmd.c config.c common/log.c common/util.c \
 	intercept/kmod.c intercept/kmod_msg.c intercept/nfq.c intercept/iptables.c \
 	intercept/spawn.c intercept/packet.c intercept/reject.c intercept/ct.c \
-	decide/engine.c decide/rules.c decide/criteria.c decide/netscope.c decide/flow.c decide/rindex.c decide/apps.c attrib/attrib.c \
+	decide/engine.c decide/rules.c decide/criteria.c decide/netscope.c decide/flow.c decide/rindex.c decide/apps.c attrib/attrib.c attrib/procinfo.c \
 	control/control.c control/ctlcmd.c control/proto.c control/ctl_views.c control/ctl_rules.c \
 	events/events.c history/store.c history/history.c history/ctacct.c ui/uiproc.c \
 	dns/resolver.c dns/query.c dns/tcp.c dns/policy.c dns/upstream.c dns/wire.c dns/names.c \

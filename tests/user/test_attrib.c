@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "attrib/attrib.h"
+#include "attrib/procinfo.h"
 #include "daemon.h"
 
 static void test_procnet_line(void **state)
@@ -254,15 +255,47 @@ static void test_procfd_and_lookup(void **state)
 	assert_int_equal(fi.owner.inode, inode_of(p.cli));
 	assert_non_null(fi.owner.exe);
 	assert_string_equal(fi.owner.exe, self);
-	/* and what the rules of issue 11 will ask: parent and cgroup */
+	/* and what the rules ask: parent chain, cgroup, command line, group */
 	assert_int_equal(fi.owner.ppid, getppid());
 	{
-		struct stat cg;
+		char mnt[4096], pexe[4096], cmd[4096] = "", path[8192];
+		ssize_t k;
+		FILE *f;
+		size_t got;
 
-		if (stat("/sys/fs/cgroup/cgroup.controllers", &cg) == 0)
-			assert_true(fi.owner.cgroup_id != 0);
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)getppid());
+		k = readlink(path, pexe, sizeof(pexe) - 1);
+		if (k > 0) {
+			pexe[k] = 0;
+			assert_non_null(fi.owner.ancestors);
+			assert_string_equal(fi.owner.ancestors, pexe);
+		}
+		f = fopen("/proc/self/cmdline", "r");
+		got = fread(cmd, 1, sizeof(cmd) - 1, f);
+		fclose(f);
+		assert_true(got > 0);
+		assert_non_null(fi.owner.cmdline);
+		assert_memory_equal(fi.owner.cmdline, cmd, strlen(cmd));	/* argv[0] */
+		assert_true(fi.owner.have_gid);
+		assert_int_equal(fi.owner.gid, getegid());
+		/* cgroup v2 wherever it is mounted (beside v1 on hybrid hosts) */
+		if (cgroup2_mount("/proc/self/mountinfo", mnt, sizeof(mnt)) == 0) {
+			struct stat cg;
+			struct procinfo *pi = procinfo_new("/proc");
+
+			assert_non_null(fi.owner.cgroup);
+			assert_int_equal(fi.owner.cgroup[0], '/');
+			snprintf(path, sizeof(path), "%s%s", mnt, fi.owner.cgroup);
+			assert_int_equal(stat(path, &cg), 0);
+			assert_int_equal(fi.owner.cgroup_id, (uint64_t)cg.st_ino);
+			/* and back from the id (module mode), by a walk */
+			assert_int_equal(procinfo_cgroup_path(pi, cg.st_ino, path, sizeof(path)), 0);
+			assert_string_equal(path, fi.owner.cgroup);
+			assert_int_equal(procinfo_cgroup_path(pi, 1ULL << 60, path, sizeof(path)), -1);
+			procinfo_free(pi);
+		}
 	}
-	free(fi.owner.exe);
+	owner_release(&fi.owner);
 	/* inbound to a port nothing listens on: no socket would take it */
 	memset(&fi, 0, sizeof(fi));
 	fi.dir = 1;
