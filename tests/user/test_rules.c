@@ -718,6 +718,56 @@ static void test_rules_d(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+/* The shipped files parse; the preset is off until enabled, and then
+ * lets a DHCP request, the time daemon's NTP and loopback through. */
+static void test_shipped_files(void **state)
+{
+	char conf[512], dir[512], err[512] = "";
+	struct ruleset rs;
+	uint32_t id = 1;
+	struct flow_info dhcp = flow4("255.255.255.255", 67, IPPROTO_UDP, 0);
+	struct flow_info ntp = flow4("192.0.2.1", 123, IPPROTO_UDP, 0);
+	struct flow_info lo = flow4("127.0.0.1", 8080, IPPROTO_TCP, 0);
+	struct flow_info web = flow4("192.0.2.1", 443, IPPROTO_TCP, 0);
+
+	(void)state;
+	snprintf(conf, sizeof(conf), "%s/../../../config/rules.conf", FIXTURES);
+	snprintf(dir, sizeof(dir), "%s/../../../config/rules.d", FIXTURES);
+	assert_int_equal(ruleset_load_all(&rs, conf, dir, &id, err, sizeof(err)), 0);
+	assert_int_equal(rs.n, 0);
+	assert_int_equal(rs.npresets, 1);
+	assert_string_equal(rs.presets[0], "system");
+	assert_int_equal(ruleset_preset_set(&rs, "system", true), 0);
+	{
+		/* as after "pmctl preset enable system": rules.conf says so */
+		char tmp[] = "/tmp/pm-conf-XXXXXX", path[64];
+		struct ruleset back;
+
+		assert_non_null(mkdtemp(tmp));
+		snprintf(path, sizeof(path), "%s/rules.conf", tmp);
+		assert_int_equal(ruleset_save(&rs, path, err, sizeof(err)), 0);
+		id = 1;
+		assert_int_equal(ruleset_load_all(&back, path, dir, &id, err, sizeof(err)), 0);
+		assert_true(back.n > 10);
+		ntp.owner.exe = (char *)"/usr/sbin/chronyd";
+		assert_non_null(ruleset_match(&back, &dhcp, 0));
+		assert_non_null(ruleset_match(&back, &ntp, 0));
+		assert_non_null(ruleset_match(&back, &lo, 0));
+		assert_null(ruleset_match(&back, &web, 0));
+		ntp.owner.exe = (char *)"/usr/bin/python3";
+		assert_null(ruleset_match(&back, &ntp, 0));
+		ntp.owner.exe = (char *)"/usr/bin/busybox";
+		ntp.owner.cmdline = (char *)"busybox ntpd -n -q -p 192.0.2.1";
+		assert_non_null(ruleset_match(&back, &ntp, 0));
+		ntp.owner.cmdline = (char *)"busybox sh -c ntpd";
+		assert_null(ruleset_match(&back, &ntp, 0));
+		ruleset_clear(&back);
+		unlink(path);
+		rmdir(tmp);
+	}
+	ruleset_clear(&rs);
+}
+
 /* The index finds what a scan in order finds, whatever the mix. */
 static void test_index_is_a_scan(void **state)
 {
@@ -794,6 +844,7 @@ int main(void)
 		cmocka_unit_test(test_scopes_and_ports),
 		cmocka_unit_test(test_rules_d),
 		cmocka_unit_test(test_index_is_a_scan),
+		cmocka_unit_test(test_shipped_files),
 	};
 
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
