@@ -9,6 +9,7 @@
 #   make bench-fallback  conn/s and throughput vs no firewall and opensnitchd
 #   make bench-history   bytes per flow, one program's queries in a month of flows
 #   make bench-dns     the resolver's queries/s vs its upstream; blocklist size and speed
+#   make bench-rules   the decision time per flow at 10, 1,000 and 10,000 rules
 
 PM_CC ?= gcc
 PM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE \
@@ -44,7 +45,7 @@ PMD_HDRS := $(wildcard $(TOP)/daemon/*.h $(TOP)/daemon/*/*.h) \
 	$(TOP)/include/uapi/linux/portmaster.h
 
 .PHONY: daemon daemon-bins check-user check-host check-fuzz check-ui run bench-fallback bench-history \
-	bench-dns
+	bench-dns bench-rules
 
 daemon: deps
 	@$(MAKE) --no-print-directory daemon-bins
@@ -132,6 +133,16 @@ $(BUILD)/bench/blocklist_bench: $(TOP)/bench/blocklist_bench.c $(TOP)/daemon/dns
 	@mkdir -p $(dir $@)
 	@echo "  CC      bench/blocklist_bench"
 	@$(PM_CC) $(PM_CFLAGS) -o $@ $(filter %.c,$^)
+
+$(BUILD)/bench/rules_bench: $(TOP)/bench/rules_bench.c $(PMD_LIB_OBJS) $(PMD_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      bench/rules_bench"
+	@$(PM_CC) $(PM_CFLAGS) $(PM_PKG_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PM_PKG_LIBS)
+
+# The index keeps 10,000 rules within 2x of 10 (the last line says).
+bench-rules: daemon
+	@$(MAKE) --no-print-directory $(BUILD)/bench/rules_bench
+	@$(BUILD)/bench/rules_bench $(BENCH_ROUNDS)
 
 bench-dns: daemon
 	@$(MAKE) --no-print-directory $(BUILD)/bench/blocklist_bench

@@ -12,7 +12,7 @@ for p in portmasterd pmctl; do
 done
 missing=
 for c in status list pending verdict "rule add" "rule list" "rule del" "rule move" default history \
-	monitor top ui notify; do
+	monitor top ui notify preset apps; do
 	grep -qE "^\.BI? (.*[ \"])?\"?${c%% *}( |\$)" "$here/man/pmctl.8" || missing="$missing $c"
 	grep -q "\"${c%% *}\"" "$here/daemon/pmctl/pmctl.c" || missing="$missing (code:$c)"
 done
