@@ -83,8 +83,15 @@ struct procinfo *procinfo_new(const char *proc_root)
 	if (!p)
 		return NULL;
 	snprintf(p->proc, sizeof(p->proc), "%s", proc_root ? proc_root : "/proc");
-	if (cgroup2_mount("/proc/self/mountinfo", p->root, sizeof(p->root)) < 0)
-		p->root[0] = 0;
+	p->root[0] = 0;
+	if (cgroup2_mount("/proc/self/mountinfo", p->root, sizeof(p->root)) < 0) {
+		/* "ip netns exec" gives us a /sys of our own, without it; init
+		 * still sees the host's, and so do we through its root */
+		char m[PATH_MAX - 16];
+
+		if (cgroup2_mount("/proc/1/mountinfo", m, sizeof(m)) == 0)
+			snprintf(p->root, sizeof(p->root), "/proc/1/root%s", m);
+	}
 	return p;
 }
 

@@ -499,7 +499,8 @@ static void decide_new(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t
 	/* the module remembers plain verdicts, not reroutes */
 	if (scope != SCOPE_ONCE && e->mark >= PM_MARK_ACCEPT_ALWAYS &&
 	    e->mark <= PM_MARK_DROP_ALWAYS && d->cfg.remember_s && d->be &&
-	    d->be->verdict_remember && !dns_names_decide(d)) {
+	    d->be->verdict_remember && !dns_names_decide(d) &&
+	    !ruleset_beyond_remember_key(&d->rules)) {
 		/* What a rule (or the default) decides holds for flows like
 		 * this one; a rule that ends sooner bounds it. */
 		uint64_t ms = (uint64_t)d->cfg.remember_s * 1000;

@@ -17,6 +17,7 @@ struct rindex {
 	size_t nb;		/* a power of two */
 	uint32_t *rest;		/* ascending */
 	size_t nrest;
+	bool beyond_key;	/* some rule asks what a remembered verdict's key lacks */
 };
 
 static uint64_t hash_str(const char *s)
@@ -98,6 +99,7 @@ struct rindex *rindex_build(const struct ruleset *rs)
 			b = slot(x, NULL, p->v.ports.r[0].lo, true);
 			b->port = p->v.ports.r[0].lo;
 		}
+		x->beyond_key |= rule_beyond_remember_key(r);
 		if (b ? push(&b->pos, &b->n, &b->cap, (uint32_t)i) < 0 :
 			push(&x->rest, &nrest, &caprest, (uint32_t)i) < 0)
 			goto fail;
@@ -107,6 +109,16 @@ struct rindex *rindex_build(const struct ruleset *rs)
 fail:
 	rindex_free(x);
 	return NULL;
+}
+
+bool rindex_beyond_key(const struct rindex *x, const struct ruleset *rs)
+{
+	if (x)
+		return x->beyond_key;
+	for (size_t i = 0; i < rs->n; i++)
+		if (rule_beyond_remember_key(rs->v[i]))
+			return true;
+	return false;
 }
 
 static bool usable(const struct rule *r, uint64_t now, bool new_flow)

@@ -24,4 +24,7 @@ void rindex_free(struct rindex *x);
 struct rule *rindex_first(const struct rindex *x, struct ruleset *rs, const struct flow_info *f,
 			  uint64_t now, bool new_flow);
 
+/* Does some rule ask what the module's remembered verdicts do not key on? */
+bool rindex_beyond_key(const struct rindex *x, const struct ruleset *rs);
+
 #endif

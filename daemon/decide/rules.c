@@ -544,8 +544,7 @@ int ruleset_preset_set(struct ruleset *rs, const char *name, bool on)
 	return 0;
 }
 
-struct rule *ruleset_first(struct ruleset *rs, const struct flow_info *f, uint64_t now,
-			   bool new_flow)
+static void index_fresh(struct ruleset *rs)
 {
 	if (rs->idx_stale) {
 		rindex_free(rs->idx);
@@ -553,7 +552,30 @@ struct rule *ruleset_first(struct ruleset *rs, const struct flow_info *f, uint64
 		rs->idx = rindex_build(rs);
 		rs->idx_stale = false;
 	}
+}
+
+struct rule *ruleset_first(struct ruleset *rs, const struct flow_info *f, uint64_t now,
+			   bool new_flow)
+{
+	index_fresh(rs);
 	return rindex_first(rs->idx, rs, f, now, new_flow);
+}
+
+bool rule_beyond_remember_key(const struct rule *r)
+{
+	static const enum crit_kind beyond[] = { CRIT_CMDLINE, CRIT_PARENT, CRIT_UNIT, CRIT_CGROUP,
+						 CRIT_GID, CRIT_LOCAL, CRIT_ICMP_TYPE, CRIT_DOMAIN };
+
+	for (size_t i = 0; i < ARRAY_SIZE(beyond); i++)
+		if (rule_crit(r, beyond[i]))
+			return true;
+	return false;
+}
+
+bool ruleset_beyond_remember_key(struct ruleset *rs)
+{
+	index_fresh(rs);
+	return rindex_beyond_key(rs->idx, rs);
 }
 
 struct rule *ruleset_match(struct ruleset *rs, const struct flow_info *f, uint64_t now)

@@ -105,6 +105,15 @@ struct rule *ruleset_match(struct ruleset *rs, const struct flow_info *f, uint64
 /* The same, once rules only for a new flow (one not decided before). */
 struct rule *ruleset_first(struct ruleset *rs, const struct flow_info *f, uint64_t now,
 			   bool new_flow);
+/*
+ * The module remembers a verdict for flows with the same executable, uid,
+ * direction, protocol, peer address and service port.  A rule that asks
+ * anything else (command line, parent, unit, cgroup, group, local address,
+ * ICMP type, domain) may decide two such flows differently: while one
+ * exists, no verdict may be remembered.
+ */
+bool rule_beyond_remember_key(const struct rule *r);
+bool ruleset_beyond_remember_key(struct ruleset *rs);
 /* The rules changed in place (order, contents): the index is rebuilt. */
 void ruleset_touch(struct ruleset *rs);
 /* Where the rules of rules.conf end: an always rule pmctl adds goes at
