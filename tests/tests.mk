@@ -11,6 +11,10 @@ SERIES := 6.1 6.12
 CHECK_STAGES_DAEMON := $(if $(wildcard $(TOP)/daemon/daemon.mk),user host fuzz ui)
 CHECK_STAGES = lint $(CHECK_STAGES_DAEMON) $(addprefix kunit-,$(SERIES)) \
 	$(addprefix vm-,$(SERIES)) $(addprefix vm-debug-,$(SERIES)) package
+# The order make check runs them in; A+B side by side (scripts/check.sh).
+CHECK_PLAN = lint $(CHECK_STAGES_DAEMON) $(addprefix kunit-,$(SERIES)) \
+	$(subst $(eval) ,+,$(addprefix vm-,$(SERIES))) \
+	$(subst $(eval) ,+,$(addprefix vm-debug-,$(SERIES))) package
 
 CC ?= gcc
 TOOL_CFLAGS := -O2 -g -Wall -Wextra -Werror -I$(TOP)/include/uapi
@@ -21,7 +25,7 @@ NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
 
 check: deps
 	@rm -rf $(RESULTS); mkdir -p $(RESULTS)
-	@$(TOP)/scripts/check.sh $(CHECK_STAGES)
+	@$(TOP)/scripts/check.sh $(CHECK_PLAN)
 
 tools: $(BUILD)/bin/pm-listener $(BUILD)/bin/pm-nlfuzz
 
