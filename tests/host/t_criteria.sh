@@ -33,16 +33,23 @@ t_criteria() {
 		echo "allow port=8083"
 	} >"$CONF/rules.conf"
 	mkdir -p "$CONF/rules.d"
-	printf 'block port=8083,8084\nblock remote=10.77.0.0/24 port=http,8085-8086\n' >"$CONF/rules.d/10-a.conf"
+	printf 'block port=8083,8084\nblock remote=10.77.0.0/24 port=http,8189-8190\n' >"$CONF/rules.d/10-a.conf"
 	printf 'allow port=8084\n' >"$CONF/rules.d/20-b.conf"
-	start_server tcp python3 "$HERE/oksrv.py" 8083 8084
-	wait_port "$S" tcp 8084
+	{
+		echo "block exe=/usr/*/so[c]at port=8085"
+		echo "block user=nobody port=8086"
+		echo "block group=nogroup port=8087"
+		echo "block local=fd77::/64 port=8088"
+		echo "block proto=icmp icmp-type=echo-request remote=10.77.0.2"
+	} >"$CONF/rules.d/30-more.conf"
+	start_server tcp python3 "$HERE/oksrv.py" 8083 8084 8085 8086 8087 8088
+	wait_port "$S" tcp 8088
 	if ! start_daemon; then
 		tap_fail "daemon starts with rules.conf and rules.d" "$(tail -3 "$WORK/pmd.log")"
 		return
 	fi
 	"$PMCTL" default allow >/dev/null
-	tap_is "rules.conf then rules.d in lexical order: 8 rules" "$(stat_of rules)" 8
+	tap_is "rules.conf then rules.d in lexical order: 13 rules" "$(stat_of rules)" 13
 	tap_is "--cmdline: two scripts under one python3 told apart" \
 		"$(inc python3 "$WORK/good.py" 8080) $(inc python3 "$WORK/bad.py" 8080)" "ok error"
 	# (a command after it: bash would exec a lone one, and be no parent)
@@ -78,6 +85,26 @@ print(any("'"$WORK"'/launcher" in f["parents"].split() for f in json.load(sys.st
 	tap_is "rules.conf before rules.d; 10-a before 20-b; port lists and service names" \
 		"$(inc python3 "$WORK/good.py" 8083) $(inc python3 "$WORK/good.py" 8084) $(inc curl -sS -m 5 http://10.77.0.2/ >/dev/null 2>&1; echo $?)" \
 		"ok error 7"
+	sc() {	# [wrapper...]: socat to $host:$port, "ok" or ""
+		local a=$host
+		[[ $a == *:* ]] && a="[$a]"
+		inc "$@" socat -T3 - "TCP:$a:$port" </dev/null 2>/dev/null | head -c2; echo
+	}
+	host=10.77.0.2 port=8085
+	tap_is "--exe with a glob: socat blocked, python3 not" \
+		"$(sc) $(inc python3 "$WORK/good.py" 8085)" " ok"
+	port=8086
+	tap_is "--user by name: socat as nobody blocked, as root not (nobody elsewhere not)" \
+		"$(sc setpriv --reuid=nobody --regid=nogroup --clear-groups) $(sc) $(port=8083; sc setpriv --reuid=nobody --regid=nogroup --clear-groups)" " ok ok"
+	port=8087
+	tap_is "--group by name: socat with group nogroup blocked, with root's not (elsewhere not)" \
+		"$(sc setpriv --regid=nogroup --clear-groups) $(sc) $(port=8083; sc setpriv --regid=nogroup --clear-groups)" " ok ok"
+	port=8088
+	tap_is "--local: our IPv6 side blocked, our IPv4 side not (and IPv6 to another port not)" \
+		"$(host=fd77::2; sc) $(sc) $(host=fd77::2 port=8083; sc)" " ok ok"
+	out=$(inc ping -c1 -W2 10.77.0.2 >/dev/null 2>&1; echo $?; inc ping -c1 -W2 fd77::2 >/dev/null 2>&1; echo $?)
+	tap_is "--icmp-type echo-request with --remote: ping to it blocked, to another address not" \
+		"$(echo $out)" "1 0"
 	out=$("$PMCTL" rule del 6 2>&1)
 	tap_is "a rule of rules.d is the admin's: pmctl refuses to delete it, and says where it is" \
 		"$(echo "$out" | grep -c "$CONF/rules.d/10-a.conf:1")" 1
@@ -95,17 +122,17 @@ except OSError: print(\"refused\")"' >"$WORK/lo.out" 2>&1
 	# export, then an import with an error at line 4: nothing applied
 	"$PMCTL" rule export "$WORK/exported.conf"
 	tap_is "rule export writes the rules in effect as a rules file" \
-		"$(grep -c '^block\|^allow' "$WORK/exported.conf") $(grep -c '^default allow$' "$WORK/exported.conf")" "9 1"
+		"$(grep -c '^block\|^allow' "$WORK/exported.conf") $(grep -c '^default allow$' "$WORK/exported.conf")" "14 1"
 	printf '# new\nallow port=7001 note=imported\n\nallow port=70000\n' >"$WORK/bad.conf"
 	out=$("$PMCTL" rule import "$WORK/bad.conf" 2>&1); rc=$?
 	tap_is "rule import with an error: FILE:LINE, nonzero exit, nothing applied" \
-		"$rc $(echo "$out" | grep -c "$WORK/bad.conf:4: bad port '70000'") $(stat_of rules)" "1 1 9"
+		"$rc $(echo "$out" | grep -c "$WORK/bad.conf:4: bad port '70000'") $(stat_of rules)" "1 1 14"
 	{ printf '# imported ones\n'; for i in $(seq 1 300); do printf 'allow port=%d note=n%d\n' $((20000 + i)) "$i"; done; } >"$WORK/good.conf"
 	out=$("$PMCTL" -t rule import "$WORK/good.conf" 2>&1)
 	tap_is "rule import of 300 rules (several pieces): all added, once, comments kept" \
-		"$out $(stat_of rules) $(grep -c '^# imported ones$' "$CONF/rules.conf")" "300	0 309 1"
+		"$out $(stat_of rules) $(grep -c '^# imported ones$' "$CONF/rules.conf")" "300	0 314 1"
 	out=$("$PMCTL" -t rule import "$WORK/good.conf" 2>&1)
-	tap_is "importing it again adds none" "$out $(stat_of rules)" "0	300 309"
+	tap_is "importing it again adds none" "$out $(stat_of rules)" "0	300 314"
 	# python3 is whatever executable runs the scripts here (pyenv has shims)
 	py=$(inc python3 -c 'import os; print(os.path.realpath("/proc/self/exe"))')
 	"$PMCTL" -t apps >"$WORK/apps.out"
