@@ -349,8 +349,8 @@ int main(int argc, char **argv)
 	config_finish(&d.cfg);
 	d.next_rule_id = 1;
 	crit_load_resolv_conf("/etc/resolv.conf");
-	if (ruleset_load_all(&d.rules, d.rules_path, d.rules_dir, &d.next_rule_id, err,
-			     sizeof(err)) < 0) {
+	if (ruleset_load_dirs(&d.rules, d.rules_path, d.rules_dir, d.cfg.preset_list,
+			      &d.next_rule_id, err, sizeof(err)) < 0) {
 		/* With no good rules at all we refuse rather than guess. */
 		pm_err("%s", err);
 		pm_err("refusing to start without valid rules; fix the file or move it away");

@@ -79,8 +79,8 @@ int pmd_reload(struct pmd *d, char *err, size_t errlen)
 	struct ruleset fresh;
 	uint32_t scratch = 1;
 
-	if (ruleset_load_all(&fresh, d->rules_path, d->rules_dir[0] ? d->rules_dir : NULL,
-			     &scratch, err, errlen) < 0)
+	if (ruleset_load_dirs(&fresh, d->rules_path, d->rules_dir[0] ? d->rules_dir : NULL,
+			      d->cfg.preset_list, &scratch, err, errlen) < 0)
 		return -1;
 	/* Lines the file still has keep their ids and places; rules that
 	 * live only in memory (once, for, until-restart) stay where they

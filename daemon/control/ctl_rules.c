@@ -57,8 +57,9 @@ static void cmd_preset(struct pmd *d, const struct proto_req *req, struct buf *o
 		buf_init(&b);
 		for (int i = 0; i < d->rules.npresets; i++, n++) {
 			rec_str(&b, "name", d->rules.presets[i]);
-			rec_str(&b, "enabled", ruleset_preset_enabled(&d->rules, d->rules.presets[i]) ?
-				"yes" : "no");
+			rec_str(&b, "enabled", ruleset_preset_by_config(&d->rules, d->rules.presets[i]) ?
+				"yes (portmasterd.conf)" :
+				ruleset_preset_enabled(&d->rules, d->rules.presets[i]) ? "yes" : "no");
 			rec_end(&b);
 		}
 		/* enabled in rules.conf, but its file is gone */
@@ -86,6 +87,11 @@ static void cmd_preset(struct pmd *d, const struct proto_req *req, struct buf *o
 	if (on && !known_preset(&d->rules, name)) {
 		reply_err(out, "noent", "no preset '%s' in %s (a file there whose first line is "
 			  "'preset %s')", name, d->rules_dir, name);
+		return;
+	}
+	if (!on && ruleset_preset_by_config(&d->rules, name)) {
+		reply_err(out, "inval", "preset '%s' is on by portmasterd.conf (presets = ...): "
+			  "turn it off there", name);
 		return;
 	}
 	if (ruleset_preset_set(&d->rules, name, on) < 0) {

@@ -372,6 +372,7 @@ void ruleset_clear(struct ruleset *rs)
 	free(rs->v);
 	free_strings(rs->files, &rs->nfiles);
 	free_strings(rs->enabled, &rs->nenabled);
+	free_strings(rs->cfg_enabled, &rs->ncfg_enabled);
 	free_strings(rs->presets, &rs->npresets);
 	free(rs->def_pre);
 	free(rs->tail);
@@ -511,19 +512,31 @@ void rule_source(const struct ruleset *rs, const struct rule *r, char *out, size
 		snprintf(out, len, "%s:%u", rs->files[r->file], r->line);
 }
 
+bool ruleset_preset_by_config(const struct ruleset *rs, const char *name)
+{
+	for (int i = 0; i < rs->ncfg_enabled; i++)
+		if (!strcmp(rs->cfg_enabled[i], name))
+			return true;
+	return false;
+}
+
 bool ruleset_preset_enabled(const struct ruleset *rs, const char *name)
 {
 	for (int i = 0; i < rs->nenabled; i++)
 		if (!strcmp(rs->enabled[i], name))
 			return true;
-	return false;
+	return ruleset_preset_by_config(rs, name);
 }
 
 int ruleset_preset_set(struct ruleset *rs, const char *name, bool on)
 {
+	bool has = false;
+
 	if (!valid_preset_name(name))
 		return -EINVAL;
-	if (on == ruleset_preset_enabled(rs, name))
+	for (int i = 0; i < rs->nenabled; i++)
+		has |= !strcmp(rs->enabled[i], name);
+	if (on == has)
 		return 0;
 	if (on) {
 		if (rs->nenabled == RULESET_MAX_PRESETS)
@@ -832,6 +845,12 @@ static int bytes_sort(const struct dirent **a, const struct dirent **b)
 int ruleset_load_all(struct ruleset *rs, const char *conf, const char *dir, uint32_t *next_id,
 		     char *err, size_t errlen)
 {
+	return ruleset_load_dirs(rs, conf, dir, NULL, next_id, err, errlen);
+}
+
+int ruleset_load_dirs(struct ruleset *rs, const char *conf, const char *dir,
+		      const char *const *presets, uint32_t *next_id, char *err, size_t errlen)
+{
 	struct dirent **ents = NULL;
 	struct buf b;
 	bool missing;
@@ -842,6 +861,12 @@ int ruleset_load_all(struct ruleset *rs, const char *conf, const char *dir, uint
 	if (add_string(rs->files, &rs->nfiles, RULESET_MAX_FILES, conf) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
+	for (; presets && *presets; presets++) {
+		if (add_string(rs->cfg_enabled, &rs->ncfg_enabled, RULESET_MAX_PRESETS, *presets) < 0) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
 	}
 	if (read_text(conf, &b, &missing, err, errlen) < 0)
 		goto out;
@@ -1045,13 +1070,15 @@ int ruleset_merge_reload(struct ruleset *cur, struct ruleset *fresh, uint32_t *n
 		old.v = NULL;
 		old.n = 0;
 		old.idx = NULL;
-		cur->nfiles = cur->nenabled = cur->npresets = 0;
+		cur->nfiles = cur->nenabled = cur->npresets = cur->ncfg_enabled = 0;
 		cur->def_pre = cur->tail = NULL;
 		ruleset_clear(&old);
 	}
 	memcpy(cur->files, fresh->files, sizeof(cur->files));
 	memcpy(cur->enabled, fresh->enabled, sizeof(cur->enabled));
 	memcpy(cur->presets, fresh->presets, sizeof(cur->presets));
+	memcpy(cur->cfg_enabled, fresh->cfg_enabled, sizeof(cur->cfg_enabled));
+	cur->ncfg_enabled = fresh->ncfg_enabled;
 	cur->nfiles = fresh->nfiles;
 	cur->nenabled = fresh->nenabled;
 	cur->npresets = fresh->npresets;

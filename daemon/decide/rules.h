@@ -52,6 +52,9 @@ struct ruleset {
 	 * only once rules.conf says "enable NAME" (pmctl preset enable). */
 	char *enabled[RULESET_MAX_PRESETS];
 	int nenabled;
+	/* ... or portmasterd.conf's "presets" (not written to rules.conf) */
+	char *cfg_enabled[RULESET_MAX_PRESETS];
+	int ncfg_enabled;
 	char *presets[RULESET_MAX_PRESETS];	/* those found in rules.d */
 	int npresets;
 	/* The index for matching (rindex.c), rebuilt after any change. */
@@ -155,6 +158,12 @@ int ruleset_load_chunk(struct ruleset *rs, const char *name, const char *text, s
  */
 int ruleset_load_all(struct ruleset *rs, const char *conf, const char *dir, uint32_t *next_id,
 		     char *err, size_t errlen);
+/* The same, with the presets portmasterd.conf enables (NULL-terminated;
+ * NULL: none). */
+int ruleset_load_dirs(struct ruleset *rs, const char *conf, const char *dir,
+		      const char *const *presets, uint32_t *next_id, char *err, size_t errlen);
+/* Is a preset on by portmasterd.conf (which pmctl cannot turn off)? */
+bool ruleset_preset_by_config(const struct ruleset *rs, const char *name);
 /* The rules file text: owned_only, rules.conf as ruleset_save writes it;
  * else every always rule of every file, in order (pmctl rule export).
  * malloc'd; NULL: out of memory. */

@@ -68,6 +68,19 @@ t_preset() {
 	inc curl -sS -m 5 http://10.77.0.2/ >/dev/null 2>&1; rc=$?
 	tap_is "and curl to the LAN is blocked (the default)" "$rc" 7
 	stop_daemon TERM
+	# or by a line in portmasterd.conf, which pmctl cannot undo
+	rm -f "$CONF/rules.conf"
+	printf 'presets = system\n' >"$CONF/portmasterd.conf"
+	if start_daemon; then
+		"$PMCTL" preset disable system >/dev/null 2>&1; rc=$?
+		tap_is "presets = system in portmasterd.conf: on at start, pmctl cannot turn it off" \
+			"$([ "$(stat_of rules)" -gt 20 ] && echo many) $rc $("$PMCTL" -t preset)" \
+			"many 1 system	yes (portmasterd.conf)"
+		stop_daemon TERM
+	else
+		tap_fail "daemon starts with presets = system" "$(tail -3 "$WORK/pmd.log")"
+	fi
+	rm -f "$CONF/portmasterd.conf"
 	inc ip addr flush dev pmt0 scope global label pmt0 2>/dev/null
 	inc ip addr add 10.77.0.1/24 dev pmt0 2>/dev/null
 	inc ip -6 addr add fd77::1/64 dev pmt0 nodad 2>/dev/null

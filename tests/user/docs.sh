@@ -21,7 +21,7 @@ missing=
 for k in mode iptables default prompt_timeout prompt_fallback remember max_pending nameserver \
 	reroute_dns tunnel socket history history_days history_max_size ui resolver upstream \
 	resolv_conf tls_ca prevent_bypass doh_list blocklist blocked_answer dns_cache_entries \
-	dns_max_queries fail_policy netns client_timeout event_buffer; do
+	dns_max_queries fail_policy netns client_timeout event_buffer presets; do
 	grep -q "\"$k\"" "$here/daemon/config.c" "$here/daemon/dns/dnsconf.c" &&
 		grep -q "^\.B.*$k" "$here/man/portmasterd.8" &&
 		grep -q "$k" "$here/config/portmasterd.conf" || missing="$missing $k"

@@ -737,6 +737,27 @@ static void test_shipped_files(void **state)
 	assert_int_equal(rs.n, 0);
 	assert_int_equal(rs.npresets, 1);
 	assert_string_equal(rs.presets[0], "system");
+	ruleset_clear(&rs);
+	{
+		/* portmasterd.conf's "presets = system" turns it on as well */
+		const char *const on[] = { "system", NULL };
+
+		id = 1;
+		assert_int_equal(ruleset_load_dirs(&rs, conf, dir, on, &id, err, sizeof(err)), 0);
+		assert_true(rs.n > 10);
+		assert_true(ruleset_preset_by_config(&rs, "system"));
+		/* and rules.conf is not told */
+		{
+			char *text = ruleset_text(&rs, true);
+
+			assert_non_null(text);
+			assert_null(strstr(text, "enable system"));
+			free(text);
+		}
+		ruleset_clear(&rs);
+		id = 1;
+		assert_int_equal(ruleset_load_all(&rs, conf, dir, &id, err, sizeof(err)), 0);
+	}
 	assert_int_equal(ruleset_preset_set(&rs, "system", true), 0);
 	{
 		/* as after "pmctl preset enable system": rules.conf says so */
