@@ -36,6 +36,7 @@ struct info {
 	uint64_t cgroup_id;
 	char *cgroup, *cmdline, *ancestors;	/* malloc'd; NULL: unknown */
 	size_t alen;
+	bool cmdline_cut, ancestors_cut;
 	uint64_t at_ms;
 };
 
@@ -161,15 +162,19 @@ static bool read_gid(struct procinfo *p, pid_t pid, uint32_t *gid)
 }
 
 /* The arguments joined by spaces, as a person reads a command line. */
-static char *read_cmdline(struct procinfo *p, pid_t pid)
+static char *read_cmdline(struct procinfo *p, pid_t pid, bool *cut)
 {
-	char path[128], buf[CMDLINE_MAX];
+	char path[128], buf[CMDLINE_MAX + 1];
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/%d/cmdline", p->proc, (int)pid);
 	n = read_small(path, buf, sizeof(buf));
 	if (n <= 0)
 		return NULL;	/* a kernel thread, or gone */
+	/* one byte more than we keep tells a longer one */
+	*cut = n > CMDLINE_MAX - 1;
+	if (*cut)
+		n = CMDLINE_MAX - 1;
 	while (n && !buf[n - 1])
 		n--;
 	for (ssize_t i = 0; i < n; i++)
@@ -210,14 +215,15 @@ static uint64_t cgroup_inode(struct procinfo *p, const char *cg)
 
 /* Executables of the parent, its parent, ... as NUL-terminated strings
  * ending with an empty one. */
-static char *read_ancestors(struct procinfo *p, int32_t ppid, size_t *alen)
+static char *read_ancestors(struct procinfo *p, int32_t ppid, size_t *alen, bool *cut)
 {
 	char *out = malloc(ANCESTORS_MAX), path[128], exe[PATH_MAX];
 	size_t len = 0;
 
 	if (!out)
 		return NULL;
-	for (int depth = 0; ppid > 0 && depth < PROCINFO_MAX_ANCESTORS; depth++) {
+	*cut = false;
+	for (int depth = 0; ppid > 0; depth++) {
 		ssize_t n;
 
 		snprintf(path, sizeof(path), "%s/%d/exe", p->proc, (int)ppid);
@@ -227,8 +233,10 @@ static char *read_ancestors(struct procinfo *p, int32_t ppid, size_t *alen)
 		exe[n] = 0;
 		exe_strip_deleted(exe);
 		n = (ssize_t)strlen(exe);
-		if (len + (size_t)n + 2 > ANCESTORS_MAX)
+		if (depth == PROCINFO_MAX_ANCESTORS || len + (size_t)n + 2 > ANCESTORS_MAX) {
+			*cut = true;	/* there is more than we keep */
 			break;
+		}
 		memcpy(out + len, exe, (size_t)n + 1);
 		len += (size_t)n + 1;
 		ppid = ppid == 1 ? 0 : read_ppid(p, ppid);
@@ -307,8 +315,8 @@ static void refresh(struct procinfo *p, struct info *i, pid_t pid)
 	i->have_gid = read_gid(p, pid, &i->gid);
 	i->cgroup = read_cgroup(p, pid);
 	i->cgroup_id = cgroup_inode(p, i->cgroup);
-	i->cmdline = read_cmdline(p, pid);
-	i->ancestors = read_ancestors(p, i->ppid, &i->alen);
+	i->cmdline = read_cmdline(p, pid, &i->cmdline_cut);
+	i->ancestors = read_ancestors(p, i->ppid, &i->alen, &i->ancestors_cut);
 	i->at_ms = now_ms();
 }
 
@@ -325,17 +333,20 @@ void procinfo_fill(struct procinfo *p, struct owner *o)
 		o->gid = i->gid;
 		o->have_gid = true;
 	}
-	if (!o->cmdline && i->cmdline)
+	if (!o->cmdline && i->cmdline) {
 		o->cmdline = strdup(i->cmdline);
+		o->cmdline_cut = i->cmdline_cut;
+	}
 	if (!o->ancestors) {
 		if (!o->ppid || o->ppid == i->ppid) {
 			o->ppid = i->ppid;
 			o->ancestors = dup_mem(i->ancestors, i->alen);
+			o->ancestors_cut = i->ancestors_cut;
 		} else {
 			/* the parent the kernel saw when the packet left */
 			size_t n;
 
-			o->ancestors = read_ancestors(p, o->ppid, &n);
+			o->ancestors = read_ancestors(p, o->ppid, &n, &o->ancestors_cut);
 		}
 	}
 	if (!o->cgroup) {

@@ -48,13 +48,6 @@ static void path_format(const struct criterion *c, struct buf *b)
 	buf_addf(b, "%s", c->v.path);
 }
 
-static int no_from_flow(struct criterion *c, const struct flow_info *f)
-{
-	(void)c;
-	(void)f;
-	return -1;
-}
-
 /* A glob that fnmatch can take: bounded, and a bracket closed (an
  * unclosed one matches itself literally, which nobody means). */
 static int check_glob(const char *what, const char *val, size_t max, char *err, size_t errlen)
@@ -143,6 +136,13 @@ static bool cmdline_match(const struct criterion *c, const struct flow_info *f)
 	return f->owner.cmdline && fnmatch(c->v.path, f->owner.cmdline, 0) == 0;
 }
 
+/* An answer "this script" is its command line exactly; one cut off at
+ * its bound is not a command line anyone can name exactly. */
+static int cmdline_from_flow(struct criterion *c, const struct flow_info *f)
+{
+	return f->owner.cmdline_cut ? -1 : literal_from(c, f->owner.cmdline);
+}
+
 /* parent: any ancestor's executable, as captured with the flow. */
 static int parent_parse(struct criterion *c, const char *val, char *err, size_t errlen)
 {
@@ -153,6 +153,12 @@ static int parent_parse(struct criterion *c, const char *val, char *err, size_t 
 	if (check_glob("parent", val, PATH_MAX, err, errlen) < 0)
 		return -1;
 	return set_pattern(c, val, err, errlen);
+}
+
+/* An answer "what this parent starts" names the immediate parent. */
+static int parent_from_flow(struct criterion *c, const struct flow_info *f)
+{
+	return f->owner.ancestors ? literal_from(c, f->owner.ancestors) : -1;
 }
 
 static bool parent_match(const struct criterion *c, const struct flow_info *f)
@@ -704,8 +710,9 @@ static int domain_from_flow(struct criterion *c, const struct flow_info *f)
 static const struct crit_type types[CRIT__COUNT] = {
 	[CRIT_EXE] = { "exe", true, exe_parse, exe_match, path_format, exe_from_flow },
 	[CRIT_CMDLINE] = { "cmdline", true, cmdline_parse, cmdline_match, path_format,
-			   no_from_flow },
-	[CRIT_PARENT] = { "parent", true, parent_parse, parent_match, path_format, no_from_flow },
+			   cmdline_from_flow },
+	[CRIT_PARENT] = { "parent", true, parent_parse, parent_match, path_format,
+			  parent_from_flow },
 	[CRIT_UNIT] = { "unit", true, unit_parse, unit_match, path_format, unit_from_flow },
 	[CRIT_CGROUP] = { "cgroup", true, cgroup_parse, cgroup_match, path_format,
 			  cgroup_from_flow },

@@ -40,6 +40,10 @@ struct owner {
 	 * the parent, its parent, ... each NUL-terminated, the list ending
 	 * with an empty string. */
 	char *cmdline, *cgroup, *ancestors;
+	/* Longer than attribution keeps (4 KiB of command line; 16 parents,
+	 * 8 KiB): a block rule that asks about them is taken to match, so
+	 * that padding cannot hide a process from one. */
+	bool cmdline_cut, ancestors_cut;
 };
 
 /* Frees what an owner owns (exe, cmdline, cgroup, ancestors). */

@@ -192,11 +192,24 @@ bool rule_needs_owner(const struct rule *r)
 	return false;
 }
 
+/* A criterion a cut-off command line or parent chain cannot settle: for
+ * a rule that refuses, it holds (overflowing a bound never lets a flow
+ * past a block); for any other, it does not. */
+static bool unsettled(const struct criterion *c, const struct flow_info *f)
+{
+	return (c->kind == CRIT_CMDLINE && f->owner.cmdline_cut) ||
+	       (c->kind == CRIT_PARENT && f->owner.ancestors_cut);
+}
+
 bool rule_match(const struct rule *r, const struct flow_info *f)
 {
-	for (int i = 0; i < r->ncrit; i++)
-		if (!crit_match(&r->crit[i], f))
-			return false;
+	for (int i = 0; i < r->ncrit; i++) {
+		if (crit_match(&r->crit[i], f))
+			continue;
+		if (unsettled(&r->crit[i], f) && (r->action == ACT_BLOCK || r->action == ACT_DROP))
+			continue;
+		return false;
+	}
 	return true;
 }
 

@@ -525,6 +525,41 @@ static void test_programs(void **state)
 	assert_int_equal(decides("allow group=root\n", &f), 0);
 	f.owner.uid = 0;
 	assert_int_equal(decides("allow user=root\n", &f), 1);
+	/* a command line or parent chain cut off at its bound: a block rule
+	 * that asks about it holds, an allow rule does not */
+	f.owner.cmdline_cut = f.owner.ancestors_cut = true;
+	assert_int_equal(decides("block cmdline=*evil*\n", &f), 1);
+	assert_int_equal(decides("drop parent=/usr/bin/evil\n", &f), 1);
+	assert_int_equal(decides("allow cmdline=*evil*\nallow parent=/usr/bin/evil\n", &f), 0);
+	assert_int_equal(decides("block cmdline=*evil* port=1\n", &f), 0);	/* the rest must hold */
+	f.owner.cmdline_cut = f.owner.ancestors_cut = false;
+	assert_int_equal(decides("block cmdline=*evil*\n", &f), 0);
+	/* an answer naming the script, the parent, the unit or the cgroup
+	 * matches exactly that, even where it looks like a glob */
+	{
+		static const char a2[] = "/opt/[x]/launch*\0";
+		struct flow_info h = owned_flow("1.1.1.1", 443, IPPROTO_TCP, 0, "/usr/bin/python3",
+						"python3 /srv/a*b.py", "/system.slice/x?.service",
+						a2, sizeof(a2));
+		struct flow_info o2 = owned_flow("1.1.1.1", 443, IPPROTO_TCP, 0, "/usr/bin/python3",
+						 "python3 /srv/aXb.py", "/system.slice/xy.service",
+						 "/opt/x/launch\0", sizeof("/opt/x/launch\0"));
+		struct rule r;
+
+		for (enum crit_kind k = CRIT_CMDLINE; k <= CRIT_CGROUP; k++) {
+			memset(&r, 0, sizeof(r));
+			r.action = ACT_ALLOW;
+			assert_int_equal(rule_add_from_flow(&r, k, &h), 0);
+			assert_true(rule_match(&r, &h));
+			if (rule_match(&r, &o2))
+				fail_msg("%s from a flow matches another flow", crit_name(k));
+			rule_release(&r);
+		}
+		h.owner.cmdline_cut = true;
+		assert_int_equal(rule_add_from_flow(&r, CRIT_CMDLINE, &h), -1);
+		owner_release(&h.owner);
+		owner_release(&o2.owner);
+	}
 	/* a flow without an owner matches no owner criterion */
 	owner_release(&f.owner);
 	memset(&f.owner, 0, sizeof(f.owner));
