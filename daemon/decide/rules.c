@@ -124,6 +124,7 @@ int rule_set_match(struct rule *r, const char *key, const char *val, char *err, 
 int rule_add_from_flow(struct rule *r, enum crit_kind k, const struct flow_info *f)
 {
 	struct criterion c;
+	char err[128];
 	int i;
 
 	if (rule_crit(r, k) || crit_from_flow(&c, k, f) < 0)
@@ -132,6 +133,13 @@ int rule_add_from_flow(struct rule *r, enum crit_kind k, const struct flow_info 
 		r->crit[i] = r->crit[i - 1];
 	r->crit[i] = c;
 	r->ncrit++;
+	/* an answer saved to rules.conf must be a line it can read back */
+	if (check_length(r, err, sizeof(err)) < 0) {
+		crit_free(&r->crit[i]);
+		memmove(&r->crit[i], &r->crit[i + 1], (size_t)(r->ncrit - i - 1) * sizeof(c));
+		r->ncrit--;
+		return -1;
+	}
 	return 0;
 }
 

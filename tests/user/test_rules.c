@@ -557,6 +557,17 @@ static void test_programs(void **state)
 		}
 		h.owner.cmdline_cut = true;
 		assert_int_equal(rule_add_from_flow(&r, CRIT_CMDLINE, &h), -1);
+		/* nor one that, escaped and encoded, is longer than a line */
+		h.owner.cmdline_cut = false;
+		free(h.owner.cmdline);
+		h.owner.cmdline = malloc(3000);
+		memset(h.owner.cmdline, '*', 2999);
+		h.owner.cmdline[2999] = 0;
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(rule_add_from_flow(&r, CRIT_EXE, &h), 0);
+		assert_int_equal(rule_add_from_flow(&r, CRIT_CMDLINE, &h), -1);
+		assert_int_equal(r.ncrit, 1);
+		rule_release(&r);
 		owner_release(&h.owner);
 		owner_release(&o2.owner);
 	}
