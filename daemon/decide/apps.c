@@ -105,23 +105,33 @@ void apps_note(struct apps *a, const struct flow_info *f, uint32_t mark)
 	p->last_ms = now_ms();
 }
 
-/* The rules that name this program: by executable or by unit. */
+/* The program as a flow that rules can be tried on: its executable and
+ * the cgroup of its unit. */
+static void as_flow(const struct app *p, struct flow_info *f, char *cg, size_t len)
+{
+	memset(f, 0, sizeof(*f));
+	f->owner.exe = p->exe;
+	snprintf(cg, len, "/%s", p->unit);
+	f->owner.cgroup = p->unit[0] ? cg : NULL;
+}
+
+/* Does a rule name this program: by executable or by unit? */
+static bool names(const struct rule *r, const struct flow_info *f)
+{
+	const struct criterion *e = rule_crit(r, CRIT_EXE), *u = rule_crit(r, CRIT_UNIT);
+
+	return (e && crit_match(e, f)) || (u && crit_match(u, f));
+}
+
 static void rules_of(struct pmd *d, const struct app *p, struct buf *ids)
 {
 	struct flow_info f;
 	char cg[160];
 
-	memset(&f, 0, sizeof(f));
-	f.owner.exe = p->exe;
-	snprintf(cg, sizeof(cg), "/%s", p->unit);
-	f.owner.cgroup = p->unit[0] ? cg : NULL;
-	for (size_t i = 0; i < d->rules.n; i++) {
-		const struct rule *r = d->rules.v[i];
-		const struct criterion *e = rule_crit(r, CRIT_EXE), *u = rule_crit(r, CRIT_UNIT);
-
-		if ((e && crit_match(e, &f)) || (u && crit_match(u, &f)))
-			buf_addf(ids, "%s%u", ids->len ? "," : "", r->id);
-	}
+	as_flow(p, &f, cg, sizeof(cg));
+	for (size_t i = 0; i < d->rules.n; i++)
+		if (names(d->rules.v[i], &f))
+			buf_addf(ids, "%s%u", ids->len ? "," : "", d->rules.v[i]->id);
 }
 
 static void app_record(struct pmd *d, struct buf *b, const struct app *p, uint64_t now)
@@ -183,17 +193,12 @@ void apps_reply(struct pmd *d, const struct proto_req *req, struct buf *out)
 			struct flow_info f;
 			char cg[160];
 
-			memset(&f, 0, sizeof(f));
-			f.owner.exe = p->exe;
-			snprintf(cg, sizeof(cg), "/%s", p->unit);
-			f.owner.cgroup = p->unit[0] ? cg : NULL;
+			as_flow(p, &f, cg, sizeof(cg));
 			for (size_t i = 0; i < d->rules.n; i++) {
 				const struct rule *r = d->rules.v[i];
-				const struct criterion *e = rule_crit(r, CRIT_EXE);
-				const struct criterion *u = rule_crit(r, CRIT_UNIT);
 				char *line;
 
-				if (!((e && crit_match(e, &f)) || (u && crit_match(u, &f))))
+				if (!names(r, &f))
 					continue;
 				line = rule_format(r);
 				rec_u64(&b, "rule", r->id);
