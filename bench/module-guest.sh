@@ -154,3 +154,31 @@ for r in $(seq 1 "$ROUNDS"); do
 	measure nfqueue
 	teardown
 done
+
+# Where the time of an asked flow goes: the whole guest sampled while
+# new TCP connections are each asked of portmasterd (remember = 0), the
+# module loaded as above.  Printed as '#' lines (the ratios ignore them).
+if [ "${PM_BENCH_PROFILE:-1}" = 1 ] && perf version >/dev/null 2>&1; then
+	insmod "$KO" max_pending=4096 || exit 1
+	setup
+	conntrack_on
+	ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$PMD0_CONF" \
+		--socket /run/pmbench.sock --ui off --history off >/dev/null 2>&1 &
+	for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done
+	perf record -q -a -e cpu-clock -o /tmp/pmd0.perf -- \
+		ip netns exec $C "$BIN/conn_bench" client 10.9.0.2 5001 "$SECS" "$INFLIGHT" >/dev/null 2>&1
+	echo "# profile: every flow asked (pmd0), new TCP connections, whole guest"
+	perf report -i /tmp/pmd0.perf --stdio --no-children --sort comm,dso \
+		--percent-limit 2 2>/dev/null | grep -v '^#' | grep . | sed 's/^/# profile by program: /'
+	# (the idle loop left out; the module's hooks run in the sender's
+	# context, conn_bench's, and in softirqs)
+	for c in portmasterd conn_bench; do
+		perf report -i /tmp/pmd0.perf --stdio --no-children --comms $c --sort dso,sym \
+			--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep . | head -n 25 |
+			sed "s/^/# profile of $c: /"
+	done
+	teardown
+	rmmod portmaster
+else
+	echo "# profile: skipped (PM_BENCH_PROFILE=0 or no perf for $(uname -r))"
+fi

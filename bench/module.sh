@@ -24,8 +24,9 @@ gcc -O2 -Wall -Iinclude/uapi -o build/bin/trivial_verdict bench/trivial_verdict.
 make -s daemon
 out=build/bench/module-$kver
 mkdir -p "$out"
-tests/vm/run-vm.sh -q -k "$kver" -m 2048 -t 1800 -o "$out/vm" -- bash bench/module-guest.sh
+tests/vm/run-vm.sh -q -k "$kver" -m 2048 -t 3600 -o "$out/vm" -- bash bench/module-guest.sh
 cp "$out/vm/output" "$out/raw.txt"
-grep '^#' "$out/raw.txt" | tail -n 30 || true
+grep "^#" "$out/raw.txt" | grep -v "^# profile" | tail -n 30 || true
+grep "^# profile" "$out/raw.txt" || true
 echo "portmaster.ko on $kver, ${PM_BENCH_SECONDS}s x ${PM_BENCH_ROUNDS} rounds (median), accel $(tests/vm/accel.sh)"
 awk -f bench/ratios.awk "$out/raw.txt" | tee "$out/ratios.txt"
