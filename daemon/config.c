@@ -152,6 +152,28 @@ static int parse_netns(struct config *c, const char *v)
 	return 0;
 }
 
+/* "presets = NAME [NAME...]": presets of rules.d that are on. */
+static int parse_presets(struct config *c, const char *v)
+{
+	char copy[1024], *save = NULL, *tok;
+
+	c->npresets = 0;
+	if (xsnprintf(copy, sizeof(copy), "%s", v) < 0)
+		return -1;
+	for (tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+		if (c->npresets >= RULESET_MAX_PRESETS || strlen(tok) >= sizeof(c->presets[0]))
+			return -1;
+		for (const char *p = tok; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+				return -1;
+		snprintf(c->presets[c->npresets], sizeof(c->presets[0]), "%s", tok);
+		c->preset_list[c->npresets] = c->presets[c->npresets];
+		c->npresets++;
+	}
+	c->preset_list[c->npresets] = NULL;
+	return 0;
+}
+
 static int set_key(struct config *c, const char *k, const char *v, char *msg, size_t len)
 {
 	int r = dns_config_key(&c->dns, k, v, msg, len);
@@ -227,6 +249,9 @@ static int set_key(struct config *c, const char *k, const char *v, char *msg, si
 		else if (!strcmp(v, "closed"))
 			c->fail_policy = FAIL_CLOSED;
 		else
+			goto bad;
+	} else if (!strcmp(k, "presets")) {
+		if (parse_presets(c, v) < 0)
 			goto bad;
 	} else if (!strcmp(k, "netns")) {
 		if (parse_netns(c, v) < 0)

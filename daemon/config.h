@@ -36,6 +36,10 @@ struct config {
 	struct endpoint nameserver, nameserver6, tunnel, tunnel6;
 	enum fail_policy fail_policy;
 	/* Other network namespaces to watch besides our own. */
+	/* "presets = system": rules.d presets on, whatever rules.conf says */
+	char presets[RULESET_MAX_PRESETS][32];
+	const char *preset_list[RULESET_MAX_PRESETS + 1];	/* into presets, NULL-terminated */
+	int npresets;
 	char netns[CONFIG_MAX_NETNS][128];
 	int nnetns;
 	uint32_t client_timeout_s;	/* control socket: idle clients are closed */

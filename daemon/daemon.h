@@ -51,6 +51,7 @@ struct pm_ns {
 struct pmd {
 	struct config cfg;
 	char rules_path[PATH_MAX];
+	char rules_dir[PATH_MAX];	/* rules.d, read after rules.conf */
 	struct ruleset rules;
 	uint32_t next_rule_id;
 	enum action def;
@@ -66,6 +67,7 @@ struct pmd {
 	struct ctacct *ctacct;	/* conntrack totals for the history */
 	struct ui *ui;		/* the web UI's process, while it runs */
 	struct dns *dns;	/* the resolver, while on (dns/dns.h) */
+	struct apps *apps;	/* programs as a view (decide/apps.h); NULL: none */
 	/* module mode: the module took the resolver's address and DNATs
 	 * 1799 itself (PM_CONFIG_A_REROUTE_DNS); the fallback's NAT rule
 	 * always does */

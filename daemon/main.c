@@ -26,6 +26,7 @@
 #include "history/history.h"
 #include "ui/uiproc.h"
 #include "daemon.h"
+#include "decide/apps.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "dns/dns.h"
@@ -296,7 +297,8 @@ int main(int argc, char **argv)
 	config_defaults(&d.cfg);
 	if (xsnprintf(d.cfg.dir, sizeof(d.cfg.dir), "%s", dir) < 0 ||
 	    xsnprintf(path, sizeof(path), "%s/portmasterd.conf", dir) < 0 ||
-	    xsnprintf(d.rules_path, sizeof(d.rules_path), "%s/rules.conf", dir) < 0) {
+	    xsnprintf(d.rules_path, sizeof(d.rules_path), "%s/rules.conf", dir) < 0 ||
+	    xsnprintf(d.rules_dir, sizeof(d.rules_dir), "%s/rules.d", dir) < 0) {
 		fprintf(stderr, "portmasterd: --config path too long\n");
 		return 2;
 	}
@@ -346,7 +348,9 @@ int main(int argc, char **argv)
 	}
 	config_finish(&d.cfg);
 	d.next_rule_id = 1;
-	if (ruleset_load(&d.rules, d.rules_path, &d.next_rule_id, err, sizeof(err)) < 0) {
+	crit_load_resolv_conf("/etc/resolv.conf");
+	if (ruleset_load_dirs(&d.rules, d.rules_path, d.rules_dir, d.cfg.preset_list,
+			      &d.next_rule_id, err, sizeof(err)) < 0) {
 		/* With no good rules at all we refuse rather than guess. */
 		pm_err("%s", err);
 		pm_err("refusing to start without valid rules; fix the file or move it away");
@@ -361,6 +365,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	d.started_ms = now_ms();
+	d.apps = apps_new();	/* without it, pmctl apps is empty */
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d.epfd < 0 || flowtab_init(&d.ft) < 0) {
 		pm_err("setup: %s", strerror(errno));
@@ -502,6 +507,7 @@ out_ctl:
 out:
 	tell_parent(&ready_fd, 1);
 	attrib_free(d.attrib);
+	apps_free(d.apps);
 	ns_free_all(&d);
 	events_free(d.events);
 	flowtab_free(&d.ft);

@@ -79,7 +79,8 @@ int pmd_reload(struct pmd *d, char *err, size_t errlen)
 	struct ruleset fresh;
 	uint32_t scratch = 1;
 
-	if (ruleset_load(&fresh, d->rules_path, &scratch, err, errlen) < 0)
+	if (ruleset_load_dirs(&fresh, d->rules_path, d->rules_dir[0] ? d->rules_dir : NULL,
+			      d->cfg.preset_list, &scratch, err, errlen) < 0)
 		return -1;
 	/* Lines the file still has keep their ids and places; rules that
 	 * live only in memory (once, for, until-restart) stay where they
@@ -89,7 +90,9 @@ int pmd_reload(struct pmd *d, char *err, size_t errlen)
 		return -1;
 	}
 	d->def = d->rules.have_default ? d->rules.def : d->cfg.def;
-	pm_info("reloaded %zu rules from %s; default %s", d->rules.n, d->rules_path,
+	crit_load_resolv_conf("/etc/resolv.conf");
+	pm_info("reloaded %zu rules from %s and %s; default %s", d->rules.n, d->rules_path,
+		d->rules_dir,
 		action_name(d->def));
 	if (dns_reload(d, err, errlen) < 0)
 		pm_err("resolver: %s; keeping the blocklists loaded before", err);

@@ -64,6 +64,11 @@ for f in portmasterd.conf rules.conf doh-endpoints.txt; do
 	fi
 done
 
+# Shipped presets: ours, replaced on update, off until enabled
+# ("pmctl preset enable system").
+mkdir -p "$DESTDIR$confdir/rules.d"
+put 0644 "$here/config/rules.d/10-system.conf" "$confdir/rules.d/10-system.conf"
+
 # The module's source, as dkms builds it: the same version as the binaries.
 rm -rf "$DESTDIR$srcdir.tmp"
 mkdir -p "$DESTDIR$srcdir.tmp/include/uapi/linux"

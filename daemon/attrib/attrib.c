@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "attrib/attrib.h"
+#include "attrib/procinfo.h"
 #include "daemon.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -34,10 +35,6 @@ struct cache_slot {
 };
 
 #define HOT_FDS 8
-/* The parent and cgroup of a process, read again after this long. */
-#define PROC_INFO_MS 1000
-#define PROC_INFO_SLOTS 256
-
 /* A process that recently owned a socket, and the fd numbers its sockets
  * had: a program that closes a socket and opens the next one gets the same
  * number back, so one readlink usually finds the new socket. */
@@ -47,30 +44,15 @@ struct hot {
 	unsigned int nfd;
 };
 
-/*
- * Reading them costs more than the rest of an attribution together (two
- * files, and a path walk through the cgroup tree); a program opening many
- * connections would pay it for each.  Kept per pid for a second: a
- * process seldom changes parent or cgroup, and never within the second
- * it starts talking.
- */
-struct proc_info {
-	pid_t pid;
-	int32_t ppid;
-	uint64_t cgroup_id;
-	uint64_t at_ms;
-};
-
 struct attrib {
 	char proc[64];
-	char cgroup_root[64];
 	bool diag_broken;
 	uint32_t seq;
 	struct cache_slot cache[CACHE_SLOTS];
 	struct hot hot[HOT_PIDS];
 	unsigned int hot_next;
 	uint64_t last_full_scan;
-	struct proc_info info[PROC_INFO_SLOTS];
+	struct procinfo *pinfo;
 };
 
 struct attrib *attrib_new(const char *proc_root)
@@ -80,12 +62,14 @@ struct attrib *attrib_new(const char *proc_root)
 	if (!a)
 		return NULL;
 	snprintf(a->proc, sizeof(a->proc), "%s", proc_root ? proc_root : "/proc");
-	snprintf(a->cgroup_root, sizeof(a->cgroup_root), "/sys/fs/cgroup");
+	a->pinfo = procinfo_new(a->proc);
 	return a;
 }
 
 void attrib_free(struct attrib *a)
 {
+	if (a)
+		procinfo_free(a->pinfo);
 	free(a);
 }
 
@@ -542,58 +526,6 @@ static char *read_exe(struct attrib *a, pid_t pid)
 	return strdup(buf);
 }
 
-/* The parent: the fourth field of /proc/PID/stat, after "(comm)", whose
- * name may hold spaces and parentheses itself. */
-static int32_t read_ppid(struct attrib *a, pid_t pid)
-{
-	char p[128], buf[512], *rp;
-	int fd, ppid = 0;
-	ssize_t n;
-
-	snprintf(p, sizeof(p), "%s/%d/stat", a->proc, (int)pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	rp = strrchr(buf, ')');
-	if (!rp || sscanf(rp + 1, " %*c %d", &ppid) != 1 || ppid < 0)
-		return 0;
-	return ppid;
-}
-
-/* The cgroup v2 id is the inode number of the cgroup's directory. */
-static uint64_t read_cgroup_id(struct attrib *a, pid_t pid)
-{
-	char p[PATH_MAX + 64], buf[PATH_MAX], *line, *nl;
-	struct stat st;
-	int fd;
-	ssize_t n;
-
-	snprintf(p, sizeof(p), "%s/%d/cgroup", a->proc, (int)pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	for (line = buf; line && *line; line = nl ? nl + 1 : NULL) {
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl = 0;
-		if (strncmp(line, "0::/", 4))
-			continue;
-		snprintf(p, sizeof(p), "%s%s", a->cgroup_root, line + 3);
-		return stat(p, &st) == 0 ? (uint64_t)st.st_ino : 0;
-	}
-	return 0;
-}
-
 int attrib_pid_from_inode(struct attrib *a, uint64_t inode, uint32_t uid_hint,
 			  bool have_uid, int32_t *pid, char **exe)
 {
@@ -680,21 +612,9 @@ void attrib_lookup(struct attrib *a, int diag_fd, bool own_ns, struct flow_info 
 	if (o->inode && !o->pid)
 		attrib_pid_from_inode(a, o->inode, o->uid, o->have_uid, &o->pid, &o->exe);
 	if (o->pid > 0) {
-		struct proc_info *pi = &a->info[(unsigned int)o->pid % PROC_INFO_SLOTS];
-		uint64_t now = now_ms();
-
 		if (!o->exe)
 			o->exe = read_exe(a, o->pid);
-		if (pi->pid != o->pid || now - pi->at_ms >= PROC_INFO_MS) {
-			pi->pid = o->pid;
-			pi->ppid = read_ppid(a, o->pid);
-			pi->cgroup_id = read_cgroup_id(a, o->pid);
-			pi->at_ms = now;
-		}
-		if (!o->ppid)
-			o->ppid = pi->ppid;
-		if (!o->cgroup_id)
-			o->cgroup_id = pi->cgroup_id;
+		procinfo_fill(a->pinfo, o);
 	}
 	if (o->pid)
 		st->attrib_ok++;

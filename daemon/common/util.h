@@ -33,4 +33,8 @@ bool prefix_match(uint8_t family, const uint8_t *addr, const uint8_t *prefix, ui
 int xsnprintf(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Replaces path with data: a temporary file, fsync, rename, fsync of the
+ * directory; never a file half written. */
+int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
+
 #endif

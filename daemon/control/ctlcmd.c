@@ -70,6 +70,30 @@ static const char *verdict_str(const struct flow_entry *e)
 	}
 }
 
+/* What the rules may ask of a flow's program, as captured with it. */
+static void owner_fields(struct buf *b, const struct owner *o)
+{
+	struct buf parents;
+	size_t n;
+	const char *unit = o->cgroup ? cgroup_unit(o->cgroup, &n) : NULL;
+	char u[256];
+
+	if (o->have_gid)
+		rec_u64(b, "gid", o->gid);
+	else
+		rec_str(b, "gid", "-");
+	rec_u64(b, "cgroup_id", o->cgroup_id);
+	rec_str(b, "cgroup", o->cgroup ? o->cgroup : "-");
+	snprintf(u, sizeof(u), "%.*s", unit && n < sizeof(u) ? (int)n : 1, unit ? unit : "-");
+	rec_str(b, "unit", u);
+	rec_str(b, "cmdline", o->cmdline ? o->cmdline : "-");
+	buf_init(&parents);
+	for (const char *p = o->ancestors; p && *p; p += strlen(p) + 1)
+		buf_addf(&parents, "%s%s", parents.len ? " " : "", p);
+	rec_str(b, "parents", parents.len && !parents.oom ? parents.p : "-");
+	buf_free(&parents);
+}
+
 static void flow_record(struct buf *b, const struct flow_entry *e, uint64_t now)
 {
 	const struct flow_info *f = &e->info;
@@ -96,7 +120,7 @@ static void flow_record(struct buf *b, const struct flow_entry *e, uint64_t now)
 		rec_str(b, "uid", "-");
 	rec_str(b, "exe", f->owner.exe ? f->owner.exe : "-");
 	rec_i64(b, "ppid", f->owner.ppid);
-	rec_u64(b, "cgroup", f->owner.cgroup_id);
+	owner_fields(b, &f->owner);
 	rec_str(b, "domain", f->domain ? f->domain : "-");
 	rec_str(b, "cnames", f->cnames ? f->cnames : "-");
 	rec_str(b, "verdict", verdict_str(e));
@@ -221,7 +245,7 @@ static bool parse_bool(const char *s, bool *v)
 	return false;
 }
 
-static void rule_record(struct buf *b, const struct rule *r, uint64_t now)
+static void rule_record(struct buf *b, const struct ruleset *rs, const struct rule *r, uint64_t now)
 {
 	rec_u64(b, "id", r->id);
 	rec_str(b, "action", action_name(r->action));
@@ -235,6 +259,15 @@ static void rule_record(struct buf *b, const struct rule *r, uint64_t now)
 		crit_format(&r->crit[i], &v);
 		rec_str(b, crit_name(r->crit[i].kind), v.oom ? "?" : v.p);
 		buf_free(&v);
+	}
+	if (r->note)
+		rec_str(b, "note", r->note);
+	if (rs) {
+		char src[PATH_MAX + 16];
+
+		rule_source(rs, r, src, sizeof(src));
+		if (src[0])
+			rec_str(b, "file", src);
 	}
 	rec_u64(b, "hits", r->hits);
 	rec_end(b);
@@ -434,7 +467,7 @@ static void cmd_verdict(struct pmd *d, const struct peer *p, const struct proto_
 	 * rule may be used up by one of them: its record is made first). */
 	rid = r->id;
 	buf_init(&b);
-	rule_record(&b, r, now_ms());
+	rule_record(&b, &d->rules, r, now_ms());
 	if (pmd_rules_changed(d, r->scope == SCOPE_ALWAYS, err, sizeof(err)) < 0) {
 		ruleset_del(&d->rules, rid);
 		reply_err(out, "internal", "this connection is answered, but the rule was not saved: %s",
@@ -453,7 +486,7 @@ static void cmd_rule_list(struct pmd *d, struct buf *out)
 
 	buf_init(&b);
 	for (size_t i = 0; i < d->rules.n; i++)
-		rule_record(&b, d->rules.v[i], now);
+		rule_record(&b, &d->rules, d->rules.v[i], now);
 	reply_ok(out, &b, (int)d->rules.n);
 	buf_free(&b);
 }
@@ -492,6 +525,9 @@ static void cmd_rule_add(struct pmd *d, const struct proto_req *req, struct buf 
 			goto fail;
 		}
 	}
+	/* an always rule lives in rules.conf: ahead of the rules.d files */
+	if (r->scope == SCOPE_ALWAYS && pos > ruleset_owned_end(&d->rules))
+		pos = ruleset_owned_end(&d->rules);
 	r->id = d->next_rule_id++;
 	if (ruleset_insert(&d->rules, r, pos) < 0) {
 		reply_err(out, "busy", "too many rules");
@@ -501,7 +537,7 @@ static void cmd_rule_add(struct pmd *d, const struct proto_req *req, struct buf 
 	 * freed, before this returns. */
 	id = r->id;
 	buf_init(&b);
-	rule_record(&b, r, now_ms());
+	rule_record(&b, &d->rules, r, now_ms());
 	if (pmd_rules_changed(d, r->scope == SCOPE_ALWAYS, err, sizeof(err)) < 0) {
 		/* Not persisted: take it back so memory and file agree. */
 		ruleset_del(&d->rules, id);
@@ -516,6 +552,20 @@ fail:
 	rule_free(r);
 }
 
+/* A rule of a rules.d file is the admin's: pmctl never rewrites those. */
+static bool admin_file_rule(struct pmd *d, uint32_t id, struct buf *out)
+{
+	const struct rule *r = ruleset_find(&d->rules, id);
+	char src[PATH_MAX + 16];
+
+	if (!r || r->scope != SCOPE_ALWAYS || r->file == 0)
+		return false;
+	rule_source(&d->rules, r, src, sizeof(src));
+	reply_err(out, "perm", "rule %u comes from %s, which pmctl does not rewrite: "
+		  "edit that file and run 'pmctl reload'", id, src);
+	return true;
+}
+
 static void cmd_rule_del(struct pmd *d, const struct proto_req *req, struct buf *out)
 {
 	const char *ids = proto_arg(req, "id");
@@ -528,11 +578,15 @@ static void cmd_rule_del(struct pmd *d, const struct proto_req *req, struct buf 
 		reply_err(out, "usage", "rule-del needs id=RULE-ID (and nothing else)");
 		return;
 	}
+	if (admin_file_rule(d, id, out))
+		return;
 	r = ruleset_take(&d->rules, id, &pos);
 	if (!r) {
 		reply_err(out, "noent", "no rule %u", id);
 		return;
 	}
+	/* its comments stay in the file, above the next rule */
+	ruleset_keep_comments(&d->rules, r, pos);
 	if (pmd_rules_changed(d, r->scope == SCOPE_ALWAYS, err, sizeof(err)) < 0) {
 		/* back where it was: the order of rules is their meaning */
 		ruleset_insert(&d->rules, r, pos);
@@ -569,6 +623,8 @@ static void cmd_rule_move(struct pmd *d, const struct proto_req *req, struct buf
 		reply_err(out, "noent", "no rule %u", id);
 		return;
 	}
+	if (admin_file_rule(d, id, out))
+		return;
 	if (proto_arg(req, "before") && !strcmp(proto_arg(req, "before"), ids)) {
 		reply_err(out, "usage", "a rule cannot go before itself");
 		return;
@@ -578,6 +634,8 @@ static void cmd_rule_move(struct pmd *d, const struct proto_req *req, struct buf
 		ruleset_insert(&d->rules, r, from);
 		return;
 	}
+	if (r->scope == SCOPE_ALWAYS && to > ruleset_owned_end(&d->rules))
+		to = ruleset_owned_end(&d->rules);
 	ruleset_insert(&d->rules, r, to);
 	if (pmd_rules_changed(d, r->scope == SCOPE_ALWAYS, err, sizeof(err)) < 0) {
 		ruleset_take(&d->rules, id, NULL);
@@ -607,6 +665,19 @@ static void cmd_default(struct pmd *d, const struct proto_req *req, struct buf *
 		d->rules.have_default = had;
 		d->rules.def = olddef;
 		reply_err(out, "internal", "default unchanged: %s", err);
+		return;
+	}
+	if ((a == ACT_BLOCK || a == ACT_DROP) && !ruleset_preset_enabled(&d->rules, "system")) {
+		struct buf b;
+
+		/* said, not refused: the admin may have rules of their own */
+		buf_init(&b);
+		rec_str(&b, "warning", "without the system preset, 'default block' also cuts "
+			"DHCP, NTP, DNS and the package manager; enable it with "
+			"'pmctl preset enable system'");
+		rec_end(&b);
+		reply_ok(out, &b, 1);
+		buf_free(&b);
 		return;
 	}
 	reply_ok(out, NULL, 0);
@@ -661,6 +732,8 @@ void ctl_handle(struct pmd *d, const struct peer *p, char *line, struct buf *out
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (!strcmp(cmds[i].name, req.cmd))
 			c = &cmds[i];
+	if (!c && ctl_rules_handle(d, p, &req, out))
+		return;
 	if (!c && !p->admin && (!strcmp(req.cmd, "history") || !strcmp(req.cmd, "monitor") ||
 				!strcmp(req.cmd, "ui-login"))) {
 		/* everyone's traffic: for the group, not for anyone who can

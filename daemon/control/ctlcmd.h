@@ -27,6 +27,10 @@ void ctl_handle(struct pmd *d, const struct peer *p, char *line, struct buf *out
  * ui-redeem.  Returns false when req is none of them. */
 bool ctl_views_handle(struct pmd *d, const struct peer *p, const struct proto_req *req,
 		      struct buf *out);
+/* The commands on rules files (ctl_rules.c): preset, rule-export,
+ * rule-import, apps.  Returns false when req is none of them. */
+bool ctl_rules_handle(struct pmd *d, const struct peer *p, const struct proto_req *req,
+		      struct buf *out);
 /* One "error CODE MESSAGE" reply line. */
 void ctl_reply_err(struct buf *out, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

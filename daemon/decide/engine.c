@@ -7,6 +7,7 @@
 #include "attrib/attrib.h"
 #include "daemon.h"
 #include "decide/engine.h"
+#include "decide/apps.h"
 #include "events/events.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -53,16 +54,17 @@ int flowtab_init(struct flowtab *t)
 /* What a flow_info owns, once it is not handed to an entry. */
 static void info_release(struct flow_info *fi)
 {
-	free(fi->owner.exe);
+	owner_release(&fi->owner);
 	free(fi->domain);
 	free(fi->cnames);
-	fi->owner.exe = fi->domain = fi->cnames = NULL;
+	fi->domain = fi->cnames = NULL;
 }
 
 /* The entry owns them now. */
 static void info_handed_over(struct flow_info *fi)
 {
 	fi->owner.exe = fi->domain = fi->cnames = NULL;
+	fi->owner.cmdline = fi->owner.cgroup = fi->owner.ancestors = NULL;
 }
 
 static void entry_free(struct flow_entry *e)
@@ -365,6 +367,13 @@ static void set_decided(struct flow_entry *e, uint32_t mark, bool opening)
 	e->gen = e->ns ? e->ns->clear_gen : 0;
 }
 
+/* Decided: said to whoever listens, counted for its program. */
+static void decided(struct pmd *d, struct flow_entry *e, enum ev_type ev)
+{
+	events_flow(d, e, ev);
+	apps_note(d->apps, &e->info, e->mark);
+}
+
 /* Answers the packets held for e with mark. */
 static void decide_held(struct pmd *d, struct flow_entry *e, uint32_t mark)
 {
@@ -379,25 +388,13 @@ static void decide_held(struct pmd *d, struct flow_entry *e, uint32_t mark)
 	e->pktlen = 0;
 	/* held since the packet that opened it */
 	set_decided(e, mark, true);
-	events_flow(d, e, EV_ANSWER);
+	decided(d, e, EV_ANSWER);
 }
 
 /* The first live rule for a flow; once rules only for new flows. */
 static struct rule *match_rule(struct pmd *d, const struct flow_info *f, bool new_flow)
 {
-	uint64_t now = now_ms();
-
-	for (size_t i = 0; i < d->rules.n; i++) {
-		struct rule *r = d->rules.v[i];
-
-		if (r->scope == SCOPE_FOR && now >= r->expires_ms)
-			continue;
-		if (r->scope == SCOPE_ONCE && !new_flow)
-			continue;
-		if (rule_match(r, f))
-			return r;
-	}
-	return NULL;
+	return ruleset_first(&d->rules, f, now_ms(), new_flow);
 }
 
 /* A once rule decides one flow and is used up. */
@@ -460,7 +457,7 @@ static void decide_new(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t
 		/* DNS itself, and ways around the resolver: not the rules' */
 		e->rule_id = 0;
 		set_decided(e, fit_mark(d, e, dns_mark), true);
-		events_flow(d, e, EV_FLOW);
+		decided(d, e, EV_FLOW);
 		answer(d, e->ns, q, id, e->mark);
 		if (is_block(e->mark))
 			reject(d, e, pkt, len);
@@ -498,11 +495,12 @@ static void decide_new(struct pmd *d, struct flow_entry *e, uint16_t q, uint64_t
 		}
 	}
 	set_decided(e, mark_for(d, e, a), true);
-	events_flow(d, e, EV_FLOW);
+	decided(d, e, EV_FLOW);
 	/* the module remembers plain verdicts, not reroutes */
 	if (scope != SCOPE_ONCE && e->mark >= PM_MARK_ACCEPT_ALWAYS &&
 	    e->mark <= PM_MARK_DROP_ALWAYS && d->cfg.remember_s && d->be &&
-	    d->be->verdict_remember && !dns_names_decide(d)) {
+	    d->be->verdict_remember && !dns_names_decide(d) &&
+	    !ruleset_beyond_remember_key(&d->rules)) {
 		/* What a rule (or the default) decides holds for flows like
 		 * this one; a rule that ends sooner bounds it. */
 		uint64_t ms = (uint64_t)d->cfg.remember_s * 1000;
@@ -721,7 +719,7 @@ void engine_report(struct pmd *d, struct pm_ns *ns, struct flow_info *fi, uint32
 	e->created_ms = now_ms();
 	e->pkts = 1;
 	set_decided(e, mark, false);
-	events_flow(d, e, EV_FLOW);
+	decided(d, e, EV_FLOW);
 }
 
 bool engine_is_pending(struct pmd *d, struct pm_ns *ns, uint64_t held_id)
@@ -822,11 +820,13 @@ void engine_dns_query(struct pmd *d, const struct flow_key *k, const struct owne
 		fi.key = *k;
 		fi.dir = PM_DIR_OUT;
 		fi.has_ports = true;
-		fi.owner = *o;
-		fi.owner.exe = o->exe ? strdup(o->exe) : NULL;
+		if (owner_copy(&fi.owner, o) < 0) {
+			free(dup);
+			return;
+		}
 		e = flowtab_insert(&d->ft, ns, &fi);
 		if (!e) {
-			free(fi.owner.exe);
+			owner_release(&fi.owner);
 			free(dup);
 			return;
 		}

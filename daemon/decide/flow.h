@@ -9,6 +9,7 @@
 #ifndef PM_FLOW_H
 #define PM_FLOW_H
 
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -24,7 +25,7 @@ struct flow_key {
 };
 
 struct owner {
-	bool have_uid;
+	bool have_uid, have_gid;
 	uint32_t uid, gid;
 	uint64_t inode;		/* the socket; 0: unknown */
 	int32_t pid;		/* 0: unknown */
@@ -32,7 +33,27 @@ struct owner {
 	uint64_t cgroup_id;	/* cgroup v2 id (inode of its directory); 0: unknown */
 	char comm[16];
 	char *exe;		/* malloc'd; NULL: unknown */
+	/* Captured with the flow, never looked up later (the process may be
+	 * gone when a rule change decides it again); malloc'd, NULL: unknown.
+	 * cmdline: the arguments joined by spaces; cgroup: the cgroup v2
+	 * path ("/system.slice/sshd.service"); ancestors: the executables of
+	 * the parent, its parent, ... each NUL-terminated, the list ending
+	 * with an empty string. */
+	char *cmdline, *cgroup, *ancestors;
+	/* Longer than attribution keeps (4 KiB of command line; 16 parents,
+	 * 8 KiB): a block rule that asks about them is taken to match, so
+	 * that padding cannot hide a process from one. */
+	bool cmdline_cut, ancestors_cut;
 };
+
+/* Frees what an owner owns (exe, cmdline, cgroup, ancestors). */
+void owner_release(struct owner *o);
+/* A copy that owns its own strings; -1 on allocation failure (nothing
+ * owned then). */
+int owner_copy(struct owner *dst, const struct owner *src);
+/* The systemd unit a cgroup path names: its deepest component ending in
+ * ".service" or ".scope" ("sshd.service"); NULL with *len 0 when none. */
+const char *cgroup_unit(const char *cgroup, size_t *len);
 
 struct flow_info {
 	uint64_t netns;		/* the namespace's inode number */

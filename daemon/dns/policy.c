@@ -45,7 +45,7 @@ void asker_put(struct dns *n, const struct flow_info *fi)
 
 	/* a newer flow takes the slot: the table only has to bridge the
 	 * moment between a query's flow and the query itself */
-	free(a->owner.exe);
+	owner_release(&a->owner);
 	memset(a, 0, sizeof(*a));
 	a->used = true;
 	a->family = fi->key.family;
@@ -54,8 +54,8 @@ void asker_put(struct dns *n, const struct flow_info *fi)
 	a->port = fi->key.lport;
 	a->expires_ms = now_ms() + ASKER_TTL_MS;
 	a->key = fi->key;
-	a->owner = fi->owner;
-	a->owner.exe = fi->owner.exe ? strdup(fi->owner.exe) : NULL;
+	if (owner_copy(&a->owner, &fi->owner) < 0)
+		memset(&a->owner, 0, sizeof(a->owner));
 }
 
 const struct asker *asker_get(struct dns *n, uint8_t family, const uint8_t *addr,
@@ -73,8 +73,7 @@ const struct asker *asker_get(struct dns *n, uint8_t family, const uint8_t *addr
 void askers_free(struct dns *n)
 {
 	for (size_t i = 0; i < ASKERS; i++) {
-		free(n->askers[i].owner.exe);
-		n->askers[i].owner.exe = NULL;
+		owner_release(&n->askers[i].owner);
 		n->askers[i].used = false;
 	}
 }

@@ -102,7 +102,7 @@ static void query_free(struct dns *n, struct query *q)
 	if (q->tcp && q->conn)
 		q->conn->inflight--;
 	ldns_pkt_free(q->req);
-	free(q->who.exe);
+	owner_release(&q->who);
 	free(q->cache_key);
 	free(q);
 }
@@ -313,8 +313,8 @@ static void who_asked(struct dns *n, const struct dns_addr *local, uint8_t proto
 	n->st.askers_missed += a == NULL;
 	if (a) {
 		q->key = a->key;
-		q->who = a->owner;
-		q->who.exe = a->owner.exe ? strdup(a->owner.exe) : NULL;
+		if (owner_copy(&q->who, &a->owner) < 0)
+			memset(&q->who, 0, sizeof(q->who));
 	} else {
 		struct flow_info fi;
 

@@ -262,7 +262,7 @@ static int feed_flow(struct kmod *k, struct nlmsghdr *nlh, bool dump)
 		return -1;
 	}
 	if (dump && (f.decided || engine_is_pending(k->d, k->ns, f.flow_id))) {
-		free(f.fi.owner.exe);
+		owner_release(&f.fi.owner);
 		return 0;
 	}
 	if (dump)
@@ -271,7 +271,7 @@ static int feed_flow(struct kmod *k, struct nlmsghdr *nlh, bool dump)
 		engine_report(k->d, k->ns, &f.fi, f.decided);
 	else
 		engine_packet(k->d, k->ns, &f.fi, true, 0, f.flow_id, NULL, 0);
-	free(f.fi.owner.exe);
+	owner_release(&f.fi.owner);
 	return 0;
 }
 

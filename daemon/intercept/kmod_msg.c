@@ -67,8 +67,10 @@ static int parse_owner(struct nlattr *nest, struct owner *o, char *err, size_t e
 		o->uid = nla_get_u32(tb[PM_OWNER_A_UID]);
 		o->have_uid = true;
 	}
-	if (tb[PM_OWNER_A_GID])
+	if (tb[PM_OWNER_A_GID]) {
 		o->gid = nla_get_u32(tb[PM_OWNER_A_GID]);
+		o->have_gid = true;
+	}
 	if (tb[PM_OWNER_A_INODE])
 		o->inode = nla_get_u64(tb[PM_OWNER_A_INODE]);
 	/* The process id is the thread group id; PID is the thread. */
@@ -184,8 +186,7 @@ int kmod_parse_flow(const struct nlmsghdr *nlh, struct kmod_flow *f, char *err, 
 	 * tells connections apart by conntrack id and socket. */
 	f->fi.ct_new = false;
 	if (tb[PM_A_OWNER] && parse_owner(tb[PM_A_OWNER], &f->fi.owner, err, errlen) < 0) {
-		free(f->fi.owner.exe);
-		f->fi.owner.exe = NULL;
+		owner_release(&f->fi.owner);
 		return -1;
 	}
 	return 0;

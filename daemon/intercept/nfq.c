@@ -222,8 +222,10 @@ static int on_packet(const struct nlmsghdr *nlh, void *data)
 	    mnl_attr_get_payload_len(attr[NFQA_UID]) >= 4) {
 		fi.owner.uid = ntohl(mnl_attr_get_u32(attr[NFQA_UID]));
 		fi.owner.have_uid = true;
-		if (attr[NFQA_GID] && mnl_attr_get_payload_len(attr[NFQA_GID]) >= 4)
+		if (attr[NFQA_GID] && mnl_attr_get_payload_len(attr[NFQA_GID]) >= 4) {
 			fi.owner.gid = ntohl(mnl_attr_get_u32(attr[NFQA_GID]));
+			fi.owner.have_gid = true;
+		}
 	}
 	if (attr[pkt_dir == PM_DIR_OUT ? NFQA_IFINDEX_OUTDEV : NFQA_IFINDEX_INDEV])
 		fi.ifindex = ntohl(mnl_attr_get_u32(

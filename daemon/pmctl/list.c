@@ -14,7 +14,7 @@ int cmd_list(struct pmctl *p, int argc, char **argv)
 	/* new columns go last: scripts read -t by position */
 	static const char *const cols[] = { "id", "dir", "proto", "src", "sport", "dst",
 					    "dport", "pid", "uid", "exe", "verdict", "packets",
-					    "domain", "netns", NULL };
+					    "domain", "netns", "?unit", NULL };
 
 	(void)argv;
 	return flows(p, argc, "list", cols);

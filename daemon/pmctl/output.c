@@ -53,10 +53,15 @@ static void tsv_field(FILE *f, const char *s)
 		fputc(*s == '\t' || *s == '\n' ? ' ' : *s, f);
 }
 
+static const char *col_name(const char *c)
+{
+	return c + (c[0] == '?');
+}
+
 void print_records(struct pmctl *p, const struct reply *r, const char *const *cols,
 		   bool as_array)
 {
-	size_t ncol = 0;
+	size_t ncol = 0, last = 0;
 	size_t *w;
 
 	if (p->fmt == OUT_JSON) {
@@ -77,9 +82,10 @@ void print_records(struct pmctl *p, const struct reply *r, const char *const *co
 	while (cols[ncol])
 		ncol++;
 	if (p->fmt == OUT_TSV) {
+		/* every column, always: scripts read them by position */
 		for (int i = 0; i < r->nrec; i++) {
 			for (size_t c = 0; c < ncol; c++) {
-				const char *v = rec_get(&r->rec[i], cols[c]);
+				const char *v = rec_get(&r->rec[i], col_name(cols[c]));
 
 				if (c)
 					fputc('\t', p->out);
@@ -92,25 +98,36 @@ void print_records(struct pmctl *p, const struct reply *r, const char *const *co
 	w = calloc(ncol, sizeof(*w));
 	if (!w)
 		return;
+	/* A column marked "?NAME" shows only where some record has it: a
+	 * rule names few of the many things a rule can ask. */
 	for (size_t c = 0; c < ncol; c++) {
-		w[c] = strlen(cols[c]);
+		bool any = cols[c][0] != '?';
+
+		w[c] = strlen(col_name(cols[c]));
 		for (int i = 0; i < r->nrec; i++) {
-			const char *v = rec_get(&r->rec[i], cols[c]);
+			const char *v = rec_get(&r->rec[i], col_name(cols[c]));
 			size_t l = v ? strlen(v) : 1;
 
+			any |= v && strcmp(v, "-");
 			if (l > w[c])
 				w[c] = l;
 		}
+		if (!any)
+			w[c] = 0;
+		else
+			last = c;
 	}
 	for (size_t c = 0; c < ncol; c++)
-		fprintf(p->out, "%-*s%s", c + 1 < ncol ? (int)w[c] : 0, cols[c],
-			c + 1 < ncol ? "  " : "\n");
+		if (w[c])
+			fprintf(p->out, "%-*s%s", c < last ? (int)w[c] : 0, col_name(cols[c]),
+				c < last ? "  " : "\n");
 	for (int i = 0; i < r->nrec; i++)
 		for (size_t c = 0; c < ncol; c++) {
-			const char *v = rec_get(&r->rec[i], cols[c]);
+			const char *v = rec_get(&r->rec[i], col_name(cols[c]));
 
-			fprintf(p->out, "%-*s%s", c + 1 < ncol ? (int)w[c] : 0, v ? v : "-",
-				c + 1 < ncol ? "  " : "\n");
+			if (w[c])
+				fprintf(p->out, "%-*s%s", c < last ? (int)w[c] : 0, v ? v : "-",
+					c < last ? "  " : "\n");
 		}
 	free(w);
 }

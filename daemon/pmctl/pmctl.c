@@ -22,13 +22,20 @@ static const struct pmctl_cmd commands[] = {
 	  "verdict ID accept|allow|block|drop\n"
 	  "                 [--once|--for DURATION|--until-restart|--always] [--match FIELDS]" },
 	{ "rule", cmd_rule,
-	  "rule add ACTION [--exe PATH] [--uid UID] [--dst ADDR[/LEN]] [--port PORT]\n"
-	  "                 [--proto tcp|udp|icmp] [--dir out|in] [--domain PATTERN]\n"
+	  "rule add ACTION [--exe GLOB] [--cmdline GLOB] [--parent GLOB] [--unit NAME]\n"
+	  "                 [--cgroup GLOB] [--user NAME|UID] [--group NAME|GID]\n"
+	  "                 [--local ADDR[/LEN]|SCOPE] [--remote ADDR[/LEN]|SCOPE] [--dst ADDR[/LEN]]\n"
+	  "                 [--port LIST] [--proto tcp|udp|icmp|icmpv6|N] [--icmp-type TYPE]\n"
+	  "                 [--dir out|in] [--domain PATTERN] [--note TEXT]\n"
 	  "                 [--once|--for DURATION|--until-restart|--always] [--first|--before ID]\n"
 	  "       pmctl [-j|-t] rule list\n"
 	  "       pmctl rule del ID\n"
-	  "       pmctl rule move ID --first|--last|--before ID" },
+	  "       pmctl rule move ID --first|--last|--before ID\n"
+	  "       pmctl rule export [FILE]\n"
+	  "       pmctl rule import FILE" },
 	{ "default", cmd_default, "default allow|block|drop|ask" },
+	{ "preset", cmd_preset, "preset [list] | enable NAME | disable NAME" },
+	{ "apps", cmd_apps, "apps [show EXE|UNIT]" },
 	{ "history", cmd_history,
 	  "history [--exe PATH] [--domain DOMAIN] [--since DURATION] [--verdict VERDICT]\n"
 	  "                 [--flows|--dns] [--limit N]" },

@@ -86,6 +86,8 @@ int cmd_pending(struct pmctl *p, int argc, char **argv);
 int cmd_verdict(struct pmctl *p, int argc, char **argv);
 int cmd_rule(struct pmctl *p, int argc, char **argv);
 int cmd_default(struct pmctl *p, int argc, char **argv);
+int cmd_preset(struct pmctl *p, int argc, char **argv);
+int cmd_apps(struct pmctl *p, int argc, char **argv);
 int cmd_history(struct pmctl *p, int argc, char **argv);
 int cmd_monitor(struct pmctl *p, int argc, char **argv);
 int cmd_ui(struct pmctl *p, int argc, char **argv);

@@ -1,24 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0
 /* pmctl rule add|list|del|move */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "pmctl.h"
 #include "common/util.h"
 
+/* new columns go last (scripts read -t by position); "?": shown in the
+ * table only where some rule has it */
 const char *const rule_cols[] = { "id", "action", "scope", "expires_in", "exe", "uid",
-				  "dst", "port", "proto", "dir", "domain", "hits", NULL };
+				  "dst", "port", "proto", "dir", "domain", "hits", "?cmdline",
+				  "?parent", "?unit", "?cgroup", "?gid", "?local", "?remote",
+				  "?icmp-type", "?note", "?file", NULL };
 
 static int rule_add(struct pmctl *p, int argc, char **argv)
 {
-	static const char *const valued[] = { "--exe", "--uid", "--dst", "--port", "--proto",
-					      "--dir", "--domain" };
+	/* each is a key of the rules file: the daemon's one parser reads it */
+	static const char *const valued[] = { "--exe", "--cmdline", "--parent", "--unit",
+					      "--cgroup", "--uid", "--user", "--gid", "--group",
+					      "--local", "--remote", "--dst", "--port", "--proto",
+					      "--icmp-type", "--dir", "--domain", "--note" };
 	const char *scope = NULL, *dur = NULL, *before = NULL;
 	bool first = false;
 	struct buf b;
 
 	if (argc < 3)
-		return usage_error(p, "usage: pmctl rule add ACTION [--exe PATH] [--uid UID] "
-				   "[--dst ADDR[/LEN]] [--port PORT] [--proto tcp|udp|icmp] "
-				   "[--dir out|in] [--domain PATTERN] "
+		return usage_error(p, "usage: pmctl rule add ACTION [--exe GLOB] [--cmdline GLOB] "
+				   "[--parent GLOB] [--unit NAME] [--cgroup GLOB] [--user NAME|UID] "
+				   "[--group NAME|GID] [--local ADDR[/LEN]|SCOPE] "
+				   "[--remote ADDR[/LEN]|localhost|lan|internet|multicast|resolver] "
+				   "[--dst ADDR[/LEN]] [--port LIST] [--proto tcp|udp|icmp|icmpv6|N] "
+				   "[--icmp-type TYPE] [--dir out|in] [--domain PATTERN] [--note TEXT] "
 				   "[--once|--for DURATION|--until-restart|--always] [--first|--before ID]");
 	if (strcmp(argv[2], "allow") && strcmp(argv[2], "block") && strcmp(argv[2], "drop") &&
 	    strcmp(argv[2], "ask") && strcmp(argv[2], "tunnel"))
@@ -127,12 +139,150 @@ static int rule_move(struct pmctl *p, int argc, char **argv)
 	return pmctl_call_buf(p, &b, NULL, false);
 }
 
+/* pmctl rule export [FILE]: the rules in effect, as a rules file; a FILE
+ * is replaced whole or not at all. */
+static int rule_export(struct pmctl *p, int argc, char **argv)
+{
+	struct reply r;
+	struct buf text;
+	char err[512];
+	int rc;
+
+	if (argc > 3)
+		return usage_error(p, "usage: pmctl rule export [FILE]");
+	rc = pmctl_request(p, "rule-export", &r);
+	if (rc != EXIT_OK)
+		return rc;
+	if (r.is_error) {
+		rc = pmctl_report_error(p, &r);
+		reply_free(&r);
+		return rc;
+	}
+	buf_init(&text);
+	for (int i = 0; i < r.nrec; i++) {
+		const char *l = rec_get(&r.rec[i], "line");
+
+		buf_addf(&text, "%s\n", l ? l : "");
+	}
+	reply_free(&r);
+	if (text.oom) {
+		buf_free(&text);
+		fprintf(p->err, "pmctl: out of memory\n");
+		return EXIT_ERR;
+	}
+	if (argc == 3 && strcmp(argv[2], "-")) {
+		rc = write_file_atomic(argv[2], text.p ? text.p : "", text.len, err, sizeof(err));
+		if (rc < 0)
+			fprintf(p->err, "pmctl: %s\n", err);
+		rc = rc < 0 ? EXIT_ERR : EXIT_OK;
+	} else {
+		fwrite(text.p ? text.p : "", 1, text.len, p->out);
+		rc = EXIT_OK;
+	}
+	buf_free(&text);
+	return rc;
+}
+
+/* pmctl rule import FILE: sent in pieces of whole lines; the daemon reads
+ * each, and applies the whole only with the last. */
+static int rule_import(struct pmctl *p, int argc, char **argv)
+{
+	enum { PIECE = 1500 };
+	char token[32] = "", num[16];
+	FILE *f;
+	struct buf all;
+	char chunk[8192];
+	size_t n, off = 0;
+	unsigned int line = 1;
+	int rc = EXIT_OK;
+
+	if (argc != 3)
+		return usage_error(p, "usage: pmctl rule import FILE");
+	f = fopen(argv[2], "re");
+	if (!f) {
+		fprintf(p->err, "pmctl: %s: %s\n", argv[2], strerror(errno));
+		return EXIT_ERR;
+	}
+	buf_init(&all);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && all.len <= (16u << 20))
+		buf_add(&all, chunk, n);
+	fclose(f);
+	if (all.oom || all.len > (16u << 20)) {
+		fprintf(p->err, "pmctl: %s: %s\n", argv[2], all.oom ? "out of memory" : "larger than 16 MiB");
+		buf_free(&all);
+		return EXIT_ERR;
+	}
+	if (all.len && memchr(all.p, 0, all.len)) {
+		fprintf(p->err, "pmctl: %s: a NUL byte: not a rules file\n", argv[2]);
+		buf_free(&all);
+		return EXIT_ERR;
+	}
+	do {
+		size_t end = off, lines = 0;
+		struct buf b;
+		struct reply r;
+		char *piece;
+
+		/* whole lines, about PIECE bytes; one longer line alone */
+		while (end < all.len) {
+			const char *nl = memchr(all.p + end, '\n', all.len - end);
+			size_t next = nl ? (size_t)(nl - all.p) + 1 : all.len;
+
+			if (lines && next - off > PIECE)
+				break;
+			end = next;
+			lines++;
+		}
+		piece = strndup(all.len ? all.p + off : "", end - off);
+		if (!piece) {
+			rc = EXIT_ERR;
+			break;
+		}
+		buf_init(&b);
+		buf_addf(&b, "rule-import");
+		req_arg(&b, "name", argv[2]);
+		snprintf(num, sizeof(num), "%u", line);
+		req_arg(&b, "line", num);
+		req_arg(&b, "text", piece);
+		if (token[0])
+			req_arg(&b, "token", token);
+		if (end >= all.len)
+			req_arg(&b, "last", "yes");
+		free(piece);
+		rc = b.oom ? EXIT_ERR : pmctl_request_args(p, b.p, &b, &r);
+		buf_free(&b);
+		if (rc != EXIT_OK)
+			break;
+		if (r.is_error) {
+			rc = pmctl_report_error(p, &r);
+			reply_free(&r);
+			break;
+		}
+		if (end >= all.len) {
+			print_records(p, &r, (const char *const[]){ "added", "skipped", NULL }, false);
+			reply_free(&r);
+			break;
+		}
+		snprintf(token, sizeof(token), "%s",
+			 r.nrec && rec_get(&r.rec[0], "token") ? rec_get(&r.rec[0], "token") : "");
+		reply_free(&r);
+		line += (unsigned int)lines;
+		off = end;
+	} while (off < all.len);
+	buf_free(&all);
+	return rc;
+}
+
 int cmd_rule(struct pmctl *p, int argc, char **argv)
 {
 	struct buf b;
 
 	if (argc < 2)
-		return usage_error(p, "usage: pmctl rule add|list|del|move ...");
+		return usage_error(p, "usage: pmctl rule add|list|del|move|export|import ...");
+	if (!strcmp(argv[1], "export"))
+		return rule_export(p, argc, argv);
+	if (!strcmp(argv[1], "import"))
+		return rule_import(p, argc, argv);
 	if (!strcmp(argv[1], "add"))
 		return rule_add(p, argc, argv);
 	if (!strcmp(argv[1], "list")) {
@@ -155,5 +305,6 @@ int cmd_rule(struct pmctl *p, int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "move"))
 		return rule_move(p, argc, argv);
-	return usage_error(p, "rule: unknown subcommand '%s' (add, list, del, move)", argv[1]);
+	return usage_error(p, "rule: unknown subcommand '%s' (add, list, del, move, export, import)",
+			   argv[1]);
 }

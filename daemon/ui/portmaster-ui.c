@@ -164,8 +164,10 @@ static int body_args(const struct request *rq, struct buf *b, const char *const 
 	return 0;
 }
 
-static const char *const rule_keys[] = { "action", "scope", "for", "exe", "uid", "dst", "port",
-					  "proto", "dir", NULL };
+/* every criterion of the rules file (decide/criteria.c), and the note */
+static const char *const rule_keys[] = { "action", "scope", "for", "exe", "cmdline", "parent",
+					  "unit", "cgroup", "uid", "gid", "local", "remote", "dst",
+					  "port", "proto", "icmp-type", "dir", "domain", "note", NULL };
 
 static enum MHD_Result rule_add(struct MHD_Connection *c, const struct request *rq)
 {

@@ -7,13 +7,13 @@ PMF_CC ?= clang
 PMF_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -I$(TOP)/include/uapi -I$(TOP)/daemon
 PMF_SECONDS ?= 20
-PMF_RULES_SRCS := decide/rules.c decide/criteria.c common/util.c control/proto.c dns/names.c
+PMF_RULES_SRCS := decide/rules.c decide/criteria.c decide/netscope.c decide/flow.c decide/rindex.c common/util.c control/proto.c dns/names.c
 PMF_DNS_SRCS := dns/resolver.c dns/query.c dns/tcp.c dns/policy.c dns/upstream.c dns/wire.c dns/names.c \
 	dns/blocklist.c dns/namecache.c dns/dnsconf.c dns/dot.c dns/anscache.c
 PMF_DNS_LIBS := $(shell pkg-config --libs ldns gnutls 2>/dev/null) -lunbound -lpthread
-PMF_CONTROL_SRCS := control/ctlcmd.c decide/engine.c decide/rules.c decide/criteria.c \
+PMF_CONTROL_SRCS := control/ctlcmd.c control/ctl_rules.c decide/apps.c decide/engine.c decide/rules.c decide/criteria.c decide/netscope.c decide/flow.c decide/rindex.c \
 	common/util.c control/proto.c control/ctl_views.c control/control.c config.c common/log.c \
-	pmd.c attrib/attrib.c \
+	pmd.c attrib/attrib.c attrib/procinfo.c \
 	events/events.c history/store.c history/history.c history/ctacct.c ui/uiproc.c \
 	$(PMF_DNS_SRCS)
 PMF_WIRE_SRCS := dns/wire.c dns/names.c dns/blocklist.c

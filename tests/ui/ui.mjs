@@ -140,6 +140,23 @@ try {
   await page.click("#rule-submit");
   const edited = page.locator("#rules-table tbody tr", { hasText: "port=9998" });
   ok(await until(async () => await edited.count() === 1 && await ruleRow.count() === 0), "an edited rule replaces the old one");
+  // The criteria the form has no field for survive an edit; a scope and
+  // a note are shown.
+  pmctl("rule", "add", "block", "--cmdline", "python3 */ui-test.py*", "--port", "9997", "--until-restart");
+  await page.evaluate(() => { location.hash = "#history"; location.hash = "#rules"; });
+  const cmdRow = page.locator("#rules-table tbody tr", { hasText: "cmdline=python3 */ui-test.py*" });
+  ok(await until(async () => await cmdRow.count() === 1), "a rule by command line is shown with it");
+  await cmdRow.locator("button.edit").click();
+  await page.fill("#rule-form input[name=remote]", "lan");
+  await page.fill("#rule-form input[name=note]", "from the web");
+  await page.click("#rule-submit");
+  ok(await until(async () => {
+    const r = JSON.parse(pmctl("-j", "rule", "list")).find(x => String(x.port) === "9997");
+    return r && r.cmdline === "python3 */ui-test.py*" && r.remote === "lan" && r.note === "from the web";
+  }), "editing it adds --remote lan and a note and keeps its command line", pmctl("-j", "rule", "list"));
+  const lanRow = page.locator("#rules-table tbody tr", { hasText: "remote=lan" });
+  ok(await until(async () => await lanRow.count() === 1), "and the table shows the scope");
+  await lanRow.locator("button.delete").click();
   await shot(page, "rules");
   await edited.locator("button.delete").click();
   ok(await until(async () => await edited.count() === 0 && !/\b999[89]\b/.test(pmctl("-t", "rule", "list"))),

@@ -12,7 +12,7 @@ for p in portmasterd pmctl; do
 done
 missing=
 for c in status list pending verdict "rule add" "rule list" "rule del" "rule move" default history \
-	monitor top ui notify; do
+	monitor top ui notify preset apps; do
 	grep -qE "^\.BI? (.*[ \"])?\"?${c%% *}( |\$)" "$here/man/pmctl.8" || missing="$missing $c"
 	grep -q "\"${c%% *}\"" "$here/daemon/pmctl/pmctl.c" || missing="$missing (code:$c)"
 done
@@ -21,7 +21,7 @@ missing=
 for k in mode iptables default prompt_timeout prompt_fallback remember max_pending nameserver \
 	reroute_dns tunnel socket history history_days history_max_size ui resolver upstream \
 	resolv_conf tls_ca prevent_bypass doh_list blocklist blocked_answer dns_cache_entries \
-	dns_max_queries fail_policy netns client_timeout event_buffer; do
+	dns_max_queries fail_policy netns client_timeout event_buffer presets; do
 	grep -q "\"$k\"" "$here/daemon/config.c" "$here/daemon/dns/dnsconf.c" &&
 		grep -q "^\.B.*$k" "$here/man/portmasterd.8" &&
 		grep -q "$k" "$here/config/portmasterd.conf" || missing="$missing $k"

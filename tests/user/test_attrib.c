@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "attrib/attrib.h"
+#include "attrib/procinfo.h"
 #include "daemon.h"
 
 static void test_procnet_line(void **state)
@@ -254,15 +255,47 @@ static void test_procfd_and_lookup(void **state)
 	assert_int_equal(fi.owner.inode, inode_of(p.cli));
 	assert_non_null(fi.owner.exe);
 	assert_string_equal(fi.owner.exe, self);
-	/* and what the rules of issue 11 will ask: parent and cgroup */
+	/* and what the rules ask: parent chain, cgroup, command line, group */
 	assert_int_equal(fi.owner.ppid, getppid());
 	{
-		struct stat cg;
+		char mnt[4096], pexe[4096], cmd[4096] = "", path[8192];
+		ssize_t k;
+		FILE *f;
+		size_t got;
 
-		if (stat("/sys/fs/cgroup/cgroup.controllers", &cg) == 0)
-			assert_true(fi.owner.cgroup_id != 0);
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)getppid());
+		k = readlink(path, pexe, sizeof(pexe) - 1);
+		if (k > 0) {
+			pexe[k] = 0;
+			assert_non_null(fi.owner.ancestors);
+			assert_string_equal(fi.owner.ancestors, pexe);
+		}
+		f = fopen("/proc/self/cmdline", "r");
+		got = fread(cmd, 1, sizeof(cmd) - 1, f);
+		fclose(f);
+		assert_true(got > 0);
+		assert_non_null(fi.owner.cmdline);
+		assert_memory_equal(fi.owner.cmdline, cmd, strlen(cmd));	/* argv[0] */
+		assert_true(fi.owner.have_gid);
+		assert_int_equal(fi.owner.gid, getegid());
+		/* cgroup v2 wherever it is mounted (beside v1 on hybrid hosts) */
+		if (cgroup2_mount("/proc/self/mountinfo", mnt, sizeof(mnt)) == 0) {
+			struct stat cg;
+			struct procinfo *pi = procinfo_new("/proc");
+
+			assert_non_null(fi.owner.cgroup);
+			assert_int_equal(fi.owner.cgroup[0], '/');
+			snprintf(path, sizeof(path), "%s%s", mnt, fi.owner.cgroup);
+			assert_int_equal(stat(path, &cg), 0);
+			assert_int_equal(fi.owner.cgroup_id, (uint64_t)cg.st_ino);
+			/* and back from the id (module mode), by a walk */
+			assert_int_equal(procinfo_cgroup_path(pi, cg.st_ino, path, sizeof(path)), 0);
+			assert_string_equal(path, fi.owner.cgroup);
+			assert_int_equal(procinfo_cgroup_path(pi, 1ULL << 60, path, sizeof(path)), -1);
+			procinfo_free(pi);
+		}
 	}
-	free(fi.owner.exe);
+	owner_release(&fi.owner);
 	/* inbound to a port nothing listens on: no socket would take it */
 	memset(&fi, 0, sizeof(fi));
 	fi.dir = 1;
@@ -368,9 +401,86 @@ static void test_replaced_executable(void **state)
 	}
 }
 
+
+/* A fake /proc: pid N's parent is N-1, down to first (whose parent is
+ * 0); its cmdline is len bytes. */
+static void fake_proc(const char *root, int first, int last, size_t cmdlen)
+{
+	char path[512], target[64];
+
+	for (int pid = first; pid <= last; pid++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%d", root, pid);
+		assert_int_equal(mkdir(path, 0755), 0);
+		snprintf(path, sizeof(path), "%s/%d/exe", root, pid);
+		snprintf(target, sizeof(target), "/bin/p%d", pid);
+		assert_int_equal(symlink(target, path), 0);
+		snprintf(path, sizeof(path), "%s/%d/stat", root, pid);
+		f = fopen(path, "w");
+		fprintf(f, "%d (a (b) c) S %d 1 1\n", pid, pid == first ? 0 : pid - 1);
+		fclose(f);
+		snprintf(path, sizeof(path), "%s/%d/cmdline", root, pid);
+		f = fopen(path, "w");
+		for (size_t i = 0; i < cmdlen; i++)
+			fputc(i % 10 == 9 ? 0 : 'x', f);
+		fclose(f);
+	}
+}
+
+/* Past its bounds (16 parents, 4 KiB of command line) attribution says
+ * it cut them off, so that a block rule cannot be dodged by padding. */
+static void test_procinfo_bounds(void **state)
+{
+	char root[] = "/tmp/pm-proc-XXXXXX", cmd[600];
+	struct procinfo *pi;
+	struct owner o;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	fake_proc(root, 100, 130, 100);		/* 30 parents */
+	fake_proc(root, 200, 205, 5000);	/* 5 parents, a long command line */
+	pi = procinfo_new(root);
+	memset(&o, 0, sizeof(o));
+	o.pid = 130;
+	procinfo_fill(pi, &o);
+	assert_int_equal(o.ppid, 129);
+	assert_string_equal(o.ancestors, "/bin/p129");
+	assert_true(o.ancestors_cut);
+	assert_false(o.cmdline_cut);
+	assert_int_equal(strlen(o.cmdline), 99);	/* the trailing NUL goes */
+	{
+		size_t n = 0;
+
+		for (const char *a = o.ancestors; *a; a += strlen(a) + 1)
+			n++;
+		assert_int_equal(n, PROCINFO_MAX_ANCESTORS);
+	}
+	owner_release(&o);
+	memset(&o, 0, sizeof(o));
+	o.pid = 205;
+	procinfo_fill(pi, &o);
+	assert_false(o.ancestors_cut);
+	assert_true(o.cmdline_cut);
+	assert_int_equal(strlen(o.cmdline), 4095);
+	/* the kernel's parent wins over /proc's */
+	owner_release(&o);
+	memset(&o, 0, sizeof(o));
+	o.pid = 205;
+	o.ppid = 110;
+	procinfo_fill(pi, &o);
+	assert_string_equal(o.ancestors, "/bin/p110");
+	assert_false(o.ancestors_cut);	/* 110 ... 100: 11 */
+	owner_release(&o);
+	procinfo_free(pi);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_procinfo_bounds),
 		cmocka_unit_test(test_procnet_line),
 		cmocka_unit_test(test_procnet_fixture),
 		cmocka_unit_test(test_sockdiag_messages),

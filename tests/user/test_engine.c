@@ -147,6 +147,30 @@ static void test_remember(void **state)
 	engine_packet(&d, d.ns[0], &f, true, 0, 6, NULL, 0);
 	assert_int_equal(remember_n, 2);
 	assert_int_equal(fake_v[fake_n - 1].mark, PM_MARK_ACCEPT_ALWAYS);
+	/* Nor with a rule that asks what the module's key lacks: python3
+	 * running bad.py and good.py are the same key (exe, uid, peer,
+	 * port), and a remembered verdict for one would decide the other. */
+	ruleset_del(&d.rules, d.rules.v[d.rules.n - 1]->id);
+	f = tcp_out(40007, 80);
+	engine_packet(&d, d.ns[0], &f, true, 0, 7, NULL, 0);
+	assert_int_equal(remember_n, 3);			/* the domain rule gone */
+	for (const char *const *l = (const char *const[]){ "block cmdline=*bad.py*",
+			"block parent=/usr/sbin/cron", "block unit=x", "block cgroup=/a/*",
+			"block group=0", "block local=10.0.0.0/8", "block icmp-type=8", NULL };
+	     *l; l++) {
+		struct rule *x = add_rule_line(&d, *l, SCOPE_ALWAYS);
+
+		f = tcp_out(40008, 80);
+		engine_packet(&d, d.ns[0], &f, true, 0, 8, NULL, 0);
+		if (remember_n != 3)
+			fail_msg("remembered with '%s'", *l);
+		ruleset_del(&d.rules, x->id);
+	}
+	add_rule_line(&d, "block exe=/usr/bin/*x remote=lan port=1-9 user=0 dir=in proto=udp",
+		      SCOPE_ALWAYS);
+	f = tcp_out(40009, 80);
+	engine_packet(&d, d.ns[0], &f, true, 0, 9, NULL, 0);
+	assert_int_equal(remember_n, 4);	/* all in the key: remembered */
 	fake_teardown(&d);
 }
 

@@ -198,8 +198,8 @@ static void test_formats(void **state)
 		"\"uid\": \"-\", \"exe\": \"/my\\u0009app\", \"verdict\": \"pending\", \"packets\": 2}]\n");
 	assert_int_equal(pmctl(out, sizeof(out), "-t", "list", NULL), EXIT_OK);
 	assert_string_equal(out,
-		"1\tout\ttcp\t10.0.0.1\t4000\t10.0.0.2\t80\t42\t0\t/usr/bin/curl\tallow\t1\twww.example.com\t-\n"
-		"2\tin\tudp\tfd00::2\t53\tfd00::1\t5353\t0\t-\t/my app\tpending\t2\t-\t-\n");
+		"1\tout\ttcp\t10.0.0.1\t4000\t10.0.0.2\t80\t42\t0\t/usr/bin/curl\tallow\t1\twww.example.com\t-\t-\n"
+		"2\tin\tudp\tfd00::2\t53\tfd00::1\t5353\t0\t-\t/my app\tpending\t2\t-\t-\t-\n");
 	assert_int_equal(pmctl(out, sizeof(out), "list", NULL), EXIT_OK);
 	assert_non_null(strstr(out, "id  dir  proto  src"));
 	canned = "{\"ok\":0}\n";

@@ -110,10 +110,17 @@ async function loadPending() {
 }
 
 /* ---- rules ---- */
+/* What a rule can ask, in the order the daemon prints them. */
+const RULE_KEYS = ["exe", "cmdline", "parent", "unit", "cgroup", "uid", "gid", "local", "remote",
+  "dst", "port", "proto", "icmp-type", "dir", "domain"];
+/* What the form edits; the rest of a rule is kept as it was. */
+const FORM_KEYS = ["action", "exe", "remote", "dst", "port", "proto", "dir", "note", "scope"];
+/* Rules of rules.d are the admin's files: shown, not edited here. */
+const ownFile = r => !r.file || r.file.endsWith("rules.conf");
 function describe(r) {
   const parts = [];
-  for (const k of ["exe", "uid", "dst", "port", "proto", "dir"]) if (r[k] !== undefined) parts.push(k + "=" + r[k]);
-  return parts.join(" ") || "everything";
+  for (const k of RULE_KEYS) if (r[k] !== undefined) parts.push(k + "=" + r[k]);
+  return (parts.join(" ") || "everything") + (r.note ? " \u2014 " + r.note : "");
 }
 
 function renderRules() {
@@ -123,19 +130,21 @@ function renderRules() {
     tb.append(el("tr", { "data-id": r.id },
       el("td", {}, r.id), el("td", { class: "v-" + r.action }, r.action), el("td", {}, describe(r)),
       el("td", {}, r.scope + (r.expires_in !== undefined ? ` (${r.expires_in} s left)` : "")), el("td", {}, r.hits),
-      el("td", {},
+      ownFile(r) ? el("td", {},
         el("button", { class: "edit", onclick: () => editRule(r) }, "Edit"), " ",
         el("button", { class: "delete", onclick: async () => {
           try { await api("/api/rules/" + r.id, { method: "DELETE" }); } catch (e) { $("#rule-error").textContent = e.message; }
           loadRules();
-        } }, "Delete"))));
+        } }, "Delete")) : el("td", { class: "hint" }, "in " + r.file)));
   }
 }
 
 function editRule(r) {
   const f = $("#rule-form");
   f.edit.value = r.id;
-  for (const k of ["action", "exe", "dst", "port", "proto", "dir", "scope"]) f[k].value = r[k] ?? "";
+  for (const k of FORM_KEYS) f[k].value = r[k] ?? "";
+  /* the criteria the form has no field for go along unchanged */
+  f.dataset.keep = JSON.stringify(Object.fromEntries(RULE_KEYS.filter(k => !FORM_KEYS.includes(k) && r[k] !== undefined).map(k => [k, r[k]])));
   $("#rule-submit").textContent = "Save rule " + r.id;
   $("#rule-cancel").hidden = false;
 }
@@ -144,6 +153,7 @@ function resetRuleForm() {
   const f = $("#rule-form");
   f.reset();
   f.edit.value = "";
+  f.dataset.keep = "{}";
   $("#rule-submit").textContent = "Add rule";
   $("#rule-cancel").hidden = true;
 }
@@ -154,8 +164,8 @@ async function loadRules() {
 
 async function submitRule(ev) {
   ev.preventDefault();
-  const f = ev.target, body = {};
-  for (const k of ["action", "exe", "dst", "port", "proto", "dir", "scope"]) if (f[k].value) body[k] = f[k].value;
+  const f = ev.target, body = f.edit.value ? JSON.parse(f.dataset.keep || "{}") : {};
+  for (const k of FORM_KEYS) if (f[k].value) body[k] = f[k].value;
   if (body.scope === "for") body.for = f.for.value || "1h";
   try {
     if (f.edit.value) await api("/api/rules/" + f.edit.value, { method: "PUT", body });
