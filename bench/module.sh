@@ -10,7 +10,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 series=${1:-6.1}
-export PM_BENCH_SECONDS=${2:-4} PM_BENCH_ROUNDS=${3:-3}
+export PM_BENCH_SECONDS=${2:-4} PM_BENCH_ROUNDS=${3:-5}
 cd "$top"
 kver=$(tests/vm/kernels.sh "$series")
 scripts/build-module.sh "/lib/modules/$kver/build" >/dev/null

@@ -101,7 +101,7 @@ soak: deps tools daemon
 # Not part of make check: a measurement, to run on an idle machine.
 .PHONY: bench-module
 bench-module: deps
-	@$(TOP)/bench/module.sh $(BENCH_SERIES) $(BENCH_SECONDS) $(BENCH_ROUNDS)
+	@$(TOP)/bench/module.sh $(or $(BENCH_SERIES),6.1) $(or $(BENCH_SECONDS),4) $(or $(BENCH_ROUNDS),5)
 
 # Installing for real: make install, dkms for both kernels, a newcomer's
 # path in qemu on each, and everything removed again.
