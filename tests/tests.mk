@@ -76,7 +76,7 @@ check-vm-debug-$(1): tools daemon
 	@k=$$$$($(TOP)/scripts/build-debug-kernel.sh $(1)) && \
 	$(TOP)/scripts/build-module.sh $$$$k >/dev/null && \
 	PM_SOAK=$(VM_DEBUG_SOAK) $(TOP)/scripts/run-suite.sh vm-debug-$(1) $(TOP)/tests/vm/vm-suite.sh $$$$k tests/vm/debug.sh \
-		-m 2048 -t 3000 -- bash tests/vm/all.sh $(VM_DEBUG_TESTS)
+		-m 2048 -t 2400 -- bash tests/vm/all.sh $(VM_DEBUG_TESTS)
 endef
 $(foreach s,$(SERIES),$(eval $(call vm_debug_stage,$(s))))
 

@@ -74,7 +74,9 @@ for i in $(seq 1 "$kills"); do
 	PMD_PID=$!
 	# Killed only once registered with the module: a death before that
 	# is no listener's death.
-	wait_until 120 sh -c "[ \"\$(ip netns exec cli '$PM_LISTENER' stats listener_state)\" = 1 ]" || break
+	# (each ask bounded: a module that stopped answering must fail the
+	# test, not hang it)
+	wait_until 120 sh -c "[ \"\$(timeout 20 ip netns exec cli '$PM_LISTENER' stats listener_state)\" = 1 ]" || break
 	sleep 0.$((i % 5))
 	kill -KILL $PMD_PID
 	wait $PMD_PID 2>/dev/null
