@@ -201,6 +201,17 @@ int pmctl_report_error(struct pmctl *p, const struct reply *r)
 	return !strcmp(r->errcode, "usage") ? EXIT_USAGE : EXIT_ERR;
 }
 
+int pmctl_request_ok(struct pmctl *p, const char *cmd, struct reply *r)
+{
+	int rc = pmctl_request(p, cmd, r);
+
+	if (rc != EXIT_OK || !r->is_error)
+		return rc;
+	rc = pmctl_report_error(p, r);
+	reply_free(r);
+	return rc;
+}
+
 int pmctl_call(struct pmctl *p, const char *cmd, const char *const *cols, bool as_array)
 {
 	return pmctl_call_args(p, cmd, NULL, cols, as_array);

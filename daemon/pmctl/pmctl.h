@@ -45,6 +45,9 @@ int pmctl_request(struct pmctl *p, const char *cmd, struct reply *r);
 /* The same with arguments (req_arg() into args). */
 int pmctl_request_args(struct pmctl *p, const char *cmd, struct buf *args, struct reply *r);
 void reply_free(struct reply *r);
+/* pmctl_request(), with an "error" reply reported and freed: EXIT_OK
+ * leaves a good reply in r for the caller to free. */
+int pmctl_request_ok(struct pmctl *p, const char *cmd, struct reply *r);
 /* Sends one request and prints its reply: the records under cols (an
  * array, or a single object in JSON unless as_array), or "ok" when cols
  * is NULL.  Returns the exit status.  The _buf form frees b. */

@@ -150,14 +150,9 @@ static int rule_export(struct pmctl *p, int argc, char **argv)
 
 	if (argc > 3)
 		return usage_error(p, "usage: pmctl rule export [FILE]");
-	rc = pmctl_request(p, "rule-export", &r);
+	rc = pmctl_request_ok(p, "rule-export", &r);
 	if (rc != EXIT_OK)
 		return rc;
-	if (r.is_error) {
-		rc = pmctl_report_error(p, &r);
-		reply_free(&r);
-		return rc;
-	}
 	buf_init(&text);
 	for (int i = 0; i < r.nrec; i++) {
 		const char *l = rec_get(&r.rec[i], "line");

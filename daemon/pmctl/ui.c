@@ -24,14 +24,9 @@ int cmd_ui(struct pmctl *p, int argc, char **argv)
 		else
 			return usage_error(p, "usage: pmctl ui [--no-open]");
 	}
-	rc = pmctl_request(p, "ui-login", &r);
+	rc = pmctl_request_ok(p, "ui-login", &r);
 	if (rc != EXIT_OK)
 		return rc;
-	if (r.is_error) {
-		rc = pmctl_report_error(p, &r);
-		reply_free(&r);
-		return rc;
-	}
 	url = r.nrec ? rec_get(&r.rec[0], "url") : NULL;
 	if (!url) {
 		fprintf(p->err, "pmctl: the daemon gave no URL\n");
