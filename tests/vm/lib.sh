@@ -130,13 +130,38 @@ ct_mark() {	# PROTO DPORT [ipv4|ipv6]
 }
 
 wait_until() {	# TIMEOUT_S command...: poll until it succeeds
-	local limit=$(($1 * 10)) i
+	# Bounded by the clock, not by a count of tries: a try that itself
+	# takes long must not stretch the bound.
+	local end=$((SECONDS + $1))
 	shift
-	for ((i = 0; i < limit; i++)); do
+	while :; do
 		"$@" && return 0
+		[ $SECONDS -ge $end ] && return 1
 		sleep 0.1
 	done
-	return 1
+}
+
+# What the guest's tasks are doing, as TAP comments, for a test that
+# found something stuck: each task's state and where in the kernel it
+# waits, the kernel stacks of those in D state, and the same from sysrq
+# (which also names the kernel's own blocked workers).
+stuck_report() {
+	local p s
+	echo "# stuck: tasks (pid state wchan cmd):"
+	for p in /proc/[0-9]*; do
+		s=$(awk '{print $3}' "$p/stat" 2>/dev/null) || continue
+		printf '#   %s %s %s %s\n' "${p#/proc/}" "$s" "$(cat "$p/wchan" 2>/dev/null)" \
+			"$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null | cut -c1-80)"
+		case $s in D | R) sed 's/^/#     /' "$p/stack" 2>/dev/null ;; esac
+	done
+	echo w >/proc/sysrq-trigger 2>/dev/null
+}
+
+# True once PID has exited (gone, or a zombie waiting to be reaped).
+exited() {	# PID
+	local s
+	s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+	[ -z "$s" ] || [ "$s" = Z ]
 }
 
 # Milliseconds since the epoch, for "fails at once, not by timeout".

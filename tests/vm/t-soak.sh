@@ -76,9 +76,20 @@ for i in $(seq 1 "$kills"); do
 	# is no listener's death.
 	# (each ask bounded: a module that stopped answering must fail the
 	# test, not hang it)
-	wait_until 120 sh -c "[ \"\$(timeout 20 ip netns exec cli '$PM_LISTENER' stats listener_state)\" = 1 ]" || break
+	if ! wait_until 120 sh -c "[ \"\$(timeout -k 5 20 ip netns exec cli '$PM_LISTENER' stats listener_state)\" = 1 ]"; then
+		echo "# kill $i: the daemon never registered; its log:"
+		tail -n 20 "$T/pmd.log" | sed 's/^/#   /'
+		stat_of listener_state | sed 's/^/#   listener_state: /'
+		stuck_report
+		break
+	fi
 	sleep 0.$((i % 5))
 	kill -KILL $PMD_PID
+	if ! wait_until 60 exited $PMD_PID; then
+		echo "# kill $i: the daemon outlived SIGKILL by 60 s"
+		stuck_report
+		break
+	fi
 	wait $PMD_PID 2>/dev/null
 	ok=$((ok + 1))
 done

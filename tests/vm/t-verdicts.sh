@@ -87,8 +87,14 @@ for fam in ipv4 ipv6; do
 	[ $rc != 0 ] && echo "$out" | grep -q "$want" &&
 		tap_pass "$fam 1701: the client is refused ($dt ms)" ||
 		tap_fail "$fam 1701: the client is refused with '$want'" "rc=$rc after $dt ms: $out"
+	# (the first attempt may have asked twice: its SYN retransmitted
+	# before the error reached the socket is a new question, as it must be)
+	n=$(events_count "family=$fam .*dport=8005")
 	in_cli socat -T 10 - "$tcp:$dst:8005" </dev/null >/dev/null 2>&1
-	tap_is "$fam 1701: the next attempt raises a new event" "$(events_count "family=$fam .*dport=8005")" 2
+	n2=$(events_count "family=$fam .*dport=8005")
+	[ "$n" -ge 1 ] && [ "$n2" -gt "$n" ] &&
+		tap_pass "$fam 1701: the next attempt raises a new event ($n, then $n2)" ||
+		tap_fail "$fam 1701: the next attempt raises a new event" "$n, then $n2"
 	m=$(ct_mark tcp 8005 $fam)
 	tap_is "$fam 1701: no mark kept" "${m:-0}" 0
 done
