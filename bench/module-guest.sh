@@ -155,30 +155,55 @@ for r in $(seq 1 "$ROUNDS"); do
 	teardown
 done
 
-# Where the time of an asked flow goes: the whole guest sampled while
-# new TCP connections are each asked of portmasterd (remember = 0), the
-# module loaded as above.  Printed as '#' lines (the ratios ignore them).
-if [ "${PM_BENCH_PROFILE:-1}" = 1 ] && perf version >/dev/null 2>&1; then
+# Where the time goes: the whole guest sampled while one configuration
+# runs one workload, for each CONFIG:WORKLOAD in PM_BENCH_PROFILE
+# (default: every TCP connection asked of portmasterd, and UDP flows
+# decided by a remembered verdict; 0 for none).  Printed as '#' lines
+# (the ratios ignore them).
+profile_start() {	# CONFIG
 	insmod "$KO" max_pending=4096 || exit 1
 	setup
 	conntrack_on
-	ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$PMD0_CONF" \
+	case $1 in
+	pmd0) ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$PMD0_CONF" \
 		--socket /run/pmbench.sock --ui off --history off >/dev/null 2>&1 &
-	for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done
-	perf record -q -a -e cpu-clock -o /tmp/pmd0.perf -- \
-		ip netns exec $C "$BIN/conn_bench" client 10.9.0.2 5001 "$SECS" "$INFLIGHT" >/dev/null 2>&1
-	echo "# profile: every flow asked (pmd0), new TCP connections, whole guest"
-	perf report -i /tmp/pmd0.perf --stdio --no-children --sort comm,dso \
-		--percent-limit 2 2>/dev/null | grep -v '^#' | grep . | sed 's/^/# profile by program: /'
+		for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done ;;
+	module) ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --quiet &
+		sleep 0.5 ;;
+	remember) ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --remember-ms 60000 --quiet &
+		sleep 0.5 ;;
+	ct) ;;
+	*) echo "# profile: unknown configuration $1"; return 1 ;;
+	esac
+}
+
+profile=${PM_BENCH_PROFILE:-pmd0:tcp remember:udp}
+[ "$profile" = 1 ] && profile="pmd0:tcp remember:udp"
+[ "$profile" = 0 ] && profile=
+if [ -n "$profile" ] && ! perf version >/dev/null 2>&1; then
+	echo "# profile: skipped (no perf for $(uname -r))"
+	profile=
+fi
+for p in $profile; do
+	cfg=${p%%:*} work=${p#*:}
+	case $work in
+	tcp) cmd=("$BIN/conn_bench" client 10.9.0.2 5001 "$SECS" "$INFLIGHT") prog=conn_bench ;;
+	udp) cmd=("$BIN/udp_bench" client 10.9.0.2 6000 64 "$SECS" "$INFLIGHT") prog=udp_bench ;;
+	*) echo "# profile: unknown workload $work"; continue ;;
+	esac
+	profile_start "$cfg" || continue
+	perf record -q -a -e cpu-clock -o /tmp/pm.perf -- ip netns exec $C "${cmd[@]}" >/dev/null 2>&1
+	echo "# profile: $cfg, $work, whole guest"
+	perf report -i /tmp/pm.perf --stdio --no-children --sort comm,dso \
+		--percent-limit 2 2>/dev/null | grep -v '^#' | grep . | sed "s/^/# profile $p by program: /"
 	# (the idle loop left out; the module's hooks run in the sender's
-	# context, conn_bench's, and in softirqs)
-	for c in portmasterd conn_bench; do
-		perf report -i /tmp/pmd0.perf --stdio --no-children --comms $c --sort dso,sym \
-			--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep . | head -n 25 |
-			sed "s/^/# profile of $c: /"
+	# context and in softirqs)
+	for c in portmasterd pm-listener $prog; do
+		perf report -i /tmp/pm.perf --stdio --no-children --comms $c --sort dso,sym \
+			--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep . | head -n 30 |
+			sed "s/^/# profile $p of $c: /"
 	done
 	teardown
+	rm -f /run/pmbench.sock
 	rmmod portmaster
-else
-	echo "# profile: skipped (PM_BENCH_PROFILE=0 or no perf for $(uname -r))"
-fi
+done
