@@ -512,6 +512,12 @@ static int kmod_start(struct pmd *d, struct pm_ns *ns, char *err, size_t errlen)
 	/* one recvmsg for many events, without peeking first */
 	nl_socket_disable_msg_peek(k->ev);
 	nl_socket_set_msg_buf_size(k->ev, 64 << 10);
+	/* The module announces flows from the moment it has registered us,
+	 * before its ACK: under traffic, events come ahead of the ACK.  They
+	 * are taken as events (their verdicts go with the first flush), not
+	 * as a sequence mismatch that would fail the start. */
+	nl_socket_disable_seq_check(k->ev);
+	nl_socket_modify_cb(k->ev, NL_CB_VALID, NL_CB_CUSTOM, on_event, k);
 	r = simple_cmd(k->ev, k->family, PM_CMD_REGISTER);
 	if (r < 0) {
 		snprintf(err, errlen, "PM_CMD_REGISTER: %s%s", nl_geterror(r),
@@ -521,10 +527,8 @@ static int kmod_start(struct pmd *d, struct pm_ns *ns, char *err, size_t errlen)
 	k->registered = true;
 	if (configure(k, err, errlen) < 0)
 		goto fail;
-	nl_socket_disable_seq_check(k->ev);
 	/* Verdicts and keep-alives: the module answers only an error. */
 	nl_socket_disable_auto_ack(k->ev);
-	nl_socket_modify_cb(k->ev, NL_CB_VALID, NL_CB_CUSTOM, on_event, k);
 	nl_socket_modify_err_cb(k->ev, NL_CB_CUSTOM, on_error, k);
 	nl_socket_set_nonblocking(k->ev);
 	if (pmd_watch(d, nl_socket_get_fd(k->ev), EPOLLIN, on_readable, k) < 0) {
@@ -532,6 +536,7 @@ static int kmod_start(struct pmd *d, struct pm_ns *ns, char *err, size_t errlen)
 		goto fail;
 	}
 	pm_info("registered with portmaster.ko (generic netlink family %d)", k->family);
+	kmod_flush(d, ns);	/* the verdicts of events that came with the ACK */
 	return 0;
 fail:
 	kmod_stop(d, ns);

@@ -130,15 +130,16 @@ ct_mark() {	# PROTO DPORT [ipv4|ipv6]
 }
 
 wait_until() {	# TIMEOUT_S command...: poll until it succeeds
-	# Bounded by the clock, not by a count of tries: a try that itself
-	# takes long must not stretch the bound.
-	local end=$((SECONDS + $1))
+	# TIMEOUT_S's worth of tries every 0.1 s, and at most three times
+	# TIMEOUT_S on the clock: a slow guest still gets all its tries, and
+	# a try that itself takes seconds cannot stretch the bound to hours.
+	local limit=$(($1 * 10)) end=$((SECONDS + 3 * $1)) i
 	shift
-	while :; do
+	for ((i = 0; i < limit && SECONDS < end; i++)); do
 		"$@" && return 0
-		[ $SECONDS -ge $end ] && return 1
 		sleep 0.1
 	done
+	return 1
 }
 
 # What the guest's tasks are doing, as TAP comments, for a test that
@@ -151,7 +152,7 @@ stuck_report() {
 	for p in /proc/[0-9]*; do
 		s=$(awk '{print $3}' "$p/stat" 2>/dev/null) || continue
 		printf '#   %s %s %s %s\n' "${p#/proc/}" "$s" "$(cat "$p/wchan" 2>/dev/null)" \
-			"$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null | cut -c1-80)"
+			"$(tr '\0\n' '  ' <"$p/cmdline" 2>/dev/null | cut -c1-80)"
 		case $s in D | R) sed 's/^/#     /' "$p/stack" 2>/dev/null ;; esac
 	done
 	echo w >/proc/sysrq-trigger 2>/dev/null

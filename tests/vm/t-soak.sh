@@ -66,6 +66,18 @@ pm_load || tap_fail "module loads for the daemon"
 mkdir -p "$T/conf"
 cp config/rules.conf "$T/conf/"
 sed -e 's/^mode = .*/mode = kmod/' config/portmasterd.conf >"$T/conf/portmasterd.conf"
+# Beside the storm, a flood of new UDP flows (a fresh socket for each
+# datagram): a daemon starting then gets events before the module's ACK
+# of its registration, and must take them as events (it once failed to
+# start on them, "sequence mismatch", and never registered).
+in_cli python3 -c '
+import os, socket, sys
+while not os.path.exists(sys.argv[1]):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"x", ("10.0.0.2", 8999))
+    s.close()
+' "$T/stop" >/dev/null 2>&1 &
+SERVERS="$SERVERS $!"
 ok=0
 for i in $(seq 1 "$kills"); do
 	rm -f "$T/ctl.sock"
