@@ -165,8 +165,12 @@ profile_start() {	# CONFIG
 	setup
 	conntrack_on
 	case $1 in
-	pmd0) ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$PMD0_CONF" \
-		--socket /run/pmbench.sock --ui off --history off >/dev/null 2>&1 &
+	pmd | pmd0 | pmdhist)
+		conf=$PMD_CONF hist=off
+		[ "$1" = pmd0 ] && conf=$PMD0_CONF
+		[ "$1" = pmdhist ] && hist=$PMD_CONF/history.db
+		ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$conf" \
+			--socket /run/pmbench.sock --ui off --history "$hist" >/dev/null 2>&1 &
 		for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done ;;
 	module) ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --quiet &
 		sleep 0.5 ;;
@@ -196,14 +200,17 @@ for p in $profile; do
 	echo "# profile: $cfg, $work, whole guest"
 	perf report -i /tmp/pm.perf --stdio --no-children --sort comm,dso \
 		--percent-limit 2 2>/dev/null | grep -v '^#' | grep . | sed "s/^/# profile $p by program: /"
-	# (the idle loop left out; the module's hooks run in the sender's
-	# context and in softirqs)
+	# The module's own functions, summed over every program (its hooks
+	# run in the sender's context and in softirqs), then each program's
+	# heaviest functions.
+	perf report -i /tmp/pm.perf --stdio --no-children --sort sym 2>/dev/null |
+		awk -v p="$p" '$NF ~ /^pm_/ { s += $1 } END { printf "# profile %s: the module'"'"'s own code %.1f%%\n", p, s }'
 	for c in portmasterd pm-listener $prog; do
 		perf report -i /tmp/pm.perf --stdio --no-children --comms $c --sort dso,sym \
 			--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep . | head -n 30 |
 			sed "s/^/# profile $p of $c: /"
 	done
 	teardown
-	rm -f /run/pmbench.sock
+	rm -f /run/pmbench.sock "$PMD_CONF"/history.db*
 	rmmod portmaster
 done
