@@ -102,16 +102,17 @@ else
 		tap_pass "and the prompt ended by its own timeout, not by them ($dt ms)" ||
 		tap_fail "and the prompt is still open" "$dt ms: $(cat "$T/prompt.out")"
 fi
-kill $prompted 2>/dev/null
+# (its socat too, which would otherwise write its own end into a file)
+kill $prompted "$(cat "$T/8505.pid" 2>/dev/null)" 2>/dev/null
 # A prompt answered by hand.
-client 8504 -T 30 >"$T/prompt.out" &
+client 8504 -T 30 >"$T/prompt2.out" &
 prompted=$!
 id=
 wait_until 60 sh -c "ip netns exec cli '$PMCTL' -s '$T/ctl.sock' -t pending | grep -q 8504"
 id=$(pmctl -t pending | awk -F'\t' '$7 == 8504 {print $1}')
 tap_ok "pmctl verdict ID accept" pmctl verdict "$id" accept
 wait $prompted
-tap_is "the prompted connection completes" "$(cat "$T/prompt.out")" hello
+tap_is "the prompted connection completes" "$(cat "$T/prompt2.out")" hello
 
 # An unanswered prompt ends by the prompt fallback (block), not the module's policy.
 t0=$(now_ms)
