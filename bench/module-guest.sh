@@ -87,19 +87,32 @@ PMD0_CONF=$(mktemp -d)
 cp bench/rules.conf "$PMD0_CONF/"
 sed 's/^remember = .*/remember = 0/' config/portmasterd.conf >"$PMD0_CONF/portmasterd.conf"
 
-pmd_measure() {	# CONFIG CONFDIR
+# The module loaded: a namespace pair with conntrack on, and what CONFIG
+# decides with.
+start_config() {	# CONFIG
+	local conf=$PMD_CONF hist=off
+
 	setup
 	conntrack_on
-	ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$2" \
-		--socket /run/pmbench.sock --ui off --history off >/dev/null 2>&1 &
-	for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done
-	measure "$1"
-	ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r $1 stats: /"
-	ip netns exec $C "$BIN/pmctl" -s /run/pmbench.sock -t status |
-		awk -v c="$1" -v r="$r" -F'\t' '$1 ~ /^(packets|remembered|attrib_avg_ns|overruns|loop_max_us)$/ {
-			printf "# round %s %s daemon: %s=%s\n", r, c, $1, $2 }'
+	case $1 in
+	ct) ;;
+	module) ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --quiet &
+		sleep 0.5 ;;
+	remember) ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --remember-ms 60000 --quiet &
+		sleep 0.5 ;;
+	pmd | pmd0 | pmdhist)
+		[ "$1" = pmd0 ] && conf=$PMD0_CONF
+		[ "$1" = pmdhist ] && hist=$PMD_CONF/history.db
+		ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$conf" \
+			--socket /run/pmbench.sock --ui off --history "$hist" >/dev/null 2>&1 &
+		for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done ;;
+	*) echo "# unknown configuration $1"; teardown; return 1 ;;
+	esac
+}
+
+stop_config() {
 	teardown
-	rm -f /run/pmbench.sock
+	rm -f /run/pmbench.sock "$PMD_CONF"/history.db*
 }
 
 for r in $(seq 1 "$ROUNDS"); do
@@ -109,40 +122,16 @@ for r in $(seq 1 "$ROUNDS"); do
 	teardown
 
 	insmod "$KO" max_pending=4096 || exit 1
-	setup
-	conntrack_on
-	measure ct
-	teardown
-
-	setup
-	conntrack_on
-	ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --quiet &
-	sleep 0.5
-	measure module
-	ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r module stats: /"
-	teardown
-
-	setup
-	conntrack_on
-	ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --remember-ms 60000 --quiet &
-	sleep 0.5
-	measure remember
-	ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r remember stats: /"
-	teardown
-
-	pmd_measure pmd0 "$PMD0_CONF"
-	# Without and with the history (SQLite, conntrack totals).
-	for h in off on; do
-		setup
-		conntrack_on
-		ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$PMD_CONF" \
-			--socket /run/pmbench.sock --ui off \
-			--history "$([ $h = on ] && echo "$PMD_CONF/history.db" || echo off)" >/dev/null 2>&1 &
-		for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done
-		measure "$([ $h = on ] && echo pmdhist || echo pmd)"
-		ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r pmd history $h stats: /"
-		teardown
-		rm -f /run/pmbench.sock "$PMD_CONF"/history.db*
+	# pmd: with the history off; pmdhist: on (SQLite, conntrack totals)
+	for cfg in ct module remember pmd0 pmd pmdhist; do
+		start_config $cfg
+		measure $cfg
+		[ $cfg = ct ] ||
+			ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r $cfg stats: /"
+		[ -S /run/pmbench.sock ] && ip netns exec $C "$BIN/pmctl" -s /run/pmbench.sock -t status |
+			awk -v c="$cfg" -v r="$r" -F'\t' '$1 ~ /^(packets|remembered|attrib_avg_ns|overruns|loop_max_us)$/ {
+				printf "# round %s %s daemon: %s=%s\n", r, c, $1, $2 }'
+		stop_config
 	done
 
 	rmmod portmaster
@@ -160,27 +149,6 @@ done
 # (default: every TCP connection asked of portmasterd, and UDP flows
 # decided by a remembered verdict; 0 for none).  Printed as '#' lines
 # (the ratios ignore them).
-profile_start() {	# CONFIG
-	insmod "$KO" max_pending=4096 || exit 1
-	setup
-	conntrack_on
-	case $1 in
-	pmd | pmd0 | pmdhist)
-		conf=$PMD_CONF hist=off
-		[ "$1" = pmd0 ] && conf=$PMD0_CONF
-		[ "$1" = pmdhist ] && hist=$PMD_CONF/history.db
-		ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$conf" \
-			--socket /run/pmbench.sock --ui off --history "$hist" >/dev/null 2>&1 &
-		for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done ;;
-	module) ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --quiet &
-		sleep 0.5 ;;
-	remember) ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --remember-ms 60000 --quiet &
-		sleep 0.5 ;;
-	ct) ;;
-	*) echo "# profile: unknown configuration $1"; return 1 ;;
-	esac
-}
-
 profile=${PM_BENCH_PROFILE:-pmd0:tcp remember:udp}
 [ "$profile" = 1 ] && profile="pmd0:tcp remember:udp"
 [ "$profile" = 0 ] && profile=
@@ -195,7 +163,8 @@ for p in $profile; do
 	udp) cmd=("$BIN/udp_bench" client 10.9.0.2 6000 64 "$SECS" "$INFLIGHT") prog=udp_bench ;;
 	*) echo "# profile: unknown workload $work"; continue ;;
 	esac
-	profile_start "$cfg" || continue
+	insmod "$KO" max_pending=4096 || exit 1
+	start_config "$cfg" || { rmmod portmaster; continue; }
 	perf record -q -a -e cpu-clock -o /tmp/pm.perf -- ip netns exec $C "${cmd[@]}" >/dev/null 2>&1
 	echo "# profile: $cfg, $work, whole guest"
 	perf report -i /tmp/pm.perf --stdio --no-children --sort comm,dso \
@@ -210,7 +179,6 @@ for p in $profile; do
 			--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep . | head -n 30 |
 			sed "s/^/# profile $p of $c: /"
 	done
-	teardown
-	rm -f /run/pmbench.sock "$PMD_CONF"/history.db*
+	stop_config
 	rmmod portmaster
 done
