@@ -142,6 +142,12 @@ wait_until() {	# TIMEOUT_S command...: poll until it succeeds
 	return 1
 }
 
+# A task's state letter (R, S, D, Z...), or nothing once it is gone.
+# (After the last ')': a command name may itself hold spaces.)
+task_state() {	# PID
+	sed -n 's/.*) \([A-Za-z]\) .*/\1/p' "/proc/$1/stat" 2>/dev/null
+}
+
 # What the guest's tasks are doing, as TAP comments, for a test that
 # found something stuck: each task's state and where in the kernel it
 # waits, the kernel stacks of those in D state, and the same from sysrq
@@ -150,7 +156,8 @@ stuck_report() {
 	local p s
 	echo "# stuck: tasks (pid state wchan cmd):"
 	for p in /proc/[0-9]*; do
-		s=$(awk '{print $3}' "$p/stat" 2>/dev/null) || continue
+		s=$(task_state "${p#/proc/}")
+		[ -n "$s" ] || continue
 		printf '#   %s %s %s %s\n' "${p#/proc/}" "$s" "$(cat "$p/wchan" 2>/dev/null)" \
 			"$(tr '\0\n' '  ' <"$p/cmdline" 2>/dev/null | cut -c1-80)"
 		case $s in D | R) sed 's/^/#     /' "$p/stack" 2>/dev/null ;; esac
@@ -161,7 +168,7 @@ stuck_report() {
 # True once PID has exited (gone, or a zombie waiting to be reaped).
 exited() {	# PID
 	local s
-	s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+	s=$(task_state "$1")
 	[ -z "$s" ] || [ "$s" = Z ]
 }
 
