@@ -5,10 +5,11 @@
 # the kernel log shows a BUG, WARNING, Oops, KASAN report, lockdep splat
 # or call trace.
 #
-# usage: run-vm.sh [-k KERNEL] [-t SECONDS] [-m MEM] [-o OUTDIR] [-q] -- CMD...
+# usage: run-vm.sh [-k KERNEL] [-t SECONDS] [-m MEM] [-c CPUS] [-o OUTDIR] [-q] -- CMD...
 #   KERNEL  a release in /boot (default: the 6.1 Debian kernel), or a
 #           kernel build directory (the debug kernel from
 #           scripts/build-kunit-kernel.sh)
+#   CPUS    virtual CPUs (default 2)
 #   OUTDIR  where console.log, output, dmesg and status are left
 #   -q      do not echo the command's output
 # Exit: the command's status; 124 on timeout; 125 when the guest did not
@@ -22,16 +23,18 @@ build=${PM_BUILD:-$repo/build}
 kernel=""
 timeout=900
 mem=1024
+cpus=2
 outdir=""
 quiet=0
-while getopts "k:t:m:o:q" opt; do
+while getopts "k:t:m:c:o:q" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	m) mem=$OPTARG ;;
+	c) cpus=$OPTARG ;;
 	o) outdir=$OPTARG ;;
 	q) quiet=1 ;;
-	*) echo "usage: $0 [-k KERNEL] [-t SEC] [-m MB] [-o DIR] [-q] -- CMD..." >&2
+	*) echo "usage: $0 [-k KERNEL] [-t SEC] [-m MB] [-c CPUS] [-o DIR] [-q] -- CMD..." >&2
 	   exit 2 ;;
 	esac
 done
@@ -127,7 +130,7 @@ run_qemu() {
 	local started=0 last_size=-1 quiet_for=0 size
 	stalled=0
 	timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-		-accel "$accel" $cpu -m "$mem" -smp 2 \
+		-accel "$accel" $cpu -m "$mem" -smp "$cpus" \
 		-display none -monitor none -serial "file:$outdir/console.log" \
 		-no-reboot -nic none \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
@@ -135,6 +138,7 @@ run_qemu() {
 		-virtfs local,path="$outdir",mount_tag=pmshare,security_model=none,multidevs=remap \
 		-kernel "$image" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 mitigations=off 8250.nr_uarts=1 rdinit=/init $append ${PM_VM_APPEND:-}" \
+		${PM_VM_QEMU_ARGS:-} \
 		</dev/null >"$outdir/qemu.log" 2>&1 &
 	local qpid=$!
 	while kill -0 "$qpid" 2>/dev/null; do
