@@ -146,6 +146,9 @@ static int pm_uid_slot(const struct pm_table *t, u8 dir, u32 uid, bool claim)
 	const struct pm_uid_share *s = t->uids[dir];
 	int i, free = -1;
 
+	/* Every new flow asks, most often of an empty direction: no scan. */
+	if (!READ_ONCE(t->dir_flows[dir]))
+		return claim ? 0 : -1;
 	for (i = 0; i < PM_UID_SLOTS; i++) {
 		if (!READ_ONCE(s[i].flows)) {
 			if (free < 0)
