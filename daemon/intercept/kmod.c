@@ -57,6 +57,7 @@ struct kmod {
 	uint32_t vseq;
 	size_t vlen;
 	char vbuf[64 * 1024];	/* verdicts queued until the burst ends */
+	char rbuf[64 * 1024];	/* a datagram of events, read in place */
 };
 
 static struct nl_sock *genl_socket(int *family, char *err, size_t errlen)
@@ -333,30 +334,69 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 
 static void kmod_flush(struct pmd *d, struct pm_ns *ns);
 
-static void on_readable(struct pmd *d, int fd, uint32_t events, void *arg)
+/*
+ * One datagram from the module: a batch of reports, an event, or the
+ * error of a verdict.  Walked in place: libnl's receive loop copies each
+ * message into an allocation of its own and costs a remembered flow more
+ * than all the rest of the daemon's work on it.  Return: whether a
+ * datagram was read.
+ */
+static bool read_datagram(struct pmd *d, struct kmod *k, int fd)
 {
-	struct kmod *k = arg;
+	struct sockaddr_nl from;
+	socklen_t fromlen = sizeof(from);
+	struct nlmsghdr *nlh;
+	ssize_t n;
+	int left;
 
-	(void)fd;
-	(void)events;
-	for (int i = 0; i < 64; i++) {
-		int r = nl_recvmsgs_default(k->ev);
-
-		if (r >= 0)
-			continue;
-		if (r == -NLE_AGAIN)
-			break;
-		if (r == -NLE_NOMEM || r == -NLE_OBJ_NOTFOUND || errno == ENOBUFS) {
+	n = recvfrom(fd, k->rbuf, sizeof(k->rbuf), MSG_DONTWAIT | MSG_TRUNC,
+		     (struct sockaddr *)&from, &fromlen);
+	if (n < 0) {
+		if (errno == ENOBUFS) {
 			/* Our receive buffer overran: events were lost; their
 			 * flows wait in the module until we fetch them. */
 			k->overruns++;
 			d->st.overruns++;
 			k->lost = true;
-			continue;
+			return true;
 		}
-		pm_warn("module socket: %s", nl_geterror(r));
-		break;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			pm_warn("module socket: %s", strerror(errno));
+		return false;
 	}
+	if (from.nl_pid != 0) {	/* only the kernel speaks for the module */
+		k->bad_events++;
+		return true;
+	}
+	if ((size_t)n > sizeof(k->rbuf)) {
+		k->bad_events++;
+		pm_warn("module: a message of %zd bytes ignored (more than %zu)", n,
+			sizeof(k->rbuf));
+		return true;
+	}
+	left = (int)n;
+	for (nlh = (struct nlmsghdr *)k->rbuf; nlmsg_ok(nlh, left); nlh = nlmsg_next(nlh, &left)) {
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = nlmsg_data(nlh);
+
+			if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error)
+				on_error(NULL, (struct nlmsgerr *)e, k);
+		} else if (nlh->nlmsg_type == k->family &&
+			   nlh->nlmsg_len >= NLMSG_HDRLEN + GENL_HDRLEN &&
+			   ((struct genlmsghdr *)nlmsg_data(nlh))->cmd == PM_CMD_FLOW_NEW) {
+			feed_flow(k, nlh, false);
+		}
+	}
+	return true;
+}
+
+static void on_readable(struct pmd *d, int fd, uint32_t events, void *arg)
+{
+	struct kmod *k = arg;
+
+	(void)events;
+	for (int i = 0; i < 64 && read_datagram(d, k, fd); i++)
+		;
 	/* The verdicts of the burst go out before the dump is read. */
 	kmod_flush(d, k->ns);
 	if (k->lost) {
