@@ -34,8 +34,7 @@ echo 262144 >/sys/module/nf_conntrack/parameters/hashsize
 sysctl -qw net.netfilter.nf_conntrack_max=1048576
 
 setup() {
-	ip netns del $C 2>/dev/null
-	ip netns del $S 2>/dev/null
+	settle "${1:-?}"
 	ip netns add $C
 	ip netns add $S
 	ip link add v0 netns $C type veth peer name v1 netns $S
@@ -68,12 +67,52 @@ teardown() {
 	sleep 0.3
 }
 
+# Deleting a namespace frees its conntrack entries, sockets and routes
+# later, in a kworker: tens of thousands of entries after a fast
+# configuration.  Measured beside that cleanup, the next configuration
+# pays for the previous one; so before each measurement wait until the
+# entries are gone and the CPUs have been 90% idle for a second (at most
+# 60 s; what was waited for is printed as a '#' line).
+ct_objects() {
+	awk '$1 == "nf_conntrack" { print $2; f = 1 } END { if (!f) print 0 }' /proc/slabinfo
+}
+idle_share() {	# percent of CPU time idle over one second
+	local a b
+	a=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+	sleep 1
+	b=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+	echo "$a $b" | awk '{ t = $4 - $2; print (t > 0 ? int(100 * ($3 - $1) / t) : 100) }'
+}
+settle() {	# LABEL
+	local t0=$SECONDS n i
+	ip netns del $C 2>/dev/null
+	ip netns del $S 2>/dev/null
+	while :; do
+		n=$(ct_objects)
+		i=$(idle_share)
+		[ "$n" -lt 2000 ] && [ "$i" -ge 90 ] && break
+		[ $((SECONDS - t0)) -ge 60 ] && break
+	done
+	echo "# settle before $1: $((SECONDS - t0)) s, $n conntrack objects, ${i}% idle"
+}
+
+cpu_ticks() {	# busy and all ticks of the guest so far
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
+}
+busy_since() {	# TICKS: the share of CPU time busy since cpu_ticks gave TICKS
+	echo "$1 $(cpu_ticks)" | awk '{ t = $4 - $2; print (t > 0 ? int(100 * ($3 - $1) / t) : 0) }'
+}
+
 measure() {	# CONFIG
-	local v
+	local v t
+	t=$(cpu_ticks)
 	v=$(ip netns exec $C "$BIN/conn_bench" client 10.9.0.2 5001 "$SECS" "$INFLIGHT" | awk '{print $1}')
 	echo "$1 tcp_conn_per_s ${v:-0}"
+	echo "# $1 tcp_conn: CPUs $(busy_since "$t")% busy"
+	t=$(cpu_ticks)
 	v=$(ip netns exec $C "$BIN/udp_bench" client 10.9.0.2 6000 64 "$SECS" "$INFLIGHT" | awk '{print $1}')
 	echo "$1 udp_flows_per_s ${v:-0}"
+	echo "# $1 udp_flows: CPUs $(busy_since "$t")% busy"
 	v=$(ip netns exec $C iperf3 -c 10.9.0.2 -p 5201 -t "$SECS" -J 2>/dev/null |
 		sed -n 's/.*"bits_per_second":[[:space:]]*\([0-9.e+]*\).*/\1/p' | tail -n 1)
 	echo "$1 tcp_bulk_bits_per_s ${v:-0}"
@@ -92,7 +131,7 @@ sed 's/^remember = .*/remember = 0/' config/portmasterd.conf >"$PMD0_CONF/portma
 start_config() {	# CONFIG
 	local conf=$PMD_CONF hist=off
 
-	setup
+	setup "$1"
 	conntrack_on
 	case $1 in
 	ct) ;;
@@ -115,34 +154,45 @@ stop_config() {
 	rm -f /run/pmbench.sock "$PMD_CONF"/history.db*
 }
 
-for r in $(seq 1 "$ROUNDS"); do
+# Outside start_config: no firewall at all, and the seed's NFQUEUE path.
+measure_unloaded() {	# none | nfqueue
 	rmmod portmaster 2>/dev/null
-	setup
-	measure none
+	setup "$1"
+	if [ "$1" = nfqueue ]; then
+		conntrack_on
+		ip netns exec $C iptables-restore --noflush bench/seed-rules.v4
+		ip netns exec $C "$BIN/trivial_verdict" >/dev/null 2>&1 &
+		sleep 0.5
+	fi
+	measure "$1"
 	teardown
+}
 
-	insmod "$KO" max_pending=4096 || exit 1
-	# pmd: with the history off; pmdhist: on (SQLite, conntrack totals)
-	for cfg in ct module remember pmd0 pmd pmdhist; do
-		start_config $cfg
-		measure $cfg
-		[ $cfg = ct ] ||
-			ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $r $cfg stats: /"
-		[ -S /run/pmbench.sock ] && ip netns exec $C "$BIN/pmctl" -s /run/pmbench.sock -t status |
-			awk -v c="$cfg" -v r="$r" -F'\t' '$1 ~ /^(packets|remembered|attrib_avg_ns|overruns|loop_max_us)$/ {
-				printf "# round %s %s daemon: %s=%s\n", r, c, $1, $2 }'
-		stop_config
+measure_loaded() {	# CONFIG  r
+	lsmod | grep -q '^portmaster ' || insmod "$KO" max_pending=4096 || exit 1
+	start_config "$1" || exit 1
+	measure "$1"
+	[ "$1" = ct ] ||
+		ip netns exec $C "$BIN/pm-listener" stats | sed "s/^/# round $2 $1 stats: /"
+	[ -S /run/pmbench.sock ] && ip netns exec $C "$BIN/pmctl" -s /run/pmbench.sock -t status |
+		awk -v c="$1" -v r="$2" -F'\t' '$1 ~ /^(packets|remembered|attrib_avg_ns|overruns|loop_max_us)$/ {
+			printf "# round %s %s daemon: %s=%s\n", r, c, $1, $2 }'
+	stop_config
+}
+
+# Each round starts one configuration later, so that no configuration is
+# always measured right after the same other one.
+CONFIGS=(none ct module remember pmd0 pmd pmdhist nfqueue)
+for r in $(seq 1 "$ROUNDS"); do
+	for k in "${!CONFIGS[@]}"; do
+		cfg=${CONFIGS[$(((k + r - 1) % ${#CONFIGS[@]}))]}
+		case $cfg in
+		none | nfqueue) measure_unloaded $cfg ;;
+		*) measure_loaded $cfg "$r" ;;
+		esac
 	done
-
-	rmmod portmaster
-	setup
-	conntrack_on
-	ip netns exec $C iptables-restore --noflush bench/seed-rules.v4
-	ip netns exec $C "$BIN/trivial_verdict" >/dev/null 2>&1 &
-	sleep 0.5
-	measure nfqueue
-	teardown
 done
+rmmod portmaster 2>/dev/null
 
 # Where the time goes: the whole guest sampled while one configuration
 # runs one workload, for each CONFIG:WORKLOAD in PM_BENCH_PROFILE
@@ -173,7 +223,10 @@ for p in $profile; do
 	# run in the sender's context and in softirqs), then each program's
 	# heaviest functions.
 	perf report -i /tmp/pm.perf --stdio --no-children --sort sym 2>/dev/null |
-		awk -v p="$p" '$NF ~ /^pm_/ { s += $1 } END { printf "# profile %s: the module'"'"'s own code %.1f%%\n", p, s }'
+		awk -v p="$p" '$NF ~ /^pm_/ { s += $1; if ($1 + 0 >= 0.1) f = f " " $NF "=" $1 }
+			END { printf "# profile %s: the module'"'"'s own code %.1f%%:%s\n", p, s, f }'
+	perf report -i /tmp/pm.perf --stdio --no-children --sort sym --percent-limit 0.4 2>/dev/null |
+		grep -v '^#' | grep . | head -n 40 | sed "s/^/# profile $p, whole guest: /"
 	for c in portmasterd pm-listener $prog; do
 		perf report -i /tmp/pm.perf --stdio --no-children --comms $c --sort dso,sym \
 			--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep . | head -n 30 |
