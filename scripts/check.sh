@@ -8,6 +8,13 @@
 # it: a TCG guest keeps one host core busy, so two of them use the two
 # cores that one leaves half idle.  Their output is printed stage by
 # stage once both are done; their results are files of their own.
+#
+# "bg:A" starts stage A in the background at the lowest priority and goes
+# on: it takes only what the stages after it leave idle (their sleeps and
+# waits).  Its output is printed at the end.  Made for building the debug
+# kernels while the stages that do not need them run; a stage that needs
+# one waits for it (scripts/build-debug-kernel.sh holds a lock while it
+# builds).
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 results=${PM_RESULTS:-$here/build/results}
@@ -24,17 +31,26 @@ run_stage() {	# STAGE
 }
 
 start=$(date +%s)
+background=() background_pids=()
 for group in "$@"; do
 	case $group in
+	bg:*)
+		s=${group#bg:}
+		echo "-- stage $s: started in the background"
+		(renice -n 19 -p "$BASHPID" >/dev/null; run_stage "$s") >"$results/stage-$s.out" 2>&1 &
+		background+=("$s") background_pids+=($!)
+		;;
 	*+*)
 		t0=$(date +%s)
 		# What the stages share is built once, before they start.
 		make -s -C "$here" tools daemon
 		IFS=+ read -ra stages <<<"$group"
+		pids=()
 		for s in "${stages[@]}"; do
 			run_stage "$s" >"$results/stage-$s.out" 2>&1 &
+			pids+=($!)
 		done
-		wait
+		wait "${pids[@]}"
 		for s in "${stages[@]}"; do
 			cat "$results/stage-$s.out"
 			rm -f "$results/stage-$s.out"
@@ -46,5 +62,12 @@ for group in "$@"; do
 		;;
 	esac
 done
+if [ ${#background[@]} -gt 0 ]; then
+	wait "${background_pids[@]}"
+	for s in "${background[@]}"; do
+		cat "$results/stage-$s.out"
+		rm -f "$results/stage-$s.out"
+	done
+fi
 echo "-- all stages: $(($(date +%s) - start)) s"
 exec "$here/scripts/summary.sh"

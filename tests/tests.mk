@@ -9,11 +9,17 @@ SERIES := 6.1 6.12
 # The daemon's suites (cmocka, the fallback on this kernel, fuzzing) come
 # from daemon/daemon.mk.
 CHECK_STAGES_DAEMON := $(if $(wildcard $(TOP)/daemon/daemon.mk),user host fuzz ui)
-CHECK_STAGES = lint $(CHECK_STAGES_DAEMON) $(addprefix kunit-,$(SERIES)) \
+CHECK_STAGES = debug-kernels lint $(CHECK_STAGES_DAEMON) $(addprefix kunit-,$(SERIES)) \
 	$(addprefix vm-,$(SERIES)) $(addprefix vm-debug-,$(SERIES)) package
-# The order make check runs them in; A+B side by side (scripts/check.sh).
-CHECK_PLAN = lint $(CHECK_STAGES_DAEMON) $(addprefix kunit-,$(SERIES)) \
+# The order make check runs them in; A+B side by side, bg:A in the
+# background (scripts/check.sh).  On a fresh machine the debug kernels
+# take some 30 minutes of both cores to build: they are built from the
+# start, at the lowest priority, with what the stages that do not need
+# them leave idle, and KUnit (the first stage that needs them) comes
+# after those.
+CHECK_PLAN = bg:debug-kernels lint $(CHECK_STAGES_DAEMON) \
 	$(subst $(eval) ,+,$(addprefix vm-,$(SERIES))) \
+	$(addprefix kunit-,$(SERIES)) \
 	$(subst $(eval) ,+,$(addprefix vm-debug-,$(SERIES))) package
 
 CC ?= gcc
@@ -38,7 +44,7 @@ check-lint:
 
 # The debug kernels (KASAN, lockdep, kmemleak, failslab), one per series,
 # for KUnit and the fault tests.
-debug-kernels:
+debug-kernels check-debug-kernels:
 	@for s in $(SERIES); do $(TOP)/scripts/build-debug-kernel.sh $$s >/dev/null || exit 1; done
 
 define kunit_stage
