@@ -33,6 +33,30 @@ for m in $(modinfo -F depends "$KO" | tr , ' '); do modprobe "$m"; done
 echo 262144 >/sys/module/nf_conntrack/parameters/hashsize
 sysctl -qw net.netfilter.nf_conntrack_max=1048576
 
+# Under -icount an idle guest's clock jumps to its next timer, so a fixed
+# sleep may end before a program read from the host has even started:
+# wait for what each configuration needs to be in place (at most 20 s of
+# the guest's clock; a '#' line says what never came).
+ready() {	# WHAT CMD...
+	local what=$1 i
+	shift
+	for i in $(seq 200); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "# not ready: $what"
+	return 1
+}
+listening() {	# PROTO PORT: a socket of the server's namespace bound to it
+	ip netns exec $S ss -Hln "$1" "sport = :$2" | grep -q .
+}
+registered() {	# the module has a listener in the client's namespace
+	ip netns exec $C "$BIN/pm-listener" stats | grep -qx 'listener_state=1'
+}
+queues_bound() {	# the four queues of the seed's chains
+	[ "$(ip netns exec $C cat /proc/net/netfilter/nfnetlink_queue | wc -l)" -ge 4 ]
+}
+
 setup() {
 	settle "${1:-?}"
 	ip netns add $C
@@ -47,7 +71,9 @@ setup() {
 	ip netns exec $S "$BIN/conn_bench" server 5001 &
 	ip netns exec $S "$BIN/udp_bench" server 6000 64 &
 	ip netns exec $S iperf3 -s -p 5201 >/dev/null 2>&1 &
-	sleep 0.5
+	ready "the TCP server" listening -t 5001
+	ready "the UDP server" listening -u 6000
+	ready "iperf3" listening -t 5201
 }
 
 # Conntrack on in the client's namespace at no cost per packet: a ct
@@ -136,15 +162,16 @@ start_config() {	# CONFIG
 	case $1 in
 	ct) ;;
 	module) ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --quiet &
-		sleep 0.5 ;;
+		ready "pm-listener" registered ;;
 	remember) ip netns exec $C "$BIN/pm-listener" listen --answer 1710 --remember-ms 60000 --quiet &
-		sleep 0.5 ;;
+		ready "pm-listener" registered ;;
 	pmd | pmd0 | pmdhist)
 		[ "$1" = pmd0 ] && conf=$PMD0_CONF
 		[ "$1" = pmdhist ] && hist=$PMD_CONF/history.db
 		ip netns exec $C "$BIN/portmasterd" --mode kmod --foreground --config "$conf" \
 			--socket /run/pmbench.sock --ui off --history "$hist" >/dev/null 2>&1 &
-		for _ in $(seq 50); do [ -S /run/pmbench.sock ] && break; sleep 0.1; done ;;
+		ready "portmasterd's socket" test -S /run/pmbench.sock
+		ready "portmasterd" registered ;;
 	*) echo "# unknown configuration $1"; teardown; return 1 ;;
 	esac
 }
@@ -162,7 +189,7 @@ measure_unloaded() {	# none | nfqueue
 		conntrack_on
 		ip netns exec $C iptables-restore --noflush bench/seed-rules.v4
 		ip netns exec $C "$BIN/trivial_verdict" >/dev/null 2>&1 &
-		sleep 0.5
+		ready "trivial_verdict" queues_bound
 	fi
 	measure "$1"
 	teardown
