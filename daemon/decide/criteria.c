@@ -185,6 +185,9 @@ static int unit_parse(struct criterion *c, const char *val, char *err, size_t er
 		snprintf(u, sizeof(u), "%s.service", val);
 	else
 		snprintf(u, sizeof(u), "%s", val);
+	/* The name as it is written back must read again (rules.conf). */
+	if (check_glob("unit", u, 200, err, errlen) < 0)
+		return -1;
 	return set_pattern(c, u, err, errlen);
 }
 

@@ -125,6 +125,31 @@ static void test_invalid_lines(void **state)
 	}
 }
 
+/* "sshd" is read as "sshd.service": a name that fits only without the
+ * suffix is refused, not accepted and then written back as a rule that
+ * no longer reads (found by fuzz_rules). */
+static void test_unit_suffix_fits(void **state)
+{
+	char line[512], err[512];
+	struct ruleset rs;
+
+	(void)state;
+	snprintf(line, sizeof(line), "allow unit=%.195s\n",
+		 "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
+		 "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
+		 "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu");
+	assert_int_equal(load(&rs, line, err), -1);
+	assert_non_null(strstr(err, "unit must be 1 to 199 bytes"));
+	/* with its suffix written out, the same length is a name that fits */
+	snprintf(line, sizeof(line), "allow unit=%.187s.service\n",
+		 "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
+		 "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
+		 "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu");
+	assert_int_equal(load(&rs, line, err), 0);
+	assert_int_equal(rs.n, 1);
+	ruleset_clear(&rs);
+}
+
 static void test_long_line_and_nul(void **state)
 {
 	struct ruleset rs;
@@ -909,6 +934,7 @@ int main(void)
 		cmocka_unit_test(test_from_flow),
 		cmocka_unit_test(test_programs),
 		cmocka_unit_test(test_scopes_and_ports),
+		cmocka_unit_test(test_unit_suffix_fits),
 		cmocka_unit_test(test_rules_d),
 		cmocka_unit_test(test_index_is_a_scan),
 		cmocka_unit_test(test_shipped_files),
