@@ -99,15 +99,22 @@ teardown() {
 # pays for the previous one; so before each measurement wait until the
 # entries are gone and the CPUs have been 90% idle for a second (at most
 # 60 s; what was waited for is printed as a '#' line).
+cpu_ticks() {	# busy and all ticks of the guest so far
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
+}
+busy_since() {	# TICKS: the share of CPU time busy since cpu_ticks gave TICKS
+	echo "$1 $(cpu_ticks)" | awk '{ t = $4 - $2; print (t > 0 ? int(100 * ($3 - $1) / t) : 0) }'
+}
+
 ct_objects() {
 	awk '$1 == "nf_conntrack" { print $2; f = 1 } END { if (!f) print 0 }' /proc/slabinfo
 }
 idle_share() {	# percent of CPU time idle over one second
-	local a b
-	a=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+	local t
+
+	t=$(cpu_ticks)
 	sleep 1
-	b=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
-	echo "$a $b" | awk '{ t = $4 - $2; print (t > 0 ? int(100 * ($3 - $1) / t) : 100) }'
+	echo $((100 - $(busy_since "$t")))
 }
 settle() {	# LABEL
 	local t0=$SECONDS n i
@@ -120,13 +127,6 @@ settle() {	# LABEL
 		[ $((SECONDS - t0)) -ge 60 ] && break
 	done
 	echo "# settle before $1: $((SECONDS - t0)) s, $n conntrack objects, ${i}% idle"
-}
-
-cpu_ticks() {	# busy and all ticks of the guest so far
-	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
-}
-busy_since() {	# TICKS: the share of CPU time busy since cpu_ticks gave TICKS
-	echo "$1 $(cpu_ticks)" | awk '{ t = $4 - $2; print (t > 0 ? int(100 * ($3 - $1) / t) : 0) }'
 }
 
 measure() {	# CONFIG

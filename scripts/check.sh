@@ -30,6 +30,14 @@ run_stage() {	# STAGE
 	echo "-- stage $1: $(($(date +%s) - t0)) s"
 }
 
+# What stages run beside others printed, once they are done.
+print_stage_output() {	# STAGE...
+	for s in "$@"; do
+		cat "$results/stage-$s.out"
+		rm -f "$results/stage-$s.out"
+	done
+}
+
 start=$(date +%s)
 background=() background_pids=()
 for group in "$@"; do
@@ -51,10 +59,7 @@ for group in "$@"; do
 			pids+=($!)
 		done
 		wait "${pids[@]}"
-		for s in "${stages[@]}"; do
-			cat "$results/stage-$s.out"
-			rm -f "$results/stage-$s.out"
-		done
+		print_stage_output "${stages[@]}"
 		echo "-- stages $group side by side: $(($(date +%s) - t0)) s"
 		;;
 	*)
@@ -64,10 +69,7 @@ for group in "$@"; do
 done
 if [ ${#background[@]} -gt 0 ]; then
 	wait "${background_pids[@]}"
-	for s in "${background[@]}"; do
-		cat "$results/stage-$s.out"
-		rm -f "$results/stage-$s.out"
-	done
+	print_stage_output "${background[@]}"
 fi
 echo "-- all stages: $(($(date +%s) - start)) s"
 exec "$here/scripts/summary.sh"
