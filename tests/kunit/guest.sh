@@ -1,5 +1,6 @@
 # Guest side of the KUnit run, in the debug kernel: load the suites (they
 # run on load), print every suite's KTAP, and let kmemleak look for leaks.
+echo "=== cpus: $(nproc)"
 ko=build/kmod/$(uname -r)/tests/kunit/portmaster_kunit.ko
 insmod "$ko" || { echo "insmod $ko failed"; exit 1; }
 for d in /sys/kernel/debug/kunit/portmaster_*/; do

@@ -49,6 +49,13 @@ for suite in $(sed -n 's/^[[:space:]]*\.name = "\(portmaster_[a-z_]*\)",/\1/p' t
 done
 [ "$n" -gt 0 ] || tap_fail "found the KUnit suites in tests/kunit"
 
+cpus=$(sed -n 's/^=== cpus: //p' "$vmout/output")
+if [ "${cpus:-0}" -ge 2 ]; then
+	tap_pass "the debug guest runs on $cpus CPUs (at least 2)"
+else
+	tap_fail "the debug guest runs on ${cpus:-no} CPUs (at least 2)"
+fi
+
 leaks=$(sed -n 's/^=== kmemleak: //p' "$vmout/output")
 if [ "$leaks" = 0 ]; then
 	tap_pass "kmemleak finds no leak"

@@ -2,8 +2,17 @@
 # slow), one after the other, their results prefixed with the test's name.
 # A test that stops before its plan counts as a failure.
 # usage (in the guest): bash tests/vm/all.sh t-NAME...
-n=0
+n=1
 fails=0
+# The fault tests are about races: a guest that came up on one CPU (a
+# kernel that cannot find the others) would pass them without meeting one.
+cpus=$(nproc)
+if [ "$cpus" -ge 2 ]; then
+	echo "ok 1 - the guest runs on $cpus CPUs (at least 2)"
+else
+	echo "not ok 1 - the guest runs on $cpus CPUs (at least 2)"
+	fails=1
+fi
 for t in "$@"; do
 	out=$(mktemp)
 	bash "tests/vm/$t.sh" >"$out" 2>&1

@@ -45,6 +45,7 @@ shift $((OPTIND - 1))
 [ -n "$kernel" ] || kernel=$("$here/kernels.sh" 6.1)
 
 append=""
+machine=""
 if [ -d "$kernel" ]; then
 	# A build tree: 9p, virtio and overlay are built in.  Its minimal
 	# config trusts no entropy source (programs would wait a minute for
@@ -54,6 +55,11 @@ if [ -d "$kernel" ]; then
 	kver=$(cat "$kernel/include/config/kernel.release")
 	modules=""
 	append="random.trust_cpu=on kunit.enable=1 slub_debug=A,pm_flow,pm_packet"
+	# q35, whose ACPI tables give PCI interrupt routing as plain tables:
+	# the i440FX machine's _PRT method builds its table in an AML loop,
+	# which under KASAN and emulation ran into ACPI's 30 s loop timeout
+	# twice per boot (and without ACPI the kernel finds only one CPU).
+	machine="-M q35"
 else
 	kver=$kernel
 	image=/boot/vmlinuz-$kver
@@ -130,7 +136,7 @@ run_qemu() {
 	local started=0 last_size=-1 quiet_for=0 size
 	stalled=0
 	timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
-		-accel "$accel" $cpu -m "$mem" -smp "$cpus" \
+		-accel "$accel" $machine $cpu -m "$mem" -smp "$cpus" \
 		-display none -monitor none -serial "file:$outdir/console.log" \
 		-no-reboot -nic none \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
