@@ -511,12 +511,15 @@ static int cmd_listen(int argc, char **argv)
 	/* one recvmsg for many events, without peeking first */
 	nl_socket_disable_msg_peek(sk);
 	nl_socket_set_msg_buf_size(sk, 64 << 10);
+	/* The module announces flows from the moment it has registered us,
+	 * ahead of its ACK under traffic: those are events too, not noise
+	 * for the wait to skip. */
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, NULL);
 	err = request(sk, new_msg(PM_CMD_REGISTER, NLM_F_ACK));
 	if (err) {
 		fprintf(stderr, "pm-listener: register: %s\n", nl_geterror(err));
 		return nl_to_errno(err);
 	}
-	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, NULL);
 	nl_socket_modify_cb(sk, NL_CB_ACK, NL_CB_CUSTOM, on_ack, NULL);
 	nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, on_verdict_error, NULL);
 	nl_socket_disable_auto_ack(sk);	/* keep-alives, verdicts: errors only */
