@@ -209,7 +209,8 @@ measure_loaded() {	# CONFIG  r
 
 # Each round starts one configuration later, so that no configuration is
 # always measured right after the same other one.
-CONFIGS=(none ct module remember pmd0 pmd pmdhist nfqueue)
+# PM_BENCH_CONFIGS: a subset, for a quicker look at a few.
+read -r -a CONFIGS <<<"${PM_BENCH_CONFIGS:-none ct module remember pmd0 pmd pmdhist nfqueue}"
 for r in $(seq 1 "$ROUNDS"); do
 	for k in "${!CONFIGS[@]}"; do
 		cfg=${CONFIGS[$(((k + r - 1) % ${#CONFIGS[@]}))]}
