@@ -7,6 +7,13 @@ function median(s,   a, n, i, j, t) {
 			if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
 	return n ? (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2) : 0
 }
+# "-" when either was not measured
+function ratio(a, b, m,   d) {
+	if (!((a, m) in v) || !((b, m) in v))
+		return "-"
+	d = median(v[b, m])
+	return d ? sprintf("%.2f", median(v[a, m]) / d) : "-"
+}
 !/^#/ && NF == 3 { v[$1, $2] = v[$1, $2] " " $3; seen[$2] = 1; cfgs[$1] = 1 }
 END {
 	ncfg = split("ct module remember pmd pmdhist pmd0 nfqueue", cfg, " ")
@@ -16,7 +23,11 @@ END {
 	for (m in seen) {
 		n = median(v["none", m])
 		printf "%-20s %14.0f", m, n
-		for (i = 1; i <= ncfg; i++) printf " %8.2f", n ? median(v[cfg[i], m]) / n : 0
+		for (i = 1; i <= ncfg; i++)
+			if (n && (cfg[i], m) in v)
+				printf " %8.2f", median(v[cfg[i], m]) / n
+			else
+				printf " %8s", "-"	# not measured (PM_BENCH_CONFIGS)
 		printf "\n"
 	}
 	print "ratios to no firewall.  ct: conntrack alone.  module: portmaster.ko and a"
@@ -26,13 +37,13 @@ END {
 	print "on.  pmd0: pmd with remember = 0 (every flow asked).  nfqueue: the seed's"
 	print "chains and a trivial C verdict program."
 	print ""
-	print "issue 10's targets (same run):"
+	print "the issues' targets (same run; pmd0, pmd: issue 10):"
 	for (m in seen) {
 		if (m == "tcp_bulk_bits_per_s")
 			continue
-		a = median(v["pmd0", m]); b = median(v["nfqueue", m])
-		c = median(v["pmd", m]); d = median(v["ct", m])
-		printf "  %-18s pmd0/nfqueue %5.2f (want >= 1.20)   pmd/ct %5.2f (want >= 0.95)\n", m,
-			b ? a / b : 0, d ? c / d : 0
+		printf "  %-18s pmd0/nfqueue %5s (want >= 1.20)   pmd/ct %5s (want >= 0.95)\n", m,
+			ratio("pmd0", "nfqueue", m), ratio("pmd", "ct", m)
+		printf "  %-18s remember/ct  %5s (want >= 0.97)   pmdhist/pmd %5s (want >= 0.97; issues 9, 13)\n", "",
+			ratio("remember", "ct", m), ratio("pmdhist", "pmd", m)
 	}
 }
