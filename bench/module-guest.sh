@@ -211,6 +211,12 @@ measure_loaded() {	# CONFIG  r
 # always measured right after the same other one.
 # PM_BENCH_CONFIGS: a subset, for a quicker look at a few.
 read -r -a CONFIGS <<<"${PM_BENCH_CONFIGS:-none ct module remember pmd0 pmd pmdhist nfqueue}"
+for cfg in "${CONFIGS[@]}"; do
+	case " none ct module remember pmd0 pmd pmdhist nfqueue " in
+	*" $cfg "*) ;;
+	*) echo "# unknown configuration $cfg in PM_BENCH_CONFIGS"; exit 2 ;;
+	esac
+done
 for r in $(seq 1 "$ROUNDS"); do
 	for k in "${!CONFIGS[@]}"; do
 		cfg=${CONFIGS[$(((k + r - 1) % ${#CONFIGS[@]}))]}

@@ -21,8 +21,12 @@ END {
 	for (i = 1; i <= ncfg; i++) printf " %8s", cfg[i]
 	printf "\n"
 	for (m in seen) {
-		n = median(v["none", m])
-		printf "%-20s %14.0f", m, n
+		n = 0	# (reading v["none", m] would create it)
+		if (("none", m) in v) {
+			n = median(v["none", m])
+			printf "%-20s %14.0f", m, n
+		} else
+			printf "%-20s %14s", m, "-"
 		for (i = 1; i <= ncfg; i++)
 			if (n && (cfg[i], m) in v)
 				printf " %8.2f", median(v[cfg[i], m]) / n
