@@ -512,8 +512,9 @@ static int cmd_listen(int argc, char **argv)
 	nl_socket_disable_msg_peek(sk);
 	nl_socket_set_msg_buf_size(sk, 64 << 10);
 	/* The module announces flows from the moment it has registered us,
-	 * ahead of its ACK under traffic: those are events too, not noise
-	 * for the wait to skip. */
+	 * ahead of its ACK under traffic: those are events too.  The wait
+	 * for the ACK reads one datagram; an event there goes to on_event,
+	 * and the ACK then comes to on_ack in the loop below. */
 	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, NULL);
 	err = request(sk, new_msg(PM_CMD_REGISTER, NLM_F_ACK));
 	if (err) {

@@ -7,7 +7,7 @@ fails=0
 # The fault tests are about races: a guest that came up on one CPU (a
 # kernel that cannot find the others) would pass them without meeting one.
 cpus=$(nproc)
-if [ "$cpus" -ge 2 ]; then
+if [ "${cpus:-0}" -ge 2 ]; then
 	echo "ok 1 - the guest runs on $cpus CPUs (at least 2)"
 else
 	echo "not ok 1 - the guest runs on $cpus CPUs (at least 2)"
