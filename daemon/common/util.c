@@ -189,8 +189,32 @@ int parse_hostport(const char *s, uint8_t *family, uint8_t addr[16], uint16_t *p
 	return 0;
 }
 
+/* Decimal digits of one byte of a dotted quad; returns the end. */
+static char *put_octet(char *p, unsigned int v)
+{
+	if (v >= 100)
+		*p++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
 const char *addr_str(uint8_t family, const uint8_t addr[16], char *buf, size_t len)
 {
+	/* By hand: glibc's inet_ntop formats a v4 address through sprintf,
+	 * a tenth of what writing a flow to the history costs. */
+	if (family != AF_INET6 && len >= INET_ADDRSTRLEN) {
+		char *p = buf;
+
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				*p++ = '.';
+			p = put_octet(p, addr[i]);
+		}
+		*p = 0;
+		return buf;
+	}
 	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
 	return buf;

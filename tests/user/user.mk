@@ -2,7 +2,7 @@
 # Each suite is one binary printing TAP (CMOCKA_MESSAGE_OUTPUT=TAP).
 
 PMU_SUITES := rules config proto ctlcmd packet attrib engine iptables pmctl kmod_msg history events \
-	dns
+	dns util
 PMU_DIR := $(BUILD)/tests/user
 PMU_BINS := $(addprefix $(PMU_DIR)/test_,$(PMU_SUITES))
 
