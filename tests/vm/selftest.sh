@@ -37,4 +37,22 @@ PM_VM_APPEND=pm.stall_boot PM_VM_BOOT_STALL=10 "$here/run-vm.sh" -q -k "$kernel"
 tap_is "a stalled boot fails the run" "$?" 124
 tap_ok "it was seen to stall, not timed out" grep -q "the boot stalled twice" "$out-stall.err"
 tap_is "and was tried once more" "$(grep -c "printed nothing" "$out-stall/boot-retries" 2>/dev/null)" 1
+
+# An int3 trap in the core kernel's text is emulation missing a text patch
+# made on another vCPU: the run is tried once more, and passes on its
+# second run.  The guest prints the trap itself, on its first run only.
+# shellcheck disable=SC2016 # expanded in the guest, from sh -c's arguments
+trap_lines='echo "Oops: int3: 0000 [#1] PREEMPT SMP NOPTI" >/dev/kmsg; echo "RIP: 0010:$0+0x2c/0x120 $1" >/dev/kmsg'
+"$here/run-vm.sh" -q -k "$kernel" -t 120 -o "$out-int3" -- sh -c \
+	"if [ -e /pmshare/trapped ]; then echo second; else touch /pmshare/trapped; $trap_lines; echo first; fi" \
+	netif_rx_internal "" 2>/dev/null
+tap_is "a run that met an int3 trap in the kernel's own code is run once more" "$?" 0
+tap_is "and what counts is the second run" "$(cat "$out-int3/output" 2>/dev/null)" "second"
+tap_ok "the retry names the trap's site" grep -q "RIP: 0010:netif_rx_internal" "$out-int3/boot-retries"
+
+# In a module's code an int3 is no emulator's: no second chance.
+"$here/run-vm.sh" -q -k "$kernel" -t 120 -o "$out-int3mod" -- sh -c \
+	"$trap_lines; echo first" pm_hook "[portmaster]" 2>/dev/null
+tap_is "an int3 trap in a module's code fails the run" "$?" 126
+tap_ok "and is not retried" test ! -e "$out-int3mod/boot-retries"
 tap_done

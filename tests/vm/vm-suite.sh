@@ -24,22 +24,10 @@ run() {
 }
 run "$@"
 rc=$?
-# Software emulation with several vCPUs now and then misses a kernel text
-# patch made on another vCPU (a static key switched while traffic runs
-# through its site): the guest traps on the int3 the patch left behind,
-# an "Oops: int3" at a patch site in Debian's kernel, in code the module
-# does not own (netif_rx_internal, nf_ct_get_id).  That is the emulator,
-# not the code under test: such a run is tried once more, and says so;
-# the first run's files stay in $out-int3.
-int3='(Oops: )?int3: [0-9a-f]{4} \[#[0-9]+\]'
-if [ "$rc" = 126 ] && grep -Eq "$int3" "$out/console.log" 2>/dev/null; then
-	site=$(grep -A12 -E "$int3" "$out/console.log" | grep -m1 -o 'RIP: [^ ]*' || true)
-	rm -rf "$out-int3"
-	mv "$out" "$out-int3"
-	mv "$out.err" "$out-int3.err"
-	echo "# $name: the first run trapped on a kernel text patch under emulation (${site:-RIP unknown}); tried once more"
-	run "$@"
-	rc=$?
+# run-vm.sh runs a guest once more after a boot that failed, or a trap
+# of the emulator's own (see there); each retry is said here.
+if [ -s "$out/boot-retries" ]; then
+	sed "s/^/# $name: tried once more: /" "$out/boot-retries"
 fi
 n=0
 plan=
