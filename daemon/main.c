@@ -478,6 +478,7 @@ int main(int argc, char **argv)
 					engine_tick(&d);
 					ui_tick(&d, now);
 					ctacct_tick(&d, d.ctacct, now);
+					history_tick(d.hist);
 					dns_tick(&d, now);
 					control_tick(&d, now);
 					for (int k = 0; d.be->tick && k < d.nns; k++)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The connection history: events are copied into a bounded queue on the
- * main thread (never waiting) and written by a thread of their own in
- * batches, one transaction each.  Queries run on another thread with a
- * connection of their own (WAL lets them read while the writer writes)
- * and complete on the main thread through history_fd()/history_poll().
+ * main thread (never waiting for the writer: see hand_over) and written
+ * by a thread of their own in batches, one transaction each.  Queries
+ * run on another thread with a connection of their own (WAL lets them
+ * read while the writer writes) and complete on the main thread through
+ * history_fd()/history_poll().
  *
  * A database that cannot be written (a full disk, a broken file) is
  * reported in the log and in "pmctl status" and costs the events that
@@ -56,6 +57,11 @@ int history_query(struct history *h, const struct hquery *q, history_done_fn don
 /* Readable when queries have completed; history_poll() runs their done(). */
 int history_fd(struct history *h);
 void history_poll(struct history *h);
+/* Hands over events kept while the writer held the queue (each tick). */
+void history_tick(struct history *h);
+/* Tests: take or release the writer's lock, as a writer preempted while
+ * holding it would (only the thread that took it releases it). */
+void history_hold_queue(struct history *h, bool hold);
 /* Waits until every event queued so far is written (tests, shutdown). */
 void history_sync(struct history *h);
 

@@ -2,6 +2,8 @@
 /* The history's database and its writer: rows, filters, totals, retention,
  * the size bound, a full database and a broken file. */
 #include "test_common.h"
+#include <pthread.h>
+#include <stdatomic.h>
 #include <linux/portmaster.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -241,6 +243,66 @@ static void test_writer(void **state)
 	assert_int_equal(system(aside), 0);
 }
 
+/* A writer preempted while it holds the queue's lock: held by a thread
+ * of its own until the main thread is done (or, should the main thread
+ * be stuck waiting for it, for at most 30 s). */
+struct holder {
+	struct history *h;
+	atomic_bool held, done, gave_up;
+};
+
+static void *hold_lock(void *arg)
+{
+	struct holder *x = arg;
+
+	history_hold_queue(x->h, true);
+	atomic_store(&x->held, true);
+	for (int i = 0; i < 3000 && !atomic_load(&x->done); i++)
+		usleep(10000);
+	if (!atomic_load(&x->done))
+		atomic_store(&x->gave_up, true);
+	history_hold_queue(x->h, false);
+	return NULL;
+}
+
+/* The main thread (and with it every verdict) never waits for the
+ * writer: while the lock is held, events are kept, up to a bound past
+ * which they are counted as lost; once it is free they are written. */
+static void test_never_waits_for_writer(void **state)
+{
+	char path[128];
+	struct history_opts o = { .days = 30, .batch_ms = 50, .proc_root = "/nonexistent" };
+	struct holder x = { 0 };
+	pthread_t t;
+	struct buf st;
+
+	(void)state;
+	path_in(path, sizeof(path), "held.db");
+	o.path = path;
+	x.h = history_start(&o);
+	assert_non_null(x.h);
+	assert_int_equal(pthread_create(&t, NULL, hold_lock, &x), 0);
+	while (!atomic_load(&x.held))
+		usleep(1000);
+	for (int i = 0; i < 5000; i++) {
+		struct pm_event ev = flow_ev((uint64_t)i + 1, 1000 + (uint64_t)i, "/bin/x", "allow", 1);
+
+		history_event(x.h, &ev);
+		history_tick(x.h);
+	}
+	atomic_store(&x.done, true);
+	pthread_join(t, NULL);
+	assert_false(atomic_load(&x.gave_up));
+	history_sync(x.h);
+	buf_init(&st);
+	history_stats(x.h, &st);
+	rec_end(&st);
+	assert_non_null(strstr(st.p, "\"history_written\":4096,"));
+	assert_non_null(strstr(st.p, "\"history_lost\":904,"));
+	buf_free(&st);
+	history_stop(x.h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_broken_file),
 		cmocka_unit_test(test_writer),
+		cmocka_unit_test(test_never_waits_for_writer),
 	};
 	int r;
 
