@@ -223,7 +223,7 @@ done
 [ "$quiet" = 1 ] || cat "$outdir/output" 2>/dev/null || true
 
 if [ "$stalled" = 1 ]; then
-	echo "run-vm: $kver: the boot stalled twice (nothing printed for ${boot_stall}s)" >&2
+	echo "run-vm: $kver: the boot stalled (nothing printed for ${boot_stall}s), on its retry too" >&2
 	tail -n 30 "$outdir/console.log" >&2 || true
 	exit 124
 fi

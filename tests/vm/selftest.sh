@@ -35,8 +35,10 @@ tap_is "a guest that hangs is stopped by the time limit" "$?" 124
 PM_VM_APPEND=pm.stall_boot PM_VM_BOOT_STALL=10 "$here/run-vm.sh" -q -k "$kernel" \
 	-t 3600 -o "$out-stall" -- sh -c 'echo never' 2>"$out-stall.err"
 tap_is "a stalled boot fails the run" "$?" 124
-tap_ok "it was seen to stall, not timed out" grep -q "the boot stalled twice" "$out-stall.err"
-tap_is "and was tried once more" "$(grep -c "printed nothing" "$out-stall/boot-retries" 2>/dev/null)" 1
+tap_ok "it was seen to stall, not timed out" grep -q "the boot stalled (nothing printed" "$out-stall.err"
+# (once: its first boot stalls too, or, under emulation, now and then
+# fails earlier on the emulator's int3 trap and is retried for that)
+tap_is "and was tried once more" "$(grep -c . "$out-stall/boot-retries" 2>/dev/null)" 1
 
 # An int3 trap in the core kernel's text is emulation missing a text patch
 # made on another vCPU: the run is tried once more, and passes on its
