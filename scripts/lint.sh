@@ -18,7 +18,10 @@ else
 		if echo "$out" | grep -q '^total: 0 errors, 0 warnings, 0 checks'; then
 			tap_pass "checkpatch --strict: $f"
 		else
-			tap_fail "checkpatch --strict: $f" "$(echo "$out" | grep -E '^(ERROR|WARNING|CHECK|#|\+)' | head -40)"
+			detail=$(echo "$out" | grep -E '^(ERROR|WARNING|CHECK|#|\+)' | head -40)
+			# no finding (checkpatch itself failed): what it printed
+			[ -n "$detail" ] || detail="checkpatch exited without its summary: $(echo "$out" | tail -n 20)"
+			tap_fail "checkpatch --strict: $f" "$detail"
 		fi
 	done
 fi
