@@ -183,9 +183,9 @@ run_qemu() {
 # A trap in a module's code (its RIP names the module) is not retried.
 # Prints the trap's site; fails when the log shows no such trap.
 emulator_trap() {	# CONSOLE_LOG
-	local site
-	grep -Eq '(Oops: )?int3: [0-9a-f]{4} \[#[0-9]+\]' "$1" || return 1
-	site=$(grep -A12 -E '(Oops: )?int3: [0-9a-f]{4} \[#[0-9]+\]' "$1" | grep -m1 -o 'RIP: .*' || true)
+	local oops='(Oops: )?int3: [0-9a-f]{4} \[#[0-9]+\]' site
+	grep -Eq "$oops" "$1" || return 1
+	site=$(grep -A12 -E "$oops" "$1" | grep -m1 -o 'RIP: .*' || true)
 	case $site in
 	*"["*"]"*) return 1 ;;	# "RIP: 0010:pm_hook+0x10/0x200 [portmaster]"
 	esac

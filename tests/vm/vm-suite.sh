@@ -19,10 +19,7 @@ done
 [ $# -gt 0 ] || set -- bash "$test"
 name=$(basename "$test" .sh)
 out=${PM_BUILD:-$here/../../build}/vm/$name-$(basename "$kernel")
-run() {
-	"$here/run-vm.sh" -q -k "$kernel" -o "$out" "${opts[@]}" -- "$@" >/dev/null 2>"$out.err"
-}
-run "$@"
+"$here/run-vm.sh" -q -k "$kernel" -o "$out" "${opts[@]}" -- "$@" >/dev/null 2>"$out.err"
 rc=$?
 # run-vm.sh runs a guest once more after a boot that failed, or a trap
 # of the emulator's own (see there); each retry is said here.
