@@ -536,8 +536,12 @@ static uint32_t redecide_mark(struct pmd *d, struct flow_entry *e)
 	r = dns_cname_rule(d, &e->info, match_rule(d, &e->info, false), now_ms());
 
 	if (r && r->action != ACT_ASK) {
+		/* The rule that decided it before, deciding it again (its SYN
+		 * sent again before our verdict came, a cleared mark), has
+		 * not decided another connection. */
+		if (e->rule_id != r->id)
+			r->hits++;
 		e->rule_id = r->id;
-		r->hits++;
 		return mark_for(d, e, r->action);
 	}
 	if (e->answered)
@@ -615,9 +619,19 @@ static bool is_other_connection(struct pmd *d, struct pm_ns *ns, const struct fl
 /*
  * A new conntrack entry may still be a flow we know: the retransmission of
  * a packet that waits for its prompt, or of one we refused before its
- * entry could be confirmed.  It is, when it has the same tuple and comes
- * from the same socket; the fallback looks the socket up for that.
+ * entry could be confirmed, or a SYN sent again while the first still
+ * waited in the queue (each copy has an unconfirmed entry of its own).
+ * It is, when it has the same tuple and comes from the same socket; the
+ * fallback looks the socket up for that.
  */
+static bool may_be_sent_again(const struct flow_entry *e, const struct flow_info *fi)
+{
+	if (e->state == FS_PENDING || e->unconfirmed)
+		return true;
+	/* a TCP socket connects to one peer from one port once */
+	return e->state == FS_DECIDED && fi->key.proto == IPPROTO_TCP && fi->tcp_syn;
+}
+
 static struct flow_entry *retransmission_of(struct pmd *d, struct pm_ns *ns,
 					    struct flow_info *fi)
 {
@@ -625,7 +639,7 @@ static struct flow_entry *retransmission_of(struct pmd *d, struct pm_ns *ns,
 
 	for (struct flow_entry *e = d->ft.by_tuple[tuple_hash(fi->netns, &fi->key)]; e;
 	     e = e->hnext_tuple) {
-		if (!same_tuple(e, fi) || (e->state != FS_PENDING && !e->unconfirmed))
+		if (!same_tuple(e, fi) || !may_be_sent_again(e, fi))
 			continue;
 		if (is_icmp(fi->key.proto))
 			return e;	/* no socket to tell: the echo identifier is it */

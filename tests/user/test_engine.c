@@ -640,6 +640,35 @@ static void test_retransmissions(void **state)
 	fake_teardown(&d);
 }
 
+/*
+ * A SYN sent again because its verdict came late (a busy machine) opens
+ * another conntrack entry: the same connection, decided as before, and
+ * the rule that decided it counts it once.
+ */
+static void test_late_retransmission_counted_once(void **state)
+{
+	struct pmd d;
+	struct flow_info f;
+	struct rule *r;
+
+	(void)state;
+	fake_setup(&d);
+	d.def = ACT_ASK;
+	r = add_rule_line(&d, "allow port=80", SCOPE_ALWAYS);
+	f = tcp_out(40095, 80);
+	f.tcp_syn = true;
+	f.owner.inode = 777;
+	pkt(&d, f, 1);
+	assert_int_equal(r->hits, 1);
+	f.ct_id = 990;		/* the copy's own entry */
+	pkt(&d, f, 2);
+	assert_int_equal(fake_n, 2);
+	assert_int_equal(fake_v[1].mark, fake_v[0].mark);
+	assert_int_equal(r->hits, 1);
+	assert_int_equal(d.ft.n, 1);	/* one connection listed */
+	fake_teardown(&d);
+}
+
 static void test_table_bound(void **state)
 {
 	struct pmd d;
@@ -697,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_answers_and_rule_changes),
 		cmocka_unit_test(test_pending_decided_by_new_rule),
 		cmocka_unit_test(test_retransmissions),
+		cmocka_unit_test(test_late_retransmission_counted_once),
 		cmocka_unit_test(test_table_bound),
 		cmocka_unit_test(test_reroute_dns),
 	};
