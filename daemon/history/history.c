@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,18 @@
 #define BATCH_WAKE 1024
 /* Events the main thread keeps while the writer holds the queue. */
 #define STASH_MAX 4096
+/*
+ * The writer runs on idle CPU time only (SCHED_IDLE), so that a burst of
+ * flows is not slowed by writing it down; it is written when the burst
+ * is over.  That delay is bounded: when this many events wait, or some
+ * have waited urgent_ms (10 s), the writer runs as an ordinary thread at
+ * nice 10 until nothing waits (see pace_writer).
+ */
+#define URGENT_AT (QUEUE_MAX / 2)
+#define URGENT_MS_DEFAULT 10000
 #define QUERIES_MAX 16
+/* How long a query waits for the events queued before it to be written. */
+#define QUERY_WAIT_MS 5000
 #define PRUNE_EVERY_MS (10 * 60 * 1000)
 #define REOPEN_EVERY_MS (30 * 1000)
 #define UNIT_SLOTS 256
@@ -33,6 +45,7 @@ struct job {
 	struct buf out;
 	long n;
 	char err[256];
+	uint64_t upto;		/* events queued when it was asked */
 	struct job *next;
 };
 
@@ -48,13 +61,17 @@ struct history {
 	uint32_t days;
 	uint64_t max_bytes;
 	uint32_t batch_ms;
+	uint32_t urgent_ms;
 
 	pthread_mutex_t lock;
 	pthread_cond_t wake, idle;
 	struct hrow *q;			/* the queue, QUEUE_MAX */
 	size_t qn;
 	bool stop, writing;
+	bool flush_now;			/* a query waits: write what is queued */
 	uint64_t queued, written, lost, failed_batches;
+	size_t taken;			/* events the writer is writing */
+	uint64_t finished;		/* events taken from the queue, written or not */
 	char error[1200];		/* the last write error, "" while all is well */
 	uint64_t bytes;			/* size of the database, as last seen */
 
@@ -72,6 +89,11 @@ struct history {
 	struct hrow *stash;
 	size_t stashn;
 	uint64_t stash_lost;
+	size_t backlog;			/* queued and being written, as last seen */
+	uint64_t waiting_since;		/* since when events wait, 0: none */
+	bool urgent;			/* the writer runs as an ordinary thread */
+	bool unpaced;			/* its policy cannot be changed */
+	pid_t idle_writer;		/* the writer's tid once at SCHED_IDLE */
 
 	pthread_t writer, reader;
 	bool have_writer, have_reader;
@@ -214,17 +236,50 @@ static void write_batch(struct history *h, struct hrow *rows, size_t n)
 	}
 }
 
+static void *try_idle_and_back(void *arg)
+{
+	bool *ok = arg;
+
+	*ok = !sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){ 0 }) &&
+	      !sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ 0 });
+	return NULL;
+}
+
+/*
+ * Whether this thread, once on idle time, could be made an ordinary one
+ * again: that needs its nice value allowed (RLIMIT_NICE, CAP_SYS_NICE).
+ * Tried on a thread of its own (it inherits our nice value), since a
+ * refusal would leave it on idle time for good.
+ */
+static bool can_leave_idle(void)
+{
+	pthread_t t;
+	bool ok = false;
+
+	if (pthread_create(&t, NULL, try_idle_and_back, &ok))
+		return false;
+	pthread_join(t, NULL);
+	return ok;
+}
+
 static void *writer_main(void *arg)
 {
 	struct history *h = arg;
 	struct hrow *batch = calloc(QUEUE_MAX, sizeof(*batch));
 	uint64_t last_prune = 0, last_open_try = 0;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
 
 	if (!batch)
 		return NULL;
 	/* Writing the history gives way to deciding flows when the machine
-	 * is busy (nice applies to this thread alone on Linux). */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+	 * is busy (nice and the policy apply to this thread alone on Linux);
+	 * the main thread makes it an ordinary thread when it lags behind. */
+	setpriority(PRIO_PROCESS, (id_t)tid, 10);
+	if (!can_leave_idle())
+		pm_info("history: written at nice 10 (to use idle time only, the writer "
+			"needs RLIMIT_NICE of 10 or CAP_SYS_NICE to be hurried back)");
+	else if (sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){ 0 }) == 0)
+		__atomic_store_n(&h->idle_writer, tid, __ATOMIC_RELEASE);
 	for (;;) {
 		struct timespec ts;
 		uint64_t bytes;
@@ -236,7 +291,7 @@ static void *writer_main(void *arg)
 		ts.tv_nsec += (long)(h->batch_ms % 1000) * 1000000;
 		ts.tv_sec += h->batch_ms / 1000 + ts.tv_nsec / 1000000000;
 		ts.tv_nsec %= 1000000000;
-		while (!h->stop && h->qn < BATCH_WAKE)
+		while (!h->stop && !h->flush_now && h->qn < BATCH_WAKE)
 			if (pthread_cond_timedwait(&h->wake, &h->lock, &ts) == ETIMEDOUT)
 				break;
 		/* The two queues change places: the lock is held for no copy. */
@@ -248,8 +303,10 @@ static void *writer_main(void *arg)
 			batch = t;
 		}
 		h->qn = 0;
+		h->flush_now = false;
 		stop = h->stop;
 		h->writing = n > 0;
+		h->taken = n;
 		pthread_mutex_unlock(&h->lock);
 
 		if (n) {
@@ -281,6 +338,8 @@ static void *writer_main(void *arg)
 		if (bytes)
 			h->bytes = bytes;
 		h->writing = false;
+		h->finished += h->taken;
+		h->taken = 0;
 		pthread_cond_broadcast(&h->idle);
 		pthread_mutex_unlock(&h->lock);
 		if (stop && !n)
@@ -346,6 +405,21 @@ static void run_job(struct history *h, struct job *j)
 	}
 }
 
+/*
+ * A query sees every event queued before it was asked: the writer has
+ * been hurried (history_query), and this waits for it, within bounds.
+ */
+static void wait_written(struct history *h, uint64_t upto)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += QUERY_WAIT_MS / 1000;
+	while (!h->stop && h->finished < upto)
+		if (pthread_cond_timedwait(&h->idle, &h->lock, &ts) == ETIMEDOUT)
+			break;
+}
+
 static void *reader_main(void *arg)
 {
 	struct history *h = arg;
@@ -361,6 +435,7 @@ static void *reader_main(void *arg)
 			break;
 		j = h->jobs;
 		h->jobs = j->next;
+		wait_written(h, j->upto);
 		pthread_mutex_unlock(&h->lock);
 		run_job(h, j);
 		pthread_mutex_lock(&h->lock);
@@ -373,6 +448,33 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
+/* The writer as an ordinary thread (nice 10) from now until it caught up. */
+static void hurry_writer(struct history *h)
+{
+	pid_t tid = __atomic_load_n(&h->idle_writer, __ATOMIC_ACQUIRE);
+
+	if (h->urgent || !tid || h->unpaced)
+		return;
+	if (sched_setscheduler(tid, SCHED_OTHER, &(struct sched_param){ 0 })) {
+		pm_warn("history: cannot reschedule the writer: %s", strerror(errno));
+		h->unpaced = true;	/* no retry per event */
+		return;
+	}
+	h->urgent = true;
+}
+
+/*
+ * The lock, for the main thread where it must wait: a writer on idle
+ * time that holds it gets the CPU it needs to let go.
+ */
+static void main_lock(struct history *h)
+{
+	if (!pthread_mutex_trylock(&h->lock))
+		return;
+	hurry_writer(h);
+	pthread_mutex_lock(&h->lock);
+}
+
 /*
  * The main thread's events to the writer's queue: at once when the lock
  * is free, else at its next event or tick (wait: shutdown and sync).
@@ -383,10 +485,10 @@ static void hand_over(struct history *h, bool wait)
 	size_t k;
 	bool wake;
 
-	if (!h->stashn && !h->stash_lost)
+	if (!h->stashn && !h->stash_lost && !h->backlog)
 		return;
 	if (wait)
-		pthread_mutex_lock(&h->lock);
+		main_lock(h);
 	else if (pthread_mutex_trylock(&h->lock))
 		return;
 	k = h->stashn < QUEUE_MAX - h->qn ? h->stashn : QUEUE_MAX - h->qn;
@@ -399,9 +501,43 @@ static void hand_over(struct history *h, bool wait)
 	h->queued += k;
 	h->stashn = 0;
 	h->stash_lost = 0;
+	h->backlog = h->qn + h->taken;
 	pthread_mutex_unlock(&h->lock);
 	if (wake)
 		pthread_cond_signal(&h->wake);
+}
+
+/*
+ * Idle time only while the writer keeps up; an ordinary thread (nice 10)
+ * from URGENT_AT events or urgent_ms behind, or when it keeps the lock
+ * while the stash fills, until it has caught up.
+ */
+static void pace_writer(struct history *h)
+{
+	pid_t tid = __atomic_load_n(&h->idle_writer, __ATOMIC_ACQUIRE);
+	size_t waiting = h->backlog + h->stashn;
+	uint64_t now = now_ms();
+
+	if (!waiting)
+		h->waiting_since = 0;
+	else if (!h->waiting_since)
+		h->waiting_since = now;
+	if (!h->urgent) {
+		if (waiting >= URGENT_AT || h->stashn >= STASH_MAX / 2 ||
+		    (waiting && now - h->waiting_since >= h->urgent_ms)) {
+			hurry_writer(h);
+			pthread_cond_signal(&h->wake);
+		}
+		return;
+	}
+	if (waiting || !tid || h->unpaced)
+		return;
+	if (sched_setscheduler(tid, SCHED_IDLE, &(struct sched_param){ 0 })) {
+		pm_warn("history: cannot reschedule the writer: %s", strerror(errno));
+		h->unpaced = true;
+		return;
+	}
+	h->urgent = false;
 }
 
 struct history *history_start(const struct history_opts *o)
@@ -415,6 +551,7 @@ struct history *history_start(const struct history_opts *o)
 	h->days = o->days;
 	h->max_bytes = o->max_bytes;
 	h->batch_ms = o->batch_ms ? o->batch_ms : 500;
+	h->urgent_ms = o->urgent_ms ? o->urgent_ms : URGENT_MS_DEFAULT;
 	h->q = calloc(QUEUE_MAX, sizeof(*h->q));
 	h->stash = calloc(STASH_MAX, sizeof(*h->stash));
 	h->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -434,6 +571,11 @@ struct history *history_start(const struct history_opts *o)
 	open_store(h);
 	h->have_writer = pthread_create(&h->writer, NULL, writer_main, h) == 0;
 	h->have_reader = pthread_create(&h->reader, NULL, reader_main, h) == 0;
+	/* named for ps -L and top: which thread writes, at which class */
+	if (h->have_writer)
+		pthread_setname_np(h->writer, "pm-history");
+	if (h->have_reader)
+		pthread_setname_np(h->reader, "pm-hist-query");
 	if (!h->have_writer || !h->have_reader) {
 		history_stop(h);
 		return NULL;
@@ -445,6 +587,7 @@ void history_stop(struct history *h)
 {
 	if (!h)
 		return;
+	hurry_writer(h);	/* what is queued is written before we go */
 	hand_over(h, true);
 	pthread_mutex_lock(&h->lock);
 	h->stop = true;
@@ -488,12 +631,20 @@ void history_event(void *arg, const struct pm_event *ev)
 	}
 	hrow_from_event(&h->stash[h->stashn++], ev);
 	hand_over(h, false);
+	pace_writer(h);
 }
 
 void history_tick(struct history *h)
 {
-	if (h)
-		hand_over(h, false);
+	if (!h)
+		return;
+	hand_over(h, false);
+	pace_writer(h);
+}
+
+pid_t history_writer_tid(struct history *h)
+{
+	return __atomic_load_n(&h->idle_writer, __ATOMIC_ACQUIRE);
 }
 
 void history_hold_queue(struct history *h, bool hold)
@@ -506,9 +657,11 @@ void history_hold_queue(struct history *h, bool hold)
 
 void history_sync(struct history *h)
 {
+	hurry_writer(h);
 	hand_over(h, true);
 	pthread_mutex_lock(&h->lock);
 	while (h->qn || h->writing) {
+		h->flush_now = true;
 		pthread_cond_signal(&h->wake);
 		pthread_cond_wait(&h->idle, &h->lock);
 	}
@@ -517,7 +670,7 @@ void history_sync(struct history *h)
 
 void history_stats(struct history *h, struct buf *rec)
 {
-	pthread_mutex_lock(&h->lock);
+	main_lock(h);
 	rec_str(rec, "history", h->path);
 	rec_u64(rec, "history_written", h->written);
 	rec_u64(rec, "history_lost", h->lost + h->stash_lost);
@@ -531,7 +684,7 @@ int history_query(struct history *h, const struct hquery *q, history_done_fn don
 {
 	struct job *j;
 
-	pthread_mutex_lock(&h->lock);
+	main_lock(h);
 	if (h->njobs >= QUERIES_MAX) {
 		pthread_mutex_unlock(&h->lock);
 		return -EBUSY;
@@ -544,7 +697,12 @@ int history_query(struct history *h, const struct hquery *q, history_done_fn don
 	j->done = done;
 	j->arg = arg;
 	buf_init(&j->out);
-	pthread_mutex_lock(&h->lock);
+	hand_over(h, true);
+	hurry_writer(h);
+	main_lock(h);
+	j->upto = h->queued;
+	h->flush_now = true;
+	pthread_cond_signal(&h->wake);
 	h->njobs++;
 	/* In order of arrival. */
 	{
@@ -571,7 +729,7 @@ void history_poll(struct history *h)
 
 	if (read(h->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		pm_warn("history: eventfd: %s", strerror(errno));
-	pthread_mutex_lock(&h->lock);
+	main_lock(h);
 	list = h->done;
 	h->done = NULL;
 	for (struct job *j = list; j; j = j->next)

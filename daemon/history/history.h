@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "control/proto.h"
 #include "events/events.h"
 #include "history/store.h"
@@ -29,6 +30,8 @@ struct history_opts {
 	uint64_t max_bytes;	/* size bound, 0: none */
 	uint32_t batch_ms;	/* how long events may wait to be written */
 	const char *proc_root;	/* for the programs' systemd units */
+	uint32_t urgent_ms;	/* events wait for idle time at most this long;
+				 * 0: 10 s */
 };
 
 struct history *history_start(const struct history_opts *o);
@@ -62,6 +65,9 @@ void history_tick(struct history *h);
 /* Tests: take or release the writer's lock, as a writer preempted while
  * holding it would (only the thread that took it releases it). */
 void history_hold_queue(struct history *h, bool hold);
+/* Tests: the writer's thread id while it may run on idle time only
+ * (SCHED_IDLE, see history.c), else 0. */
+pid_t history_writer_tid(struct history *h);
 /* Waits until every event queued so far is written (tests, shutdown). */
 void history_sync(struct history *h);
 

@@ -96,6 +96,15 @@ else: print("same" if ct[str(f[-1]["sport"])] == str(f[-1]["ct"]) else
 	fi
 	"$PMCTL" history --since 1x >/dev/null 2>&1
 	tap_is "a bad --since is a usage error (exit 2)" "$?" "2"
+	# What a user sees in ps: the writer on idle CPU time while it keeps
+	# up (SCHED_IDLE, "IDL"); user-history tests its way back.  A query
+	# hurries it until the next tick, so the class is read a few times.
+	for _ in $(seq 1 20); do
+		out=$(ps -L -o comm=,cls= -p "$DAEMON_PID" | awk '$1 == "pm-history" { print $2 }')
+		[ "$out" = IDL ] && break
+		sleep 0.1
+	done
+	tap_is "ps -L: the history's writer runs on idle time (class IDL)" "$out" "IDL"
 
 	# It survives a restart.
 	stop_daemon TERM

@@ -5,6 +5,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <linux/portmaster.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "history/history.h"
@@ -303,6 +306,142 @@ static void test_never_waits_for_writer(void **state)
 	history_stop(x.h);
 }
 
+static int writer_policy(struct history *h)
+{
+	return sched_getscheduler(history_writer_tid(h));
+}
+
+static void hold_until_held(struct holder *x, pthread_t *t)
+{
+	atomic_store(&x->held, false);
+	atomic_store(&x->done, false);
+	assert_int_equal(pthread_create(t, NULL, hold_lock, x), 0);
+	while (!atomic_load(&x->held))
+		usleep(1000);
+}
+
+static struct history *start_paced(const char *name, uint32_t urgent_ms)
+{
+	char path[128];
+	struct history_opts o = { .days = 30, .batch_ms = 50, .proc_root = "/nonexistent",
+				  .urgent_ms = urgent_ms, .path = path };
+	struct history *h;
+
+	path_in(path, sizeof(path), name);
+	h = history_start(&o);
+	assert_non_null(h);
+	for (int i = 0; i < 5000 && !history_writer_tid(h); i++)
+		usleep(1000);
+	assert_int_not_equal(history_writer_tid(h), 0);
+	assert_int_equal(writer_policy(h), SCHED_IDLE);
+	return h;
+}
+
+static void send_events(struct history *h, uint64_t first, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct pm_event ev = flow_ev(first + (uint64_t)i, first + (uint64_t)i,
+					     "/bin/x", "allow", 1);
+
+		history_event(h, &ev);
+	}
+}
+
+/* The writer uses idle time only while it keeps up.  Kept from the lock
+ * while the main thread's stash fills, or with events waiting longer
+ * than urgent_ms, it runs as an ordinary thread at nice 10, and goes
+ * back to idle time once it has written everything. */
+static void test_writer_paced(void **state)
+{
+	struct holder x = { 0 };
+	struct rlimit rl;
+	pthread_t t;
+
+	(void)state;
+	if (geteuid() != 0 && (getrlimit(RLIMIT_NICE, &rl) || rl.rlim_cur < 10))
+		skip();	/* the writer may not leave idle time: it never goes there */
+
+	/* the stash half full (2,048) behind a held lock */
+	x.h = start_paced("paced.db", 600000);
+	hold_until_held(&x, &t);
+	send_events(x.h, 1, 2047);
+	assert_int_equal(writer_policy(x.h), SCHED_IDLE);
+	send_events(x.h, 5000, 1);
+	assert_int_equal(writer_policy(x.h), SCHED_OTHER);
+	assert_int_equal(getpriority(PRIO_PROCESS, (id_t)history_writer_tid(x.h)), 10);
+	atomic_store(&x.done, true);
+	pthread_join(t, NULL);
+	history_sync(x.h);
+	history_tick(x.h);
+	assert_int_equal(writer_policy(x.h), SCHED_IDLE);
+	history_stop(x.h);
+
+	/* one event that waits longer than urgent_ms (1 s) */
+	x.h = start_paced("aged.db", 1000);
+	hold_until_held(&x, &t);
+	send_events(x.h, 1, 1);
+	history_tick(x.h);
+	assert_int_equal(writer_policy(x.h), SCHED_IDLE);
+	usleep(1100 * 1000);
+	history_tick(x.h);
+	assert_int_equal(writer_policy(x.h), SCHED_OTHER);
+	atomic_store(&x.done, true);
+	pthread_join(t, NULL);
+	history_sync(x.h);
+	history_tick(x.h);
+	assert_int_equal(writer_policy(x.h), SCHED_IDLE);
+	history_stop(x.h);
+}
+
+struct answer {
+	bool done;
+	long n;
+};
+
+static void on_answer(void *arg, struct buf *recs, long n, const char *err)
+{
+	struct answer *a = arg;
+
+	(void)recs;
+	(void)err;
+	a->n = n;
+	a->done = true;
+}
+
+/* A query sees every event handed over before it was asked, though the
+ * writer, left alone, would wait a minute before writing them. */
+static void test_query_sees_what_came_before(void **state)
+{
+	char path[128];
+	struct history_opts o = { .days = 30, .batch_ms = 60000, .proc_root = "/nonexistent",
+				  .path = path };
+	struct hquery q = { .flows = true, .limit = 1000 };
+	struct answer a = { 0 };
+	struct history *h;
+	struct pollfd p;
+
+	(void)state;
+	path_in(path, sizeof(path), "query.db");
+	h = history_start(&o);
+	assert_non_null(h);
+	for (int i = 0; i < 100; i++) {	/* now: older rows are pruned */
+		struct pm_event ev = flow_ev((uint64_t)i + 1, (uint64_t)time(NULL) * 1000,
+					     "/bin/x", "allow", 1);
+
+		history_event(h, &ev);
+	}
+	assert_int_equal(history_query(h, &q, on_answer, &a), 0);
+	p.fd = history_fd(h);
+	p.events = POLLIN;
+	for (int i = 0; i < 300 && !a.done; i++) {
+		poll(&p, 1, 100);
+		history_poll(h);
+	}
+	assert_true(a.done);
+	assert_int_equal(a.n, 100);
+	history_stop(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +451,8 @@ int main(void)
 		cmocka_unit_test(test_broken_file),
 		cmocka_unit_test(test_writer),
 		cmocka_unit_test(test_never_waits_for_writer),
+		cmocka_unit_test(test_writer_paced),
+		cmocka_unit_test(test_query_sees_what_came_before),
 	};
 	int r;
 
