@@ -116,7 +116,8 @@ run_pmd() { # name [portmasterd args...]
 	"$BIN/pmctl" -s "$WORK/pm.sock" -t status | awk -F'\t' '
 		$1 == "packets" || $1 == "attrib_ok" || $1 == "attrib_fail" || $1 == "attrib_avg_ns" ||
 		$1 == "overruns" || $1 == "history_written" || $1 == "history_lost" ||
-		$1 == "history_bytes" || $1 == "ct_ends" { printf "    %s=%s", $1, $2 } END { print "" }'
+		$1 == "history_bytes" || $1 == "ct_ends" || $1 ~ /^history_hurried_/ {
+			printf "    %s=%s", $1, $2 } END { print "" }'
 	kill "$PMD"; wait "$PMD" 2>/dev/null
 }
 # Off and on taken in turns, so that whatever else the machine does

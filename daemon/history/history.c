@@ -39,6 +39,13 @@
 #define REOPEN_EVERY_MS (30 * 1000)
 #define UNIT_SLOTS 256
 
+/* Why the writer was last made an ordinary thread (pmctl status). */
+enum hurry { HURRY_FULL, HURRY_LATE, HURRY_LOCK, HURRY_ASKED, HURRY_N };
+static const char *const hurry_key[HURRY_N] = {
+	"history_hurried_full", "history_hurried_late", "history_hurried_lock",
+	"history_hurried_asked",
+};
+
 struct job {
 	struct hquery q;
 	history_done_fn done;
@@ -95,6 +102,7 @@ struct history {
 	bool urgent;			/* the writer runs as an ordinary thread */
 	bool unpaced;			/* its policy cannot be changed */
 	pid_t idle_writer;		/* the writer's tid once at SCHED_IDLE */
+	uint64_t hurried[HURRY_N];	/* times made ordinary, by reason */
 
 	pthread_t writer, reader;
 	bool have_writer, have_reader;
@@ -474,7 +482,7 @@ static void *reader_main(void *arg)
 }
 
 /* The writer as an ordinary thread (nice 10) from now until it caught up. */
-static void hurry_writer(struct history *h)
+static void hurry_writer(struct history *h, enum hurry why)
 {
 	pid_t tid = __atomic_load_n(&h->idle_writer, __ATOMIC_ACQUIRE);
 
@@ -486,6 +494,7 @@ static void hurry_writer(struct history *h)
 		return;
 	}
 	h->urgent = true;
+	h->hurried[why]++;
 }
 
 /*
@@ -496,7 +505,7 @@ static void main_lock(struct history *h)
 {
 	if (!pthread_mutex_trylock(&h->lock))
 		return;
-	hurry_writer(h);
+	hurry_writer(h, HURRY_LOCK);
 	pthread_mutex_lock(&h->lock);
 }
 
@@ -548,11 +557,14 @@ static void pace_writer(struct history *h)
 	else if (!h->waiting_since)
 		h->waiting_since = now;
 	if (!h->urgent) {
-		if (waiting >= URGENT_AT || h->stashn >= STASH_MAX / 2 ||
-		    (waiting && now - h->waiting_since >= h->urgent_ms)) {
-			hurry_writer(h);
+		if (waiting >= URGENT_AT)
+			hurry_writer(h, HURRY_FULL);
+		else if (h->stashn >= STASH_MAX / 2)
+			hurry_writer(h, HURRY_LOCK);
+		else if (waiting && now - h->waiting_since >= h->urgent_ms)
+			hurry_writer(h, HURRY_LATE);
+		if (h->urgent)
 			pthread_cond_signal(&h->wake);
-		}
 		return;
 	}
 	if (waiting || !tid || h->unpaced)
@@ -612,7 +624,7 @@ void history_stop(struct history *h)
 {
 	if (!h)
 		return;
-	hurry_writer(h);	/* what is queued is written before we go */
+	hurry_writer(h, HURRY_ASKED);	/* what is queued is written before we go */
 	hand_over(h, true);
 	pthread_mutex_lock(&h->lock);
 	h->stop = true;
@@ -682,7 +694,7 @@ void history_hold_queue(struct history *h, bool hold)
 
 void history_sync(struct history *h)
 {
-	hurry_writer(h);
+	hurry_writer(h, HURRY_ASKED);
 	hand_over(h, true);
 	pthread_mutex_lock(&h->lock);
 	while (h->qn || h->writing) {
@@ -702,6 +714,8 @@ void history_stats(struct history *h, struct buf *rec)
 	rec_u64(rec, "history_queued", h->qn + h->stashn);
 	rec_u64(rec, "history_bytes", h->bytes);
 	rec_str(rec, "history_error", h->error[0] ? h->error : "-");
+	for (int i = 0; i < HURRY_N; i++)
+		rec_u64(rec, hurry_key[i], h->hurried[i]);
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -723,7 +737,7 @@ int history_query(struct history *h, const struct hquery *q, history_done_fn don
 	j->arg = arg;
 	buf_init(&j->out);
 	hand_over(h, true);
-	hurry_writer(h);
+	hurry_writer(h, HURRY_ASKED);
 	main_lock(h);
 	j->upto = h->queued;
 	h->flush_now = true;

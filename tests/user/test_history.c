@@ -331,6 +331,25 @@ static int policy_after_ticks(struct history *h)
 	return writer_policy(h);
 }
 
+/* A number of history_stats (as pmctl status shows it). */
+static unsigned long long stat_of(struct history *h, const char *key)
+{
+	char pat[64];
+	struct buf st;
+	unsigned long long v = ~0ull;
+	const char *p;
+
+	buf_init(&st);
+	history_stats(h, &st);
+	rec_end(&st);
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(st.p, pat);
+	if (p)
+		v = strtoull(p + strlen(pat), NULL, 10);
+	buf_free(&st);
+	return v;
+}
+
 static struct history *start_paced(const char *name, uint32_t urgent_ms)
 {
 	char path[128];
@@ -384,6 +403,9 @@ static void test_writer_paced(void **state)
 	pthread_join(t, NULL);
 	history_sync(x.h);
 	assert_int_equal(policy_after_ticks(x.h), SCHED_IDLE);
+	assert_true(stat_of(x.h, "history_hurried_lock") >= 1);
+	assert_int_equal(stat_of(x.h, "history_hurried_late"), 0);
+	assert_int_equal(stat_of(x.h, "history_hurried_full"), 0);
 	history_stop(x.h);
 
 	/* one event that waits longer than urgent_ms (1 s) */
@@ -399,6 +421,7 @@ static void test_writer_paced(void **state)
 	pthread_join(t, NULL);
 	history_sync(x.h);
 	assert_int_equal(policy_after_ticks(x.h), SCHED_IDLE);
+	assert_int_equal(stat_of(x.h, "history_hurried_late"), 1);
 	history_stop(x.h);
 }
 
