@@ -75,7 +75,7 @@ struct history {
 	pthread_cond_t wake, idle;
 	struct hrow *q;			/* the queue, QUEUE_MAX */
 	size_t qn;
-	bool stop, writing;
+	bool stop;
 	bool flush_now;			/* a query waits: write what is queued */
 	uint64_t queued, written, lost, failed_batches;
 	size_t taken;			/* events the writer is writing */
@@ -338,7 +338,6 @@ static void *writer_main(void *arg)
 		h->qn = 0;
 		h->flush_now = false;
 		stop = h->stop;
-		h->writing = n > 0;
 		h->taken = n;
 		pthread_mutex_unlock(&h->lock);
 
@@ -370,7 +369,6 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&h->lock);
 		if (bytes)
 			h->bytes = bytes;
-		h->writing = false;
 		h->finished += h->taken;
 		h->taken = 0;
 		pthread_cond_broadcast(&h->idle);
@@ -481,20 +479,31 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-/* The writer as an ordinary thread (nice 10) from now until it caught up. */
-static void hurry_writer(struct history *h, enum hurry why)
+/*
+ * The writer as an ordinary thread (nice 10) or on idle time again;
+ * false when it stays as it is (never idle, or not allowed).
+ */
+static bool set_urgent(struct history *h, bool urgent)
 {
 	pid_t tid = __atomic_load_n(&h->idle_writer, __ATOMIC_ACQUIRE);
 
-	if (h->urgent || !tid || h->unpaced)
-		return;
-	if (sched_setscheduler(tid, SCHED_OTHER, &(struct sched_param){ 0 })) {
+	if (urgent == h->urgent || !tid || h->unpaced)
+		return false;
+	if (sched_setscheduler(tid, urgent ? SCHED_OTHER : SCHED_IDLE,
+			       &(struct sched_param){ 0 })) {
 		pm_warn("history: cannot reschedule the writer: %s", strerror(errno));
 		h->unpaced = true;	/* no retry per event */
-		return;
+		return false;
 	}
-	h->urgent = true;
-	h->hurried[why]++;
+	h->urgent = urgent;
+	return true;
+}
+
+/* The writer as an ordinary thread from now until it caught up. */
+static void hurry_writer(struct history *h, enum hurry why)
+{
+	if (set_urgent(h, true))
+		h->hurried[why]++;
 }
 
 /*
@@ -548,33 +557,27 @@ static void hand_over(struct history *h, bool wait)
  */
 static void pace_writer(struct history *h)
 {
-	pid_t tid = __atomic_load_n(&h->idle_writer, __ATOMIC_ACQUIRE);
 	size_t waiting = h->backlog + h->stashn;
-	uint64_t now = now_ms();
+	uint64_t now;
 
-	if (!waiting)
+	if (!waiting) {
 		h->waiting_since = 0;
-	else if (!h->waiting_since)
+		set_urgent(h, false);
+		return;
+	}
+	if (h->urgent)
+		return;
+	now = now_ms();	/* per event: only while the writer is idle and behind */
+	if (!h->waiting_since)
 		h->waiting_since = now;
-	if (!h->urgent) {
-		if (waiting >= URGENT_AT)
-			hurry_writer(h, HURRY_FULL);
-		else if (h->stashn >= STASH_MAX / 2)
-			hurry_writer(h, HURRY_LOCK);
-		else if (waiting && now - h->waiting_since >= h->urgent_ms)
-			hurry_writer(h, HURRY_LATE);
-		if (h->urgent)
-			pthread_cond_signal(&h->wake);
-		return;
-	}
-	if (waiting || !tid || h->unpaced)
-		return;
-	if (sched_setscheduler(tid, SCHED_IDLE, &(struct sched_param){ 0 })) {
-		pm_warn("history: cannot reschedule the writer: %s", strerror(errno));
-		h->unpaced = true;
-		return;
-	}
-	h->urgent = false;
+	if (waiting >= URGENT_AT)
+		hurry_writer(h, HURRY_FULL);
+	else if (h->stashn >= STASH_MAX / 2)
+		hurry_writer(h, HURRY_LOCK);
+	else if (now - h->waiting_since >= h->urgent_ms)
+		hurry_writer(h, HURRY_LATE);
+	if (h->urgent)
+		pthread_cond_signal(&h->wake);
 }
 
 struct history *history_start(const struct history_opts *o)
@@ -697,7 +700,7 @@ void history_sync(struct history *h)
 	hurry_writer(h, HURRY_ASKED);
 	hand_over(h, true);
 	pthread_mutex_lock(&h->lock);
-	while (h->qn || h->writing) {
+	while (h->qn || h->taken) {
 		h->flush_now = true;
 		pthread_cond_signal(&h->wake);
 		pthread_cond_wait(&h->idle, &h->lock);
