@@ -75,9 +75,18 @@ fresh_ns() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# CPU time (clock ticks) of each thread of process $1: "name ticks" lines.
+thread_ticks() {
+	for t in /proc/"$1"/task/*; do
+		echo "$(cat "$t/comm") $(awk '{ print $14 + $15 }' "$t/stat")"
+	done 2>/dev/null | sort
+}
+
 conn_rate() {
 	for _ in $(seq "${INNER:-$ROUNDS}"); do
+		[ -n "${CPU_OF:-}" ] && thread_ticks "$CPU_OF" >"$WORK/ticks.before"
 		inc "$WORK/conn_bench" client 10.78.0.2 5001 "$SECS" "$INFLIGHT" | awk '{ print $1 }'
+		[ -n "${CPU_OF:-}" ] && thread_ticks "$CPU_OF" >"$WORK/ticks.after"
 		inc conntrack -F >/dev/null 2>&1
 	done | median
 }
@@ -112,7 +121,17 @@ run_pmd() { # name [portmasterd args...]
 		--ui off "$@" >"$WORK/pmd.log" 2>&1 & PMD=$!
 	for _ in $(seq 50); do [ -S "$WORK/pm.sock" ] && break; sleep 0.1; done
 	[ -S "$WORK/pm.sock" ] || { cat "$WORK/pmd.log"; die "portmasterd did not start"; }
+	CPU_OF=$(pgrep -x -n portmasterd)
 	INNER=1 measure "$name"
+	# What the burst cost each of portmasterd's threads, per connection
+	# (the main thread decides; pm-history writes the history).
+	read -r CPU_MAIN CPU_WRITER < <(join "$WORK/ticks.before" "$WORK/ticks.after" | awk \
+		-v hz="$(getconf CLK_TCK)" -v n="$(( CONN[$name] * SECS ))" '
+		{ us = ($3 - $2) * 1e6 / hz / (n ? n : 1) }
+		$1 == "portmasterd" { m = us } $1 == "pm-history" { w = us }
+		END { printf "%.2f %.2f\n", m, w }')
+	CPU_OF=
+	echo "    CPU per connection: main thread ${CPU_MAIN} us, pm-history ${CPU_WRITER} us"
 	"$BIN/pmctl" -s "$WORK/pm.sock" -t status | awk -F'\t' '
 		$1 == "packets" || $1 == "attrib_ok" || $1 == "attrib_fail" || $1 == "attrib_avg_ns" ||
 		$1 == "overruns" || $1 == "history_written" || $1 == "history_lost" ||
@@ -122,13 +141,14 @@ run_pmd() { # name [portmasterd args...]
 }
 # Off and on taken in turns, so that whatever else the machine does
 # weighs on both alike; the table shows the median of each.
-declare -a OFF_C ON_C OFF_B ON_B
+declare -a OFF_C ON_C OFF_B ON_B OFF_M ON_M ON_W
 for r in $(seq "$ROUNDS"); do
 	rm -f "$WORK"/history.db*
 	run_pmd portmasterd --history off
-	OFF_C+=("${CONN[portmasterd]}"); OFF_B+=("${BULK[portmasterd]}")
+	OFF_C+=("${CONN[portmasterd]}"); OFF_B+=("${BULK[portmasterd]}"); OFF_M+=("$CPU_MAIN")
 	run_pmd pmd+history --history "$WORK/history.db"
-	ON_C+=("${CONN[pmd+history]}"); ON_B+=("${BULK[pmd+history]}")
+	ON_C+=("${CONN[pmd+history]}"); ON_B+=("${BULK[pmd+history]}"); ON_M+=("$CPU_MAIN")
+	ON_W+=("$CPU_WRITER")
 	[ "$r" = 1 ] && [ -f "$WORK/history.db" ] && sqlite3 "$WORK/history.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null &&
 		echo "    history: $(sqlite3 "$WORK/history.db" 'SELECT count(*) FROM flows') flows, $(stat -c %s "$WORK/history.db") bytes: $(( $(stat -c %s "$WORK/history.db") / $(sqlite3 "$WORK/history.db" 'SELECT max(1, count(*)) FROM flows') )) bytes per flow"
 done
@@ -137,6 +157,9 @@ CONN[pmd+history]=$(printf '%s\n' "${ON_C[@]}" | median)
 BULK[portmasterd]=$(printf '%s\n' "${OFF_B[@]}" | median)
 BULK[pmd+history]=$(printf '%s\n' "${ON_B[@]}" | median)
 echo "  history off: ${OFF_C[*]} conn/s; on: ${ON_C[*]} conn/s"
+# Each round's on/off pair ran side by side in time: the median of their
+# ratios is less moved by the machine's drift than the medians' ratio.
+PAIR_RATIO=$(for i in "${!OFF_C[@]}"; do echo "${ON_C[$i]} / ${OFF_C[$i]}" | bc -l; done | median)
 
 # The seed's rules from portmasterd itself: SIGKILL leaves them in place.
 fresh_ns
@@ -177,6 +200,10 @@ for k in portmasterd pmd+history trivial opensnitchd; do
 		"$(echo "${BULK[$k]} / ${BULK[none]}" | bc -l)"
 done
 echo
-printf 'history on / off (same run): conn/s %.3f, bulk %.3f\n' \
+printf 'CPU per connection (medians): main thread %s us with the history off, %s us on; pm-history %s us\n' \
+	"$(printf '%s\n' "${OFF_M[@]}" | median)" "$(printf '%s\n' "${ON_M[@]}" | median)" \
+	"$(printf '%s\n' "${ON_W[@]}" | median)"
+printf 'history on / off (same run): conn/s %.3f (median of %d rounds'"'"' ratios; ratio of medians %.3f), bulk %.3f\n' \
+	"$PAIR_RATIO" "${#OFF_C[@]}" \
 	"$(echo "${CONN[pmd+history]} / ${CONN[portmasterd]}" | bc -l)" \
 	"$(echo "${BULK[pmd+history]} / ${BULK[portmasterd]}" | bc -l)"
