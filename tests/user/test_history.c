@@ -425,6 +425,60 @@ static void test_writer_paced(void **state)
 	history_stop(x.h);
 }
 
+/* The CPUs a thread may run on, as a count and whether cpu is one. */
+static int cpus_of(pid_t tid, int cpu, bool *has)
+{
+	cpu_set_t set;
+
+	assert_int_equal(sched_getaffinity(tid, sizeof(set), &set), 0);
+	*has = CPU_ISSET(cpu, &set);
+	return CPU_COUNT(&set);
+}
+
+/* On idle time, the writer may run only on the CPU the main thread ran
+ * on at its last event, so that it never writes beside the main thread;
+ * hurried, it has every CPU it started with. */
+static void test_writer_follows_main_cpu(void **state)
+{
+	struct holder x = { 0 };
+	struct rlimit rl;
+	cpu_set_t mine, one;
+	pthread_t t;
+	bool has;
+	int cpu, n;
+
+	(void)state;
+	if (geteuid() != 0 && (getrlimit(RLIMIT_NICE, &rl) || rl.rlim_cur < 10))
+		skip();	/* the writer never goes to idle time: nothing to keep */
+	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	x.h = start_paced("follow.db", 600000);	/* its writer gets our CPUs */
+	cpu = sched_getcpu();
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);	/* "main" stays */
+	assert_int_equal(cpus_of(history_writer_tid(x.h), cpu, &has), CPU_COUNT(&mine));
+	send_events(x.h, 1, 1);
+	assert_int_equal(cpus_of(history_writer_tid(x.h), cpu, &has), 1);
+	assert_true(has);
+
+	/* hurried (the stash half full behind a held lock): every CPU again */
+	hold_until_held(&x, &t);
+	send_events(x.h, 2, 2048);
+	assert_int_equal(writer_policy(x.h), SCHED_OTHER);
+	n = cpus_of(history_writer_tid(x.h), cpu, &has);
+	assert_int_equal(n, CPU_COUNT(&mine));
+	atomic_store(&x.done, true);
+	pthread_join(t, NULL);
+	history_sync(x.h);
+	assert_int_equal(policy_after_ticks(x.h), SCHED_IDLE);
+	/* back on idle time: kept to the main thread's CPU at the next event */
+	send_events(x.h, 5000, 1);
+	assert_int_equal(cpus_of(history_writer_tid(x.h), cpu, &has), 1);
+	assert_true(has);
+	history_stop(x.h);
+	assert_int_equal(sched_setaffinity(0, sizeof(mine), &mine), 0);
+}
+
 struct answer {
 	bool done;
 	long n;
@@ -484,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_writer),
 		cmocka_unit_test(test_never_waits_for_writer),
 		cmocka_unit_test(test_writer_paced),
+		cmocka_unit_test(test_writer_follows_main_cpu),
 		cmocka_unit_test(test_query_sees_what_came_before),
 	};
 	int r;
