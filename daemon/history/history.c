@@ -503,7 +503,12 @@ static bool set_urgent(struct history *h, bool urgent)
 	h->urgent = urgent;
 	if (urgent && h->writer_cpu >= 0) {
 		/* catching up may take any CPU it had */
-		sched_setaffinity(tid, sizeof(h->writer_cpus), &h->writer_cpus);
+		if (sched_setaffinity(tid, sizeof(h->writer_cpus), &h->writer_cpus)) {
+			/* kept to one CPU it is slower, not wrong: pin it no more */
+			pm_warn("history: cannot give the writer its CPUs back: %s",
+				strerror(errno));
+			h->unfollowed = true;
+		}
 		h->writer_cpu = -1;
 	}
 	return true;

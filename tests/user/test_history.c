@@ -435,14 +435,25 @@ static int cpus_of(pid_t tid, int cpu, bool *has)
 	return CPU_COUNT(&set);
 }
 
+static cpu_set_t cpus_before_test;
+
+/* Our CPUs back, even when an assertion ended the test half way. */
+static int restore_cpus(void **state)
+{
+	(void)state;
+	if (!CPU_COUNT(&cpus_before_test))	/* skipped before it pinned us */
+		return 0;
+	return sched_setaffinity(0, sizeof(cpus_before_test), &cpus_before_test) ? -1 : 0;
+}
+
 /* On idle time, the writer may run only on the CPU the main thread ran
  * on at its last event, so that it never writes beside the main thread;
  * hurried, it has every CPU it started with. */
 static void test_writer_follows_main_cpu(void **state)
 {
 	struct holder x = { 0 };
-	struct rlimit rl;
 	cpu_set_t mine, one;
+	struct rlimit rl;
 	pthread_t t;
 	bool has;
 	int cpu, n;
@@ -451,6 +462,7 @@ static void test_writer_follows_main_cpu(void **state)
 	if (geteuid() != 0 && (getrlimit(RLIMIT_NICE, &rl) || rl.rlim_cur < 10))
 		skip();	/* the writer never goes to idle time: nothing to keep */
 	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	cpus_before_test = mine;
 	x.h = start_paced("follow.db", 600000);	/* its writer gets our CPUs */
 	cpu = sched_getcpu();
 	CPU_ZERO(&one);
@@ -476,7 +488,6 @@ static void test_writer_follows_main_cpu(void **state)
 	assert_int_equal(cpus_of(history_writer_tid(x.h), cpu, &has), 1);
 	assert_true(has);
 	history_stop(x.h);
-	assert_int_equal(sched_setaffinity(0, sizeof(mine), &mine), 0);
 }
 
 struct answer {
@@ -538,7 +549,7 @@ int main(void)
 		cmocka_unit_test(test_writer),
 		cmocka_unit_test(test_never_waits_for_writer),
 		cmocka_unit_test(test_writer_paced),
-		cmocka_unit_test(test_writer_follows_main_cpu),
+		cmocka_unit_test_teardown(test_writer_follows_main_cpu, restore_cpus),
 		cmocka_unit_test(test_query_sees_what_came_before),
 	};
 	int r;
