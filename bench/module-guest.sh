@@ -182,7 +182,7 @@ stop_config() {
 }
 
 # Outside start_config: no firewall at all, and the seed's NFQUEUE path.
-measure_unloaded() {	# none | nfqueue
+start_unloaded() {	# none | nfqueue
 	rmmod portmaster 2>/dev/null
 	setup "$1"
 	if [ "$1" = nfqueue ]; then
@@ -191,6 +191,10 @@ measure_unloaded() {	# none | nfqueue
 		ip netns exec $C "$BIN/trivial_verdict" >/dev/null 2>&1 &
 		ready "trivial_verdict" queues_bound
 	fi
+}
+
+measure_unloaded() {	# none | nfqueue
+	start_unloaded "$1"
 	measure "$1"
 	teardown
 }
@@ -247,9 +251,19 @@ for p in $profile; do
 	udp) cmd=("$BIN/udp_bench" client 10.9.0.2 6000 64 "$SECS" "$INFLIGHT") prog=udp_bench ;;
 	*) echo "# profile: unknown workload $work"; continue ;;
 	esac
-	insmod "$KO" max_pending=4096 || exit 1
-	start_config "$cfg" || { rmmod portmaster; continue; }
-	perf record -q -a -e cpu-clock -o /tmp/pm.perf -- ip netns exec $C "${cmd[@]}" >/dev/null 2>&1
+	case $cfg in
+	none | nfqueue) start_unloaded "$cfg" ;;
+	*) insmod "$KO" max_pending=4096 || exit 1
+		start_config "$cfg" || { rmmod portmaster; continue; } ;;
+	esac
+	# PM_BENCH_CALLERS="SYM ...": also who calls these (call graphs)
+	perf record -q -a ${PM_BENCH_CALLERS:+-g} -e cpu-clock -o /tmp/pm.perf -- \
+		ip netns exec $C "${cmd[@]}" >/dev/null 2>&1
+	for sym in ${PM_BENCH_CALLERS:-}; do
+		perf report -i /tmp/pm.perf --stdio --no-children -S "$sym" -G \
+			--percent-limit 0.2 2>/dev/null | grep -v '^#' | grep . | head -n 60 |
+			sed "s/^/# profile $p callers of $sym: /"
+	done
 	echo "# profile: $cfg, $work, whole guest"
 	perf report -i /tmp/pm.perf --stdio --no-children --sort comm,dso \
 		--percent-limit 2 2>/dev/null | grep -v '^#' | grep . | sed "s/^/# profile $p by program: /"
@@ -261,11 +275,11 @@ for p in $profile; do
 			END { printf "# profile %s: the module'"'"'s own code %.1f%%:%s\n", p, s, f }'
 	perf report -i /tmp/pm.perf --stdio --no-children --sort sym --percent-limit 0.4 2>/dev/null |
 		grep -v '^#' | grep . | head -n 40 | sed "s/^/# profile $p, whole guest: /"
-	for c in portmasterd pm-listener $prog; do
+	for c in portmasterd pm-listener trivial_verdict $prog; do
 		perf report -i /tmp/pm.perf --stdio --no-children --comms $c --sort dso,sym \
 			--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep . | head -n 30 |
 			sed "s/^/# profile $p of $c: /"
 	done
 	stop_config
-	rmmod portmaster
+	rmmod portmaster 2>/dev/null || true	# not loaded for none, nfqueue
 done
