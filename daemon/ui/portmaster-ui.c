@@ -182,8 +182,9 @@ static enum MHD_Result rule_add(struct MHD_Connection *c, const struct request *
 	return relay(c, &b, true);
 }
 
-/* An edit is the new rule added, then the old one removed: a rule that
- * the daemon refuses leaves the old one in place. */
+/* An edit is the new rule added just before the old one, then the old
+ * one removed: the first rule that matches decides, so an edited rule
+ * keeps its place; one the daemon refuses leaves the old one as it was. */
 static enum MHD_Result rule_edit(struct MHD_Connection *c, const struct request *rq, const char *id)
 {
 	char code[16], msg[512];
@@ -192,6 +193,7 @@ static enum MHD_Result rule_edit(struct MHD_Connection *c, const struct request 
 
 	buf_init(&b);
 	buf_addf(&b, "rule-add");
+	req_arg(&b, "before", id);
 	if (body_args(rq, &b, rule_keys, NULL) < 0 || b.oom) {
 		buf_free(&b);
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "a JSON object of the rule's fields");
@@ -204,6 +206,24 @@ static enum MHD_Result rule_edit(struct MHD_Connection *c, const struct request 
 	buf_init(&b);
 	buf_addf(&b, "rule-del");
 	req_arg(&b, "id", id);
+	return relay(c, &b, true);
+}
+
+/* A rule to another place: {"before": ID}, {"first": "yes"} or {"last": "yes"}. */
+static const char *const move_keys[] = { "before", "first", "last", NULL };
+
+static enum MHD_Result rule_move(struct MHD_Connection *c, const struct request *rq, const char *id)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_addf(&b, "rule-move");
+	req_arg(&b, "id", id);
+	if (body_args(rq, &b, move_keys, NULL) < 0) {
+		buf_free(&b);
+		return send_error(c, MHD_HTTP_BAD_REQUEST,
+				  "a JSON object with before, first or last");
+	}
 	return relay(c, &b, true);
 }
 
@@ -415,6 +435,23 @@ static const struct asset *asset_for(const char *url)
 	return NULL;
 }
 
+/* "/api/rules/ID/move": true, and ID in @id. */
+static bool rule_move_url(const char *url, char *id, size_t idlen)
+{
+	static const char prefix[] = "/api/rules/";
+	size_t n;
+
+	if (strncmp(url, prefix, sizeof(prefix) - 1))
+		return false;
+	url += sizeof(prefix) - 1;
+	n = strspn(url, "0123456789");
+	if (!n || n >= idlen || strcmp(url + n, "/move"))
+		return false;
+	memcpy(id, url, n);
+	id[n] = 0;
+	return true;
+}
+
 static enum MHD_Result route(struct MHD_Connection *c, const char *url, const char *method,
 			     struct request *rq, bool admin)
 {
@@ -422,6 +459,7 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
 						 NULL };
 	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 	const struct asset *a;
+	char id[16];
 	struct buf b;
 
 	buf_init(&b);
@@ -505,6 +543,8 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
 		if (!strcmp(method, "PUT"))
 			return rule_edit(c, rq, url + 11);
 	}
+	if (!strcmp(method, "POST") && rule_move_url(url, id, sizeof(id)))
+		return rule_move(c, rq, id);
 	return send_error(c, MHD_HTTP_NOT_FOUND, "no such action");
 }
 

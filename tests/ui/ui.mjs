@@ -135,11 +135,34 @@ try {
   const ruleRow = page.locator("#rules-table tbody tr", { hasText: "port=9999" });
   ok(await until(async () => await ruleRow.count() === 1), "a rule added in the form is in the table");
   ok(/\b9999\b/.test(pmctl("-t", "rule", "list")), "and in the daemon (pmctl rule list)");
+  // A rule after it, so that an edit can be seen to keep its place.
+  pmctl("rule", "add", "block", "--port", "9996", "--until-restart");
+  const order = () => JSON.parse(pmctl("-j", "rule", "list")).map(x => String(x.port ?? ""));
+  const onPageBefore = async (a, b) => {
+    const rows = await page.locator("#rules-table tbody tr").allTextContents();
+    const i = rows.findIndex(t => t.includes(a)), j = rows.findIndex(t => t.includes(b));
+    return i >= 0 && j >= 0 && i < j;
+  };
+  await page.evaluate(() => { location.hash = "#history"; location.hash = "#rules"; });
+  const nextRow = page.locator("#rules-table tbody tr", { hasText: "port=9996" });
+  ok(await until(async () => await onPageBefore("port=9999", "port=9996")), "a rule added by pmctl is shown after it");
   await ruleRow.locator("button.edit").click();
   await page.fill("#rule-form input[name=port]", "9998");
   await page.click("#rule-submit");
   const edited = page.locator("#rules-table tbody tr", { hasText: "port=9998" });
   ok(await until(async () => await edited.count() === 1 && await ruleRow.count() === 0), "an edited rule replaces the old one");
+  ok(order().indexOf("9998") >= 0 && order().indexOf("9998") < order().indexOf("9996"),
+    "in the old one's place (the first rule that matches decides)", pmctl("-t", "rule", "list"));
+  // Moved with a click, in the daemon and on the page.
+  await nextRow.locator("button.up").click();
+  ok(await until(async () => order().indexOf("9996") < order().indexOf("9998") &&
+    await onPageBefore("port=9996", "port=9998")), "a rule moved up goes before the one above it",
+    pmctl("-t", "rule", "list"));
+  await nextRow.locator("button.down").click();
+  ok(await until(async () => order().indexOf("9998") < order().indexOf("9996") &&
+    await onPageBefore("port=9998", "port=9996")), "moved down, after it again", pmctl("-t", "rule", "list"));
+  await nextRow.locator("button.delete").click();
+  ok(await until(async () => await nextRow.count() === 0 && !order().includes("9996")), "and deleted");
   // The criteria the form has no field for survive an edit; a scope and
   // a note are shown.
   pmctl("rule", "add", "block", "--cmdline", "python3 */ui-test.py*", "--port", "9997", "--until-restart");

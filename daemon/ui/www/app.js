@@ -21,7 +21,8 @@ function el(tag, attrs = {}, ...kids) {
   for (const [k, v] of Object.entries(attrs)) {
     if (k === "class") e.className = v;
     else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v);
+    else if (v === true) e.setAttribute(k, "");
+    else if (v !== false && v !== null && v !== undefined) e.setAttribute(k, v);
   }
   for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(String(k)));
   return e;
@@ -123,20 +124,35 @@ function describe(r) {
   return (parts.join(" ") || "everything") + (r.note ? " \u2014 " + r.note : "");
 }
 
+/* The first rule that matches decides: moving one changes what it decides. */
+async function moveRule(r, where) {
+  try {
+    await api("/api/rules/" + r.id + "/move", { method: "POST", body: where });
+    $("#rule-error").textContent = "";
+  } catch (e) { $("#rule-error").textContent = e.message; }
+  loadRules();
+}
+
 function renderRules() {
   const tb = $("#rules-table tbody");
+  const rules = state.rules;
   tb.replaceChildren();
-  for (const r of state.rules) {
+  rules.forEach((r, i) => {
+    /* up: before the one above; down: before the one below that, or last */
+    const up = i > 0 ? { before: String(rules[i - 1].id) } : null;
+    const down = i + 1 < rules.length ? (i + 2 < rules.length ? { before: String(rules[i + 2].id) } : { last: "yes" }) : null;
     tb.append(el("tr", { "data-id": r.id },
       el("td", {}, r.id), el("td", { class: "v-" + r.action }, r.action), el("td", {}, describe(r)),
       el("td", {}, r.scope + (r.expires_in !== undefined ? ` (${r.expires_in} s left)` : "")), el("td", {}, r.hits),
       ownFile(r) ? el("td", {},
+        el("button", { class: "up", title: "Move up", disabled: !up, onclick: () => moveRule(r, up) }, "\u2191"), " ",
+        el("button", { class: "down", title: "Move down", disabled: !down, onclick: () => moveRule(r, down) }, "\u2193"), " ",
         el("button", { class: "edit", onclick: () => editRule(r) }, "Edit"), " ",
         el("button", { class: "delete", onclick: async () => {
           try { await api("/api/rules/" + r.id, { method: "DELETE" }); } catch (e) { $("#rule-error").textContent = e.message; }
           loadRules();
         } }, "Delete")) : el("td", { class: "hint" }, "in " + r.file)));
-  }
+  });
 }
 
 function editRule(r) {
