@@ -119,6 +119,7 @@ bench-fallback: daemon
 	@$(TOP)/bench/fallback.sh $(BENCH_SECONDS) $(BENCH_ROUNDS)
 
 $(PMD_BIN)/history_bench: $(TOP)/bench/history_bench.c $(PMD_OBJDIR)/history/store.o \
+		$(PMD_OBJDIR)/decide/flow.o \
 		$(PMD_OBJDIR)/common/util.o $(PMD_OBJDIR)/control/proto.o $(PMD_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      bench/history_bench"

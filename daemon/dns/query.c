@@ -141,6 +141,7 @@ static void publish_query(struct dns *n, const struct query *q, const char *verd
 		.have_uid = q->who.have_uid,
 		.uid = q->who.uid,
 		.exe = q->who.exe,
+		.cgroup = q->who.cgroup,
 		.qname = q->name,
 		.qtype = q->qtype,
 		.rcode = rcode,

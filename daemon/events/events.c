@@ -199,6 +199,7 @@ static void remember(struct events *e, const struct pm_event *ev, const struct f
 	l->born = e->round;
 	l->key = *k;
 	l->ev.exe = ev->exe ? strdup(ev->exe) : NULL;
+	l->ev.cgroup = NULL;	/* borrowed; an end needs none */
 	/* its end is listed with the name it was opened to */
 	l->ev.domain = ev->domain ? strdup(ev->domain) : NULL;
 	l->hnext = e->buckets[h];
@@ -229,6 +230,7 @@ void events_flow(struct pmd *d, const struct flow_entry *fe, enum ev_type type)
 		.have_uid = f->owner.have_uid,
 		.uid = f->owner.uid,
 		.exe = f->owner.exe,
+		.cgroup = f->owner.cgroup,
 		.domain = f->domain,	/* what its program resolved (dns/), or NULL */
 		.verdict = mark_verdict(fe->mark, type == EV_PROMPT),
 		.mark = type == EV_PROMPT ? 0 : fe->mark,
@@ -404,6 +406,7 @@ void events_dns(struct pmd *d, const struct pm_dns_query *q)
 		.have_uid = q->have_uid,
 		.uid = q->uid,
 		.exe = q->exe,
+		.cgroup = q->cgroup,
 		.qname = q->qname,
 		.domain = q->qname,
 		.qtype = q->qtype,

@@ -48,6 +48,10 @@ struct pm_event {
 	bool have_uid;
 	uint32_t uid;
 	const char *exe;		/* NULL: unknown */
+	/* The cgroup v2 path captured with the flow or query (its unit is
+	 * the history's): never looked up later, when the pid may be gone
+	 * or another process's.  NULL: unknown; not kept for EV_END. */
+	const char *cgroup;
 	const char *domain;		/* NULL: unknown */
 	const char *verdict;		/* allow, block, drop, pending, reroute-... */
 	uint32_t mark;
@@ -112,6 +116,7 @@ struct pm_dns_query {
 	bool have_uid;
 	uint32_t uid;
 	const char *exe;
+	const char *cgroup;
 	const char *qname;
 	uint16_t qtype;
 	uint8_t rcode;

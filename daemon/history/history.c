@@ -218,7 +218,8 @@ static void write_batch(struct history *h, struct hrow *rows, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char unit[128];
 
-		if (rows[i].ev.type == EV_END || !rows[i].ev.pid)
+		/* only when nothing was captured: a late look may be wrong */
+		if (rows[i].ev.type == EV_END || !rows[i].ev.pid || rows[i].unit_known)
 			continue;
 		unit_of(h, rows[i].ev.pid, now_ms(), unit, sizeof(unit));
 		if (*unit)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "decide/flow.h"
 #include "history/store.h"
 #include "common/util.h"
 
@@ -82,8 +83,15 @@ void hrow_from_event(struct hrow *r, const struct pm_event *ev)
 	r->exe = ev->exe ? strdup(ev->exe) : NULL;
 	r->domain = ev->domain ? strdup(ev->domain) : NULL;
 	r->answers = ev->answers ? strdup(ev->answers) : NULL;
+	if (ev->cgroup) {	/* the unit it ran in then, not whatever the pid is now */
+		size_t n;
+		const char *u = cgroup_unit(ev->cgroup, &n);
+
+		r->unit = u ? strndup(u, n) : NULL;
+		r->unit_known = true;
+	}
 	/* The strings in ev are borrowed; only ours stay valid. */
-	r->ev.exe = r->ev.domain = r->ev.qname = r->ev.answers = NULL;
+	r->ev.exe = r->ev.domain = r->ev.qname = r->ev.answers = r->ev.cgroup = NULL;
 }
 
 void hrow_free(struct hrow *r)

@@ -18,6 +18,7 @@ struct hstore;
 struct hrow {
 	struct pm_event ev;
 	char *exe, *domain, *unit, *answers;
+	bool unit_known;	/* from the cgroup captured with the event */
 };
 
 void hrow_from_event(struct hrow *r, const struct pm_event *ev);

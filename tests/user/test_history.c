@@ -80,6 +80,8 @@ static void test_rows_and_filters(void **state)
 	struct pm_event end = flow_ev(1, 5000, "/usr/bin/curl", "allow", 443);
 
 	(void)state;
+	/* the unit it ran in when the flow began, from the captured cgroup */
+	evs[0].cgroup = "/system.slice/backup.service";
 	end.type = EV_END;
 	end.start_ms = 1000;
 	end.bytes_out = 100, end.bytes_in = 2000, end.pkts_out = 3, end.pkts_in = 4;
@@ -93,7 +95,7 @@ static void test_rows_and_filters(void **state)
 
 	assert_int_equal(hstore_query(s, &f, collect, &g, err, sizeof(err)), 4);
 	assert_string_equal(g.lines[0],
-		"kind=flow start=1000 end=5000 pid=42 uid=1000 exe=/usr/bin/curl unit=NULL dir=out "
+		"kind=flow start=1000 end=5000 pid=42 uid=1000 exe=/usr/bin/curl unit=backup.service dir=out "
 		"proto=tcp peer=192.0.2.7 port=443 domain=NULL verdict=allow rule=3 bytes_out=100 "
 		"bytes_in=2000 packets_out=3 packets_in=4");
 	assert_non_null(strstr(g.lines[2], "kind=dns start=2500"));
