@@ -76,6 +76,13 @@ try {
     viewport: { width: 1200, height: 800 },
   });
   const page = ctx.pages()[0] || await ctx.newPage();
+  // The page also reloads its lists every 5 s; without that, what it
+  // shows of new connections and prompts can only come by Server-Sent
+  // Events, which is what the checks below then prove.
+  await page.addInitScript(() => {
+    const every = window.setInterval;
+    window.setInterval = (fn, ms, ...args) => (ms === 5000 ? 0 : every(fn, ms, ...args));
+  });
   const login = pmctl("ui", "--no-open").trim();
   ok(/^http:\/\/127\.0\.0\.1:817\/login\?token=[0-9a-f]{64}$/.test(login), "pmctl ui --no-open prints a one-time login URL", login);
   let resp = await page.goto(login);
