@@ -19,6 +19,8 @@ else
 	tap_fail "make install DESTDIR=... PREFIX=/usr" "$(cat "$dest.log")"
 fi
 for f in /usr/sbin/portmasterd /usr/bin/pmctl /usr/share/man/man8/portmasterd.8 \
+	/usr/sbin/portmaster-ui /usr/bin/portmaster-notify \
+	/usr/lib/systemd/user/portmaster-notify.service /etc/xdg/autostart/portmaster-notify.desktop \
 	/usr/share/man/man8/pmctl.8 /usr/share/bash-completion/completions/pmctl \
 	/usr/lib/systemd/system/portmasterd.service /usr/lib/sysusers.d/portmaster.conf \
 	/etc/portmaster/portmasterd.conf /etc/portmaster/rules.conf \
