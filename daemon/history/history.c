@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "decide/flow.h"
 #include "history/history.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -183,20 +184,15 @@ static void unit_of(struct history *h, int32_t pid, uint64_t now, char *out, siz
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		char *p, *best = NULL, *save = NULL;
+		const char *unit;
+		size_t n;
 
 		if (strncmp(line, "0::", 3))
 			continue;
 		line[strcspn(line, "\n")] = 0;
-		for (p = strtok_r(line + 3, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
-			size_t n = strlen(p);
-
-			if ((n > 8 && !strcmp(p + n - 8, ".service")) ||
-			    (n > 6 && !strcmp(p + n - 6, ".scope")))
-				best = p;
-		}
-		if (best)
-			snprintf(out, len, "%s", best);
+		unit = cgroup_unit(line + 3, &n);
+		if (unit)
+			snprintf(out, len, "%.*s", (int)n, unit);
 	}
 	fclose(f);
 	u->pid = pid;

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include "history/history.h"
 #include "history/store.h"
@@ -246,6 +247,44 @@ static void test_writer(void **state)
 	history_stop(h);
 	snprintf(aside, sizeof(aside), "ls %s/writer.db.broken-* >/dev/null 2>&1", dir);
 	assert_int_equal(system(aside), 0);
+}
+
+/* A flow's unit: the one of the cgroup captured with it; only when none
+ * was captured, the one /proc gives its pid when the row is written. */
+static void test_unit(void **state)
+{
+	char path[128], proc[160], cmd[512], err[256];
+	struct history_opts o = { .days = 30, .batch_ms = 50, .proc_root = proc };
+	struct hfilter f = { .flows = true };
+	/* now, or retention takes them */
+	uint64_t now = (uint64_t)time(NULL) * 1000;
+	struct pm_event late = flow_ev(1, now - 2000, "/bin/x", "allow", 1);
+	struct pm_event captured = flow_ev(2, now - 1000, "/bin/x", "allow", 1);
+	struct got g = { 0 };
+	struct history *h;
+	struct hstore *s;
+
+	(void)state;
+	snprintf(proc, sizeof(proc), "%s/proc", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/42 && echo 0::/user.slice/user@1000.service/app.slice/late.service"
+		 " >%s/42/cgroup", proc, proc);
+	assert_int_equal(system(cmd), 0);
+	path_in(path, sizeof(path), "unit.db");
+	o.path = path;
+	h = history_start(&o);
+	assert_non_null(h);
+	captured.cgroup = "/system.slice/captured.service";
+	history_event(h, &late);
+	history_event(h, &captured);
+	history_sync(h);
+	history_stop(h);
+
+	assert_int_equal(hstore_open(&s, path, true, err, sizeof(err)), HS_OK);
+	assert_int_equal(hstore_query(s, &f, collect, &g, err, sizeof(err)), 2);
+	assert_non_null(strstr(g.lines[0], "unit=late.service "));
+	assert_non_null(strstr(g.lines[1], "unit=captured.service "));
+	hstore_close(s);
 }
 
 /* A writer preempted while it holds the queue's lock: held by a thread
@@ -549,6 +588,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_broken_file),
 		cmocka_unit_test(test_writer),
+		cmocka_unit_test(test_unit),
 		cmocka_unit_test(test_never_waits_for_writer),
 		cmocka_unit_test(test_writer_paced),
 		cmocka_unit_test_teardown(test_writer_follows_main_cpu, restore_cpus),
