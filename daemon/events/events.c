@@ -28,6 +28,7 @@ struct listener {
 /* A decided flow, until conntrack reports its end. */
 struct live {
 	struct pm_event ev;		/* EV_FLOW as published, exe and domain owned */
+	uint64_t netns;			/* with the tuple, its identity until its end */
 	struct flow_key key;
 	uint64_t last_out, last_in;	/* counters at the last traffic sample */
 	uint32_t sampled;		/* the round that took them, 0: none */
@@ -44,13 +45,16 @@ struct traffic {
 	uint32_t conns;
 };
 
-static uint32_t key_hash(const struct flow_key *k)
+/* Identical tuples in two namespaces are two flows: both in the hash. */
+static uint32_t key_hash(uint64_t netns, const struct flow_key *k)
 {
 	const uint8_t *p = (const uint8_t *)k;
 	uint32_t h = 2166136261u;
 
 	for (size_t i = 0; i < sizeof(*k); i++)
 		h = (h ^ p[i]) * 16777619u;
+	for (int i = 0; i < 8; i++)
+		h = (h ^ (uint8_t)(netns >> (8 * i))) * 16777619u;
 	return h % LIVE_BUCKETS;
 }
 
@@ -82,7 +86,7 @@ struct events *events_new(void)
 
 static void live_unlink(struct events *e, struct live *l)
 {
-	struct live **pp = &e->buckets[key_hash(&l->key)];
+	struct live **pp = &e->buckets[key_hash(l->netns, &l->key)];
 
 	while (*pp && *pp != l)
 		pp = &(*pp)->hnext;
@@ -171,15 +175,16 @@ static const char *mark_verdict(uint32_t mark, bool pending)
 	}
 }
 
-static void remember(struct events *e, const struct pm_event *ev, const struct flow_key *k)
+static void remember(struct events *e, const struct pm_event *ev, uint64_t netns,
+		     const struct flow_key *k)
 {
 	struct live *l, **pp;
-	uint32_t h = key_hash(k);
+	uint32_t h = key_hash(netns, k);
 
 	/* The same connection decided again (a rule change), or its tuple
 	 * reused: the newer decision is the one its end belongs to. */
 	for (pp = &e->buckets[h]; *pp; pp = &(*pp)->hnext) {
-		if (!memcmp(&(*pp)->key, k, sizeof(*k))) {
+		if ((*pp)->netns == netns && !memcmp(&(*pp)->key, k, sizeof(*k))) {
 			l = *pp;
 			live_unlink(e, l);
 			live_free(l);
@@ -197,6 +202,7 @@ static void remember(struct events *e, const struct pm_event *ev, const struct f
 	l->ev = *ev;
 	l->ev.start_ms = now_ms();	/* monotonic here, wall time again at its end */
 	l->born = e->round;
+	l->netns = netns;
 	l->key = *k;
 	l->ev.exe = ev->exe ? strdup(ev->exe) : NULL;
 	l->ev.cgroup = NULL;	/* borrowed; an end needs none */
@@ -243,7 +249,7 @@ void events_flow(struct pmd *d, const struct flow_entry *fe, enum ev_type type)
 	memcpy(ev.raddr, f->key.raddr, sizeof(ev.raddr));
 	ev.start_ms = ev.time_ms;
 	if (type == EV_FLOW || type == EV_ANSWER)
-		remember(d->events, &ev, &f->key);
+		remember(d->events, &ev, f->netns, &f->key);
 	events_publish(d->events, &ev);
 }
 
@@ -258,13 +264,14 @@ static struct live *find(struct events *e, const struct ct_end *c, bool outbound
 	memcpy(k.raddr, outbound ? c->dst : c->src, alen);
 	k.lport = outbound ? c->sport : c->dport;
 	k.rport = outbound ? c->dport : c->sport;
-	/* By tuple alone: the newest decision for a tuple is kept (a reused
+	/* By namespace and tuple: the newest decision for a tuple is kept (a reused
 	 * tuple replaces the old), and NFQUEUE gives no conntrack id on
 	 * kernels without CONFIG_NETFILTER_NETLINK_GLUE_CT.  (The module's
 	 * ids once seemed not to match conntrack's: they were its bytes in
 	 * the other order, see intercept/kmod_msg.c.) */
-	for (struct live *l = e->buckets[key_hash(&k)]; l; l = l->hnext)
-		if (!memcmp(&l->key, &k, sizeof(k)) && l->ev.dir == (outbound ? PM_DIR_OUT : PM_DIR_IN))
+	for (struct live *l = e->buckets[key_hash(c->netns, &k)]; l; l = l->hnext)
+		if (l->netns == c->netns && !memcmp(&l->key, &k, sizeof(k)) &&
+		    l->ev.dir == (outbound ? PM_DIR_OUT : PM_DIR_IN))
 			return l;
 	return NULL;
 }

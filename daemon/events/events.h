@@ -80,7 +80,8 @@ void events_unlisten(struct events *e, ev_listener_fn fn, void *arg);
 /* The decision path: one call per step of a flow. */
 void events_flow(struct pmd *d, const struct flow_entry *fe, enum ev_type type);
 /*
- * Conntrack forgot an entry: its id (0 when the kernel gives none), its
+ * Conntrack forgot an entry: its namespace, its id (0 when the kernel
+ * gives none), its
  * original tuple (the direction of its first packet; ICMP: the echo id
  * as both ports) and its totals each way.  Found among the flows decided
  * by tuple (NFQUEUE gives no conntrack id on kernels without
@@ -88,6 +89,7 @@ void events_flow(struct pmd *d, const struct flow_entry *fe, enum ev_type type);
  * shows, in both modes.
  */
 struct ct_end {
+	uint64_t netns;		/* the namespace's inode number (flow_info.netns) */
 	uint32_t id;
 	uint8_t family, proto;
 	uint8_t src[16], dst[16];

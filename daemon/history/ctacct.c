@@ -20,14 +20,27 @@
 
 #define CT_RCVBUF (4 << 20)
 
-struct ctacct {
-	struct mnl_socket *nl;
-	char *rx;
-	uint64_t events, overruns;
-	/* Live traffic: a dump of the table's counters, while watched. */
-	struct mnl_socket *dump;
+/*
+ * Conntrack is per namespace: each watched one has its own sockets,
+ * created inside it, and its own accounting switch.
+ */
+struct ct_ns {
+	struct ctacct *c;
+	uint64_t netns;			/* the namespace's inode number */
+	struct mnl_socket *nl;		/* destroy events */
+	struct mnl_socket *dump;	/* live traffic; NULL: none */
 	bool dumping;
 	uint32_t dump_seq;
+};
+
+struct ctacct {
+	struct ct_ns ns[PM_MAX_NS];
+	int nns;
+	char *rx;
+	uint64_t events, overruns;
+	/* Live traffic: one round dumps every namespace's table; it ends
+	 * when the last of them has answered. */
+	int dumping;
 	uint64_t dump_started_ms, last_round_ms;
 	uint64_t dumps, dump_errors;
 };
@@ -155,15 +168,16 @@ int ctacct_parse(const void *msg, size_t len, struct ct_end *e)
 
 static void on_readable(struct pmd *d, int fd, uint32_t events, void *arg)
 {
-	struct ctacct *c = arg;
+	struct ct_ns *n = arg;
+	struct ctacct *c = n->c;
 
 	(void)events;
 	for (int burst = 0; burst < 64; burst++) {
-		ssize_t n = recv(fd, c->rx, MNL_SOCKET_BUFFER_SIZE * 4, MSG_DONTWAIT);
+		ssize_t len = recv(fd, c->rx, MNL_SOCKET_BUFFER_SIZE * 4, MSG_DONTWAIT);
 		const struct nlmsghdr *nlh;
 		int left;
 
-		if (n < 0) {
+		if (len < 0) {
 			if (errno == ENOBUFS) {
 				/* Ends were lost: those flows keep no totals. */
 				c->overruns++;
@@ -171,90 +185,120 @@ static void on_readable(struct pmd *d, int fd, uint32_t events, void *arg)
 			}
 			break;
 		}
-		left = (int)n;
+		left = (int)len;
 		for (nlh = (const struct nlmsghdr *)c->rx; mnl_nlmsg_ok(nlh, left);
 		     nlh = mnl_nlmsg_next(nlh, &left)) {
 			struct ct_end e;
 
 			if (ctacct_parse(nlh, nlh->nlmsg_len, &e) < 0)
 				continue;
+			e.netns = n->netns;
 			c->events++;
 			events_ct_end(d, &e);
 		}
 	}
 }
 
+/* One namespace's part of the round is over (answered, or lost). */
+static void dump_done(struct pmd *d, struct ct_ns *n, bool ok)
+{
+	struct ctacct *c = n->c;
+
+	n->dumping = false;
+	if (!ok)
+		c->dump_errors++;
+	if (--c->dumping > 0)
+		return;
+	events_sample_end(d, (uint32_t)(now_ms() - c->last_round_ms));
+	c->last_round_ms = c->dump_started_ms;
+}
+
 static void on_dump(struct pmd *d, int fd, uint32_t events, void *arg)
 {
-	struct ctacct *c = arg;
+	struct ct_ns *n = arg;
+	struct ctacct *c = n->c;
 
 	(void)events;
-	for (int burst = 0; burst < 64 && c->dumping; burst++) {
-		ssize_t n = recv(fd, c->rx, MNL_SOCKET_BUFFER_SIZE * 4, MSG_DONTWAIT);
+	for (int burst = 0; burst < 64 && n->dumping; burst++) {
+		ssize_t len = recv(fd, c->rx, MNL_SOCKET_BUFFER_SIZE * 4, MSG_DONTWAIT);
 		const struct nlmsghdr *nlh;
 		int left;
 
-		if (n < 0) {
+		if (len < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
-			/* A round lost (ENOBUFS): the next one starts afresh. */
-			c->dump_errors++;
-			c->dumping = false;
+			/* Its part lost (ENOBUFS): the next round starts afresh. */
+			dump_done(d, n, false);
 			return;
 		}
-		left = (int)n;
+		left = (int)len;
 		for (nlh = (const struct nlmsghdr *)c->rx; mnl_nlmsg_ok(nlh, left);
 		     nlh = mnl_nlmsg_next(nlh, &left)) {
 			struct ct_end e;
 
-			if (nlh->nlmsg_seq != c->dump_seq)
+			if (nlh->nlmsg_seq != n->dump_seq)
 				continue;
 			if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
-				if (nlh->nlmsg_type == NLMSG_ERROR)
-					c->dump_errors++;
-				else
-					events_sample_end(d, (uint32_t)(now_ms() - c->last_round_ms));
-				c->last_round_ms = c->dump_started_ms;
-				c->dumping = false;
+				dump_done(d, n, nlh->nlmsg_type == NLMSG_DONE);
 				break;
 			}
-			if (parse_ct(nlh, nlh->nlmsg_len, IPCTNL_MSG_CT_NEW, &e) == 0)
+			if (parse_ct(nlh, nlh->nlmsg_len, IPCTNL_MSG_CT_NEW, &e) == 0) {
+				e.netns = n->netns;
 				events_sample(d, &e);
+			}
 		}
 	}
 }
 
-void ctacct_tick(struct pmd *d, struct ctacct *c, uint64_t now)
+static bool dump_send(struct ct_ns *n)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct nfgenmsg *g;
 
-	if (!c || !c->dump || c->dumping || now - c->dump_started_ms < 1000 ||
-	    !control_wants(d, EV_MASK(EV_TRAFFIC)))
-		return;
-	/* One dump a second, read as it comes in the main loop: no wait. */
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = ++c->dump_seq;
+	nlh->nlmsg_seq = ++n->dump_seq;
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->nfgen_family = AF_UNSPEC;
 	g->version = NFNETLINK_V0;
-	if (mnl_socket_sendto(c->dump, nlh, nlh->nlmsg_len) < 0) {
-		c->dump_errors++;
+	return mnl_socket_sendto(n->dump, nlh, nlh->nlmsg_len) >= 0;
+}
+
+void ctacct_tick(struct pmd *d, struct ctacct *c, uint64_t now)
+{
+	if (!c || c->dumping || now - c->dump_started_ms < 1000 ||
+	    !control_wants(d, EV_MASK(EV_TRAFFIC)))
 		return;
+	/* One round a second, read as it comes in the main loop: no wait. */
+	for (int i = 0; i < c->nns; i++) {
+		struct ct_ns *n = &c->ns[i];
+
+		if (!n->dump)
+			continue;
+		if (!dump_send(n)) {
+			c->dump_errors++;
+			continue;
+		}
+		n->dumping = true;
+		c->dumping++;
 	}
+	if (!c->dumping)
+		return;
 	if (now - c->dump_started_ms > 3000)
 		c->last_round_ms = now;	/* after a pause: this round starts the window */
 	c->dump_started_ms = now;
-	c->dumping = true;
 	c->dumps++;
 	events_sample_begin(d);
 }
 
-/* Accounting is per namespace and applies to connections created after. */
-static void enable_acct(const char *proc_root)
+/*
+ * Accounting is per namespace and applies to connections created after.
+ * /proc/sys/net is the namespace of the thread that opens it: the
+ * caller is inside the one to turn on.
+ */
+static void enable_acct(const char *proc_root, const char *ns_name)
 {
 	char path[256];
 	int fd;
@@ -262,65 +306,113 @@ static void enable_acct(const char *proc_root)
 	snprintf(path, sizeof(path), "%s/sys/net/netfilter/nf_conntrack_acct", proc_root);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "1", 1) != 1)
-		pm_warn("cannot turn on %s (%s): the history will have no byte counts",
+		pm_warn("%s%s%scannot turn on %s (%s): the history will have no byte counts",
+			ns_name[0] ? "netns " : "", ns_name, ns_name[0] ? ": " : "",
 			path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 }
 
+static void ns_close(struct pmd *d, struct ct_ns *n)
+{
+	if (n->nl) {
+		pmd_unwatch(d, mnl_socket_get_fd(n->nl));
+		mnl_socket_close(n->nl);
+	}
+	if (n->dump) {
+		pmd_unwatch(d, mnl_socket_get_fd(n->dump));
+		mnl_socket_close(n->dump);
+	}
+	n->nl = n->dump = NULL;
+}
+
+/* The sockets of one namespace; the caller is inside it. */
+static int ns_open(struct pmd *d, struct ct_ns *n, const char *proc_root,
+		   const char *ns_name, char *err, size_t errlen)
+{
+	int rcvbuf = CT_RCVBUF;
+
+	enable_acct(proc_root, ns_name);
+	n->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_setsockopt(n->nl, NETLINK_ADD_MEMBERSHIP,
+				  &(int){ NFNLGRP_CONNTRACK_DESTROY }, sizeof(int)) < 0) {
+		snprintf(err, errlen, "conntrack events: %s", strerror(errno));
+		goto fail;
+	}
+	if (setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) < 0)
+		setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (pmd_watch(d, mnl_socket_get_fd(n->nl), EPOLLIN, on_readable, n) < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		mnl_socket_close(n->nl);
+		n->nl = NULL;
+		goto fail;
+	}
+	/* Without it there are ends but no live traffic: not fatal. */
+	n->dump = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (n->dump && (mnl_socket_bind(n->dump, 0, MNL_SOCKET_AUTOPID) < 0 ||
+			pmd_watch(d, mnl_socket_get_fd(n->dump), EPOLLIN, on_dump, n) < 0)) {
+		mnl_socket_close(n->dump);
+		n->dump = NULL;
+	}
+	if (!n->dump)
+		pm_warn("%s%s%sconntrack dumps: %s; no live traffic per program",
+			ns_name[0] ? "netns " : "", ns_name, ns_name[0] ? ": " : "", strerror(errno));
+	return 0;
+fail:
+	ns_close(d, n);
+	return -1;
+}
+
 struct ctacct *ctacct_start(struct pmd *d, const char *proc_root, char *err, size_t errlen)
 {
 	struct ctacct *c = calloc(1, sizeof(*c));
-	int rcvbuf = CT_RCVBUF;
+	char msg[160], own[160] = "";
 
 	if (!c || !(c->rx = malloc(MNL_SOCKET_BUFFER_SIZE * 4))) {
 		free(c);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	enable_acct(proc_root);
-	c->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (!c->nl || mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_setsockopt(c->nl, NETLINK_ADD_MEMBERSHIP,
-				  &(int){ NFNLGRP_CONNTRACK_DESTROY }, sizeof(int)) < 0) {
-		snprintf(err, errlen, "conntrack events: %s", strerror(errno));
-		goto fail;
+	/* Every namespace watched (d->ns[0] is our own), each from inside. */
+	for (int i = 0; i < d->nns; i++) {
+		struct ct_ns *n = &c->ns[c->nns];
+		int rc = pmd_enter(d, d->ns[i]);
+
+		*n = (struct ct_ns){ .c = c, .netns = d->ns[i]->id };
+		if (rc < 0)
+			snprintf(msg, sizeof(msg), "cannot enter it: %s", strerror(-rc));
+		else if (ns_open(d, n, proc_root, d->ns[i]->name, msg, sizeof(msg)) == 0) {
+			c->nns++;
+			continue;
+		}
+		/* Not fatal: its flows are still decided, with no totals. */
+		if (i == 0)
+			snprintf(own, sizeof(own), "%s", msg);
+		else
+			pm_warn("netns %s: %s; its flows get no byte counts or end times",
+				d->ns[i]->name, msg);
 	}
-	if (setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
-		       sizeof(rcvbuf)) < 0)
-		setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (pmd_watch(d, mnl_socket_get_fd(c->nl), EPOLLIN, on_readable, c) < 0) {
-		snprintf(err, errlen, "epoll: %s", strerror(errno));
-		goto fail;
+	pmd_enter(d, NULL);
+	if (!c->nns) {
+		snprintf(err, errlen, "%s", own[0] ? own : "no namespace to watch");
+		free(c->rx);
+		free(c);
+		return NULL;
 	}
-	/* Without it there are ends but no live traffic: not fatal. */
-	c->dump = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (c->dump && (mnl_socket_bind(c->dump, 0, MNL_SOCKET_AUTOPID) < 0 ||
-			pmd_watch(d, mnl_socket_get_fd(c->dump), EPOLLIN, on_dump, c) < 0)) {
-		mnl_socket_close(c->dump);
-		c->dump = NULL;
-	}
-	if (!c->dump)
-		pm_warn("conntrack dumps: %s; no live traffic per program", strerror(errno));
+	if (own[0])
+		pm_warn("conntrack accounting: %s; our own flows get no byte counts or end times",
+			own);
 	return c;
-fail:
-	if (c->nl)
-		mnl_socket_close(c->nl);
-	free(c->rx);
-	free(c);
-	return NULL;
 }
 
 void ctacct_stop(struct pmd *d, struct ctacct *c)
 {
 	if (!c)
 		return;
-	pmd_unwatch(d, mnl_socket_get_fd(c->nl));
-	mnl_socket_close(c->nl);
-	if (c->dump) {
-		pmd_unwatch(d, mnl_socket_get_fd(c->dump));
-		mnl_socket_close(c->dump);
-	}
+	for (int i = 0; i < c->nns; i++)
+		ns_close(d, &c->ns[i]);
 	free(c->rx);
 	free(c);
 }
@@ -331,4 +423,5 @@ void ctacct_stats(struct ctacct *c, struct buf *rec)
 	rec_u64(rec, "ct_end_overruns", c ? c->overruns : 0);
 	rec_u64(rec, "ct_dumps", c ? c->dumps : 0);
 	rec_u64(rec, "ct_dump_errors", c ? c->dump_errors : 0);
+	rec_u64(rec, "ct_namespaces", c ? (uint64_t)c->nns : 0);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Conntrack's accounting: turns on nf_conntrack_acct in the daemon's
- * network namespace and listens for conntrack's destroy events, which
+ * Conntrack's accounting: turns on nf_conntrack_acct in every network
+ * namespace the daemon watches and listens there for conntrack's destroy
+ * events (each one's ends carry its inode number), which
  * carry the totals (bytes and packets each way) of every connection as it
  * is forgotten (the history's end of a flow); while someone watches live
  * traffic (pmctl top, the web UI), dumps the counters each second.  The
@@ -17,6 +18,8 @@
 struct pmd;
 struct ctacct;
 
+/* After the namespaces are opened: one that fails is reported and
+ * skipped; NULL (and err) when none can be listened to. */
 struct ctacct *ctacct_start(struct pmd *d, const char *proc_root, char *err, size_t errlen);
 void ctacct_stop(struct pmd *d, struct ctacct *c);
 void ctacct_stats(struct ctacct *c, struct buf *rec);

@@ -1,6 +1,7 @@
 # One daemon, two network namespaces with identical addresses: flows with
 # identical tuples are two flows, each decided and answered in its own
-# namespace, where the daemon set up its own queues and rules.
+# namespace, where the daemon set up its own queues and rules, and each
+# recorded with its own totals from its own namespace's conntrack.
 
 t_identity() {
 	local C2=pmt-c2-$$ S2=pmt-s2-$$ id1 id2 out
@@ -53,6 +54,34 @@ t_identity() {
 	tap_is "each carries its own verdict on its own conntrack" \
 		"$(inc conntrack -L -p udp --dport 7100 2>/dev/null | grep -o 'mark=[0-9]*') $(ip netns exec "$C2" conntrack -L -p udp --dport 7100 2>/dev/null | grep -c .)" \
 		"mark=1710 0"
+	# Conntrack's totals come from each namespace watched: a flow of
+	# each, allowed, with messages of different lengths, is recorded
+	# with its own bytes when conntrack forgets it there.
+	tap_is "conntrack accounting is on in the other namespace too" \
+		"$(ip netns exec "$C2" sysctl -n net.netfilter.nf_conntrack_acct 2>&1)" 1
+	"$PMCTL" default allow >/dev/null
+	ip netns exec "$C" python3 "$TOP/tests/scenarios/client.py" udp 10.77.0.2 7100 \
+		--sport 41101 --msg yy --timeout 10 >"$WORK/acct-1.out" 2>&1
+	ip netns exec "$C2" python3 "$TOP/tests/scenarios/client.py" udp 10.77.0.2 7100 \
+		--sport 41101 --msg zzzzz --timeout 10 >"$WORK/acct-2.out" 2>&1
+	tap_is "a flow allowed in each namespace gets its answer there" \
+		"$(cat "$WORK/acct-1.out" "$WORK/acct-2.out")" "one:yy
+two:zzzzz"
+	inc conntrack -D -p udp --dport 7100 >/dev/null 2>&1
+	ip netns exec "$C2" conntrack -D -p udp --dport 7100 >/dev/null 2>&1
+	# Each row: 28 bytes of headers and a line each way; out "x" or "yy"
+	# (ours, from 41100 and 41101) and "zzzzz" (the other's); in, the
+	# same after "one:" or "two:".
+	for _ in $(seq 1 50); do
+		out=$("$PMCTL" -j history --verdict allow | python3 -c '
+import json, sys
+print(" ".join(sorted("%d/%d" % (r["bytes_out"], r["bytes_in"]) for r in json.load(sys.stdin)
+    if r["kind"] == "flow" and r["port"] == 7100 and r["end"] != "-")))')
+		[ "$out" = "30/34 31/35 34/38" ] && break
+		sleep 0.2
+	done
+	tap_is "each namespace's flow ends in the history with its own bytes" "$out" \
+		"30/34 31/35 34/38"
 	stop_daemon TERM
 	tap_is "at exit its rules leave the other namespace too" \
 		"$(ip netns exec "$C2" iptables-nft-save 2>/dev/null | grep -c C17)" 0

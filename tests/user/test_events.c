@@ -54,6 +54,7 @@ static struct ct_end end_of(const struct flow_entry *e, uint64_t ob, uint64_t rb
 	struct ct_end c = { .family = k->family, .proto = k->proto, .orig_bytes = ob,
 			    .orig_pkts = 1, .reply_bytes = rb, .reply_pkts = 2 };
 
+	c.netns = e->info.netns;
 	memcpy(c.src, out ? k->laddr : k->raddr, 4);
 	memcpy(c.dst, out ? k->raddr : k->laddr, 4);
 	c.sport = out ? k->lport : k->rport;
@@ -169,6 +170,38 @@ static void test_reused_tuple(void **state)
 	events_free(d.events);
 }
 
+/* Two namespaces with the same addresses (pmd "netns ="): identical
+ * tuples are two flows, and each end finds its own namespace's. */
+static void test_same_tuple_two_namespaces(void **state)
+{
+	struct pmd d;
+	struct got g = { 0 };
+	struct flow_entry a = flow(1, PM_DIR_OUT, 41100, 7100, "/bin/a");
+	struct flow_entry b = flow(2, PM_DIR_OUT, 41100, 7100, "/bin/b");
+	struct ct_end c;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.events = events_new();
+	events_listen(d.events, EV_MASK(EV_END), collect, &g);
+	a.info.netns = 4026531840u;
+	b.info.netns = 4026532999u;
+	events_flow(&d, &a, EV_FLOW);
+	events_flow(&d, &b, EV_FLOW);	/* does not replace a's */
+	c = end_of(&b, 30, 40);
+	events_ct_end(&d, &c);
+	c = end_of(&a, 10, 20);
+	events_ct_end(&d, &c);
+	c.netns = 1;			/* a namespace nobody decided in */
+	events_ct_end(&d, &c);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.ev[0].flow_id, 2);
+	assert_int_equal(g.ev[0].bytes_out, 30);
+	assert_int_equal(g.ev[1].flow_id, 1);
+	assert_int_equal(g.ev[1].bytes_out, 10);
+	events_free(d.events);
+}
+
 static void test_dns_and_records(void **state)
 {
 	struct pmd d;
@@ -253,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_flow_and_end),
 		cmocka_unit_test(test_flow_domain),
 		cmocka_unit_test(test_reused_tuple),
+		cmocka_unit_test(test_same_tuple_two_namespaces),
 		cmocka_unit_test(test_dns_and_records),
 		cmocka_unit_test(test_traffic),
 	};
