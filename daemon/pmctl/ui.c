@@ -14,6 +14,7 @@ int cmd_ui(struct pmctl *p, int argc, char **argv)
 {
 	bool open_it = true;
 	const char *url;
+	char why[128] = "";
 	struct reply r;
 	pid_t pid;
 	int rc, status;
@@ -47,11 +48,16 @@ int cmd_ui(struct pmctl *p, int argc, char **argv)
 			execlp("xdg-open", "xdg-open", url, (char *)NULL);
 			_exit(127);
 		}
-		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-		    WEXITSTATUS(status)) {
+		/* status is not set when fork or waitpid failed: errno says why */
+		if (pid < 0 || waitpid(pid, &status, 0) < 0)
+			snprintf(why, sizeof(why), ": %s", strerror(errno));
+		else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+			snprintf(why, sizeof(why), " is not installed");
+		else if (!WIFEXITED(status) || WEXITSTATUS(status))
+			snprintf(why, sizeof(why), " failed");
+		if (why[0]) {
 			fprintf(p->err, "pmctl: could not open a browser (xdg-open%s); open this URL "
-				"yourself, once, within two minutes:\n", pid < 0 ? strerror(errno) :
-				WIFEXITED(status) && WEXITSTATUS(status) == 127 ? " is not installed" : " failed");
+				"yourself, once, within two minutes:\n", why);
 			fprintf(p->out, "%s\n", url);
 			rc = EXIT_ERR;
 		} else {

@@ -29,6 +29,7 @@ fi
 . "$HERE/t_dns.sh"
 . "$HERE/t_resolver.sh"
 . "$HERE/t_history.sh"
+. "$HERE/t_fields.sh"
 . "$HERE/t_scenarios.sh"
 . "$HERE/t_identity.sh"
 . "$HERE/t_scale.sh"
@@ -37,7 +38,7 @@ fi
 
 # HOST_TESTS="t_history ..." runs only those (while working on one).
 for t in ${HOST_TESTS:-t_rules t_traffic t_control t_clients t_prompt t_crash t_notify_failopen
-	t_dns t_resolver t_history t_scenarios t_identity t_quota t_scale t_criteria t_preset}; do
+	t_dns t_resolver t_history t_fields t_scenarios t_identity t_quota t_scale t_criteria t_preset}; do
 	"$t"
 done
 

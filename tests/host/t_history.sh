@@ -94,8 +94,27 @@ else: print("same" if ct[str(f[-1]["sport"])] == str(f[-1]["ct"]) else
 	else
 		tap_fail "--verdict block lists the blocked flow" "$(hist_rows)"
 	fi
-	"$PMCTL" history --since 1x >/dev/null 2>&1
+	# --since through the daemon: the window ends now and reaches back
+	# DURATION; the port-80 flow is in an hour's, and, once it is older
+	# than 2 s, not in the last second's.
+	n=$(hist_rows --since 1h --exe "$curl" | grep -c " 80 ")
+	tap_is "--since 1h lists the fresh flow" "$n" "1"
+	t0=$("$PMCTL" -j history --exe "$curl" | python3 -c '
+import json, sys
+print(min(r["start"] for r in json.load(sys.stdin) if r["kind"] == "flow" and r["port"] == 80))')
+	while [ "$(now_ms)" -le $((t0 + 2000)) ]; do sleep 0.2; done
+	n=$(hist_rows --since 1s --exe "$curl" | grep -c " 80 ")
+	tap_is "--since 1s leaves it out once it is 2 s old" "$n" "0"
+	n=$(hist_rows --since 1d --verdict block | grep -c " 8081 ")
+	tap_is "--since with another filter: both apply" "$n" "1"
+	out=$("$PMCTL" history --since 1x 2>&1)
 	tap_is "a bad --since is a usage error (exit 2)" "$?" "2"
+	case $out in
+	*"a duration is like 90, 30s, 15m, 2h or 1d"*) tap_pass "and says what a duration is" ;;
+	*) tap_fail "a bad --since says what a duration is" "$out" ;;
+	esac
+	"$PMCTL" history --since 0 >/dev/null 2>&1
+	tap_is "--since 0 is refused too (exit 2)" "$?" "2"
 	# What a user sees in ps: the writer on idle CPU time while it keeps
 	# up (SCHED_IDLE, "IDL"); user-history tests its way back.  A query
 	# hurries it until the next tick, so the class is read a few times.

@@ -1,9 +1,10 @@
 #!/bin/bash
 # pmctl notify under Xvfb with a real notification daemon (dunst) on a
 # private session bus: a prompt shows as a notification, its default
-# action (a click: Allow once) lets the waiting curl finish, a prompt
-# answered elsewhere closes its notification, and a user outside group
-# portmaster is told and let go.  TAP on stdout.
+# action (a click: Allow once) lets the waiting curl finish, its other
+# actions (Allow always, Block, from dunst's context menu) do what they
+# say, a prompt answered elsewhere closes its notification, and a user
+# outside group portmaster is told and let go.  TAP on stdout.
 # usage: notify.sh [BINDIR]
 set -u
 [ $# -ge 1 ] && BIN=$1
@@ -42,7 +43,13 @@ export DISPLAY=":$disp" C S WORK PMCTL SOCK HERE BIN PMD CONF DAEMON_PID
 dbus-run-session -- bash -s <<'SESSION'
 . "$HERE/../lib/tap.sh"
 TAP_N=1
-dunst >"$WORK/dunst.log" 2>&1 &
+# dunst offers a notification's other actions through its dmenu, fed
+# "#Label (summary) [id,action]" lines: this one picks the action named
+# in $WORK/pick, as a person would pick from the menu.
+printf '#!/bin/sh\ngrep -m1 ",$(cat %s)]$"\n' "$WORK/pick" >"$WORK/pick-action"
+chmod +x "$WORK/pick-action"
+printf '[global]\n    dmenu = %s\n' "$WORK/pick-action" >"$WORK/dunstrc"
+dunst -config "$WORK/dunstrc" >"$WORK/dunst.log" 2>&1 &
 dunst_pid=$!
 # (asking dunstctl before it owns the name would start another by D-Bus activation)
 for _ in $(seq 1 100); do
@@ -108,6 +115,59 @@ else
 	kill "$c3" 2>/dev/null
 	tap_fail "after a daemon restart the agent shows its prompts again" "$(tail -3 "$WORK/notify.out")"
 fi
+
+# Block, from the context menu: the waiting connection is refused (curl
+# exit 7), and the flow is recorded as blocked.
+curl=$(readlink -f "$(command -v curl)")
+echo block >"$WORK/pick"
+ip netns exec "$C" curl -sS -m 30 --http0.9 http://10.77.0.2:8090/ >"$WORK/curl4.out" 2>&1 &
+c4=$!
+if wait_shown 1; then
+	dunstctl context
+	wait "$c4"
+	tap_is "Block (context menu): the waiting curl is refused (exit 7)" "$?" "7"
+	verdict=
+	for _ in $(seq 1 100); do
+		verdict=$(PMCTL_SOCKET=$SOCK "$PMCTL" -j history --exe "$curl" | python3 -c '
+import json, sys
+print(" ".join(r["verdict"] for r in json.load(sys.stdin) if r["kind"] == "flow" and r["port"] == 8090))')
+		[ -n "$verdict" ] && break
+		sleep 0.1
+	done
+	tap_is "and the history records its flow as blocked" "$verdict" "block"
+	wait_shown 0 && tap_pass "and the notification is gone" ||
+		tap_fail "and the notification is gone" "displayed: $(shown)"
+else
+	kill "$c4" 2>/dev/null
+	tap_fail "a prompt to answer with Block shows" "$(tail -3 "$WORK/notify.out")"
+fi
+
+# Allow always: the connection goes on and a rule (the program, direction
+# and destination) is in the daemon, so that the next connection there,
+# to another port, is not asked about.
+echo allow-always >"$WORK/pick"
+ip netns exec "$C" curl -sS -m 30 --http0.9 http://10.77.0.2:8080/ >"$WORK/curl5.out" 2>&1 &
+c5=$!
+if wait_shown 1; then
+	dunstctl context
+	wait "$c5"
+	tap_is "Allow always (context menu): the waiting curl finishes" "$(cat "$WORK/curl5.out")" "ok"
+	rules=$(PMCTL_SOCKET=$SOCK "$PMCTL" -j rule list)
+	n=$(python3 -c '
+import json, sys
+print(sum(1 for r in json.loads(sys.argv[1]) if r["action"] == "allow" and r.get("exe") == sys.argv[2]
+          and r.get("dst") == "10.77.0.2" and r.get("dir") == "out" and r["scope"] == "always"))' "$rules" "$curl")
+	tap_is "and the daemon lists a rule: allow curl out to 10.77.0.2, always" "$n" "1"
+	out=$(ip netns exec "$C" curl -sS -m 30 --http0.9 http://10.77.0.2:8081/ 2>&1)
+	tap_is "a second connection there (another port) is not asked about, and works" \
+		"$out $(shown) $(PMCTL_SOCKET=$SOCK "$PMCTL" -t pending | wc -l)" "ok 0 0"
+else
+	kill "$c5" 2>/dev/null
+	tap_fail "a prompt to answer with Allow always shows" "$(tail -3 "$WORK/notify.out")"
+fi
+grep -q "answered [0-9]*: block$" "$WORK/notify.out" && grep -q "answered [0-9]*: allow-always$" "$WORK/notify.out" &&
+	tap_pass "the agent says what it answered, and nothing was refused" ||
+	tap_fail "the agent says what it answered" "$(cat "$WORK/notify.out")"
 kill "$agent" "$dunst_pid" 2>/dev/null
 wait "$agent" 2>/dev/null
 tap_is "pmctl notify ends cleanly on SIGTERM" "$?" "0"

@@ -1,7 +1,7 @@
 // The web UI in headless Chromium, as a person uses it (see run.sh).
 // Prints TAP.  Environment from run.sh: PMD, PMCTL, WORK, CONF, SOCK, RESULTS.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -90,6 +90,45 @@ try {
   const cookie = (await ctx.cookies()).find(c => c.name === "pm_session");
   ok(cookie && cookie.httpOnly && cookie.sameSite === "Strict", "the session cookie is HttpOnly and SameSite=Strict", JSON.stringify(cookie));
 
+  // pmctl ui without --no-open hands the URL to xdg-open: here a stand-in
+  // that records it, then one that fails, then none at all.
+  const LOGIN_RE = /^http:\/\/127\.0\.0\.1:817\/login\?token=[0-9a-f]{64}$/;
+  const fakeXdg = (dir, script) => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/xdg-open`, script);
+    chmodSync(`${dir}/xdg-open`, 0o755);
+  };
+  const pmctlUi = dir => spawnSync(PMCTL, ["ui"], { env: { ...process.env, PMCTL_SOCKET: SOCK,
+    PATH: `${dir}:${process.env.PATH}` }, encoding: "utf8" });
+  // A login: the status, whether the cookie came, and whether it works.
+  const loginWith = url => {
+    const jar = `${WORK}/xdg.jar`;
+    rmSync(jar, { force: true });
+    const code = execFileSync(CURL, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-c", jar, url]).toString();
+    const api = execFileSync(CURL, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-b", jar, ORIGIN + "/api/rules"]).toString();
+    return `${code} ${/\tpm_session\t[0-9a-f]+/.test(readFileSync(jar, "utf8")) ? "cookie" : "no-cookie"} ${api}`;
+  };
+  fakeXdg(`${WORK}/xdg-ok`, `#!/bin/sh\nprintf '%s\\n' "$@" >>${WORK}/xdg-open.args\n`);
+  let ui = pmctlUi(`${WORK}/xdg-ok`);
+  let opened = "";
+  try { opened = readFileSync(`${WORK}/xdg-open.args`, "utf8").trim(); } catch { /* never ran */ }
+  ok(ui.status === 0 && /opened the web UI/.test(ui.stdout) && LOGIN_RE.test(opened),
+    "pmctl ui hands xdg-open one argument, a one-time login URL on the loopback", `${ui.status} ${ui.stdout}${ui.stderr} [${opened}]`);
+  const first = loginWith(opened), again = loginWith(opened);
+  ok(first === "303 cookie 200", "the URL xdg-open got logs in (303, a session cookie that works)", first);
+  ok(again === "403 no-cookie 401", "and is refused when used again", again);
+  fakeXdg(`${WORK}/xdg-fails`, "#!/bin/sh\nexit 3\n");
+  ui = pmctlUi(`${WORK}/xdg-fails`);
+  ok(ui.status === 1 && /xdg-open failed/.test(ui.stderr) && LOGIN_RE.test(ui.stdout.trim()),
+    "an xdg-open that fails: exit 1, said so, and the URL printed instead", `${ui.status} ${ui.signal} ${ui.stdout}${ui.stderr}`);
+  mkdirSync(`${WORK}/xdg-none`, { recursive: true });
+  ui = spawnSync(PMCTL, ["ui"], { env: { ...process.env, PMCTL_SOCKET: SOCK, PATH: `${WORK}/xdg-none` }, encoding: "utf8" });
+  const printed = ui.stdout.trim();
+  ok(ui.status === 1 && ui.signal === null && /xdg-open is not installed/.test(ui.stderr) && LOGIN_RE.test(printed),
+    "no xdg-open: exit 1 (no crash), said so, and the URL printed instead", `${ui.status} ${ui.signal} ${ui.stdout}${ui.stderr}`);
+  const fallback = loginWith(printed);
+  ok(fallback === "303 cookie 200", "and that URL logs in", fallback);
+
   // 1. A connection made now shows, with its program.
   // (the test servers on 8080... answer "ok" without HTTP headers)
   let r = await curl("--http0.9", "http://10.77.0.2:8080/");
@@ -110,6 +149,42 @@ try {
   await row.locator("button.allow").click();
   r = await waiting;
   ok(r.code === 0 && r.out === "ok", "a click on Allow (once) lets the waiting curl finish", JSON.stringify(r));
+
+  // 2a. "always" and "for a time": the answer is also a rule the daemon
+  // lists with that scope, so the next such connection is not asked.
+  const answerWith = async (scope, port, reply) => {
+    await page.selectOption("#scope", scope);
+    const w = curl("--http0.9", `http://10.77.0.2:${port}/`);
+    const prow = page.locator("#pending-table tbody tr", { hasText: `10.77.0.2:${port}` });
+    const shown = await until(async () => await prow.count() === 1);
+    if (shown) await prow.locator("button.allow").click();
+    const res = await w;
+    return shown && res.code === 0 && res.out === reply;
+  };
+  const ruleFor = port => JSON.parse(pmctl("-j", "rule", "list")).find(x => x.action === "allow" && x.exe === CURL &&
+    x.dst === "10.77.0.2" && String(x.port) === port && x.proto === "tcp");
+  await page.selectOption("#match", "port");
+  ok(await answerWith("always", "80", "hello"), "Allow \"always\" (the program, destination and port) lets curl finish");
+  let made = ruleFor("80");
+  ok(made && made.scope === "always" && made.expires_in === undefined, "and the daemon lists the rule, scope always",
+    pmctl("-j", "rule", "list"));
+  r = await curl("--http0.9", "http://10.77.0.2:80/");
+  ok(r.code === 0 && r.out === "hello", "the next connection there is not asked about", JSON.stringify(r));
+  await page.fill("#for", "10m");
+  ok(await answerWith("for", "8090", "ok"), "Allow \"for a time\" (10m) lets curl finish");
+  made = ruleFor("8090");
+  ok(made && made.scope === "for" && made.expires_in > 0 && made.expires_in <= 600,
+    "and the daemon lists the rule, scope for, expiring within 10 minutes", pmctl("-j", "rule", "list"));
+  r = await curl("--http0.9", "http://10.77.0.2:8090/");
+  ok(r.code === 0 && r.out === "ok", "the next connection there is not asked about", JSON.stringify(r));
+  await page.evaluate(() => { location.hash = "#rules"; });
+  const forRow = page.locator("#rules-table tbody tr", { hasText: "port=8090" });
+  ok(await until(async () => /for \(\d+ s left\)/.test(await forRow.textContent({ timeout: 500 }))),
+    "the rules page shows its time left");
+  for (const x of [ruleFor("80"), ruleFor("8090")]) if (x) pmctl("rule", "del", String(x.id));
+  await page.evaluate(() => { location.hash = "#prompts"; });
+  await page.selectOption("#scope", "once");
+  await page.selectOption("#match", "program");
 
   // 2b. A name curl resolved through portmasterd: the prompt shows it, and
   // "the program and this domain" answers with a rule for that domain.
