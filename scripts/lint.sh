@@ -15,12 +15,15 @@ if [ ! -x "$checkpatch" ]; then
 else
 	for f in kmod/*.c kmod/*.h include/uapi/linux/portmaster.h; do
 		out=$("$checkpatch" --strict --no-tree --show-types --file "$f" 2>&1)
-		if echo "$out" | grep -q '^total: 0 errors, 0 warnings, 0 checks'; then
+		rc=$?
+		# Here-strings, not pipes: under pipefail an early-exiting grep -q
+		# could fail a clean file by its writer's SIGPIPE.
+		if [ "$rc" = 0 ] && grep -q '^total: 0 errors, 0 warnings, 0 checks' <<<"$out"; then
 			tap_pass "checkpatch --strict: $f"
 		else
-			detail=$(echo "$out" | grep -E '^(ERROR|WARNING|CHECK|#|\+)' | head -40)
-			# no finding (checkpatch itself failed): what it printed
-			[ -n "$detail" ] || detail="checkpatch exited without its summary: $(echo "$out" | tail -n 20)"
+			detail=$(grep -E '^(ERROR|WARNING|CHECK|#|\+)' <<<"$out" | head -40)
+			# no finding (checkpatch itself failed): how it ended, what it printed
+			[ -n "$detail" ] || detail="checkpatch exited $rc without a finding: $(tail -n 20 <<<"$out")"
 			tap_fail "checkpatch --strict: $f" "$detail"
 		fi
 	done
