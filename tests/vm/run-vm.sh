@@ -163,8 +163,10 @@ run_qemu() {
 		fi
 		if [ "$quiet_for" -ge "$boot_stall" ]; then
 			stalled=1
-			pkill -KILL -P "$qpid" 2>/dev/null
-			kill -KILL "$qpid" 2>/dev/null
+			# Either may be gone already (timeout exits as soon as
+			# qemu does): not a failure, under set -e, of the run.
+			pkill -KILL -P "$qpid" 2>/dev/null || true
+			kill -KILL "$qpid" 2>/dev/null || true
 			break
 		fi
 	done
