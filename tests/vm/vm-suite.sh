@@ -21,10 +21,10 @@ name=$(basename "$test" .sh)
 out=${PM_BUILD:-$here/../../build}/vm/$name-$(basename "$kernel")
 "$here/run-vm.sh" -q -k "$kernel" -o "$out" "${opts[@]}" -- "$@" >/dev/null 2>"$out.err"
 rc=$?
-# run-vm.sh runs a guest once more after a boot that failed, or a trap
-# of the emulator's own (see there); each retry is said here.
+# run-vm.sh runs a guest again after a boot that failed, or a trap of
+# the emulator's own (see there); each retry is said here.
 if [ -s "$out/boot-retries" ]; then
-	sed "s/^/# $name: tried once more: /" "$out/boot-retries"
+	sed "s/^/# $name: run again: /" "$out/boot-retries"
 fi
 n=0
 plan=
