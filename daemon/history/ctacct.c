@@ -219,7 +219,9 @@ static void on_dump(struct pmd *d, int fd, uint32_t events, void *arg)
 	struct ctacct *c = n->c;
 
 	(void)events;
-	for (int burst = 0; burst < 64 && n->dumping; burst++) {
+	/* Read even when no round waits (one given up, then answered):
+	 * what is left unread would wake the loop again and again. */
+	for (int burst = 0; burst < 64; burst++) {
 		ssize_t len = recv(fd, c->rx, MNL_SOCKET_BUFFER_SIZE * 4, MSG_DONTWAIT);
 		const struct nlmsghdr *nlh;
 		int left;
@@ -228,7 +230,8 @@ static void on_dump(struct pmd *d, int fd, uint32_t events, void *arg)
 			if (errno == EAGAIN || errno == EINTR)
 				return;
 			/* Its part lost (ENOBUFS): the next round starts afresh. */
-			dump_done(d, n, false);
+			if (n->dumping)
+				dump_done(d, n, false);
 			return;
 		}
 		left = (int)len;
@@ -236,7 +239,7 @@ static void on_dump(struct pmd *d, int fd, uint32_t events, void *arg)
 		     nlh = mnl_nlmsg_next(nlh, &left)) {
 			struct ct_end e;
 
-			if (nlh->nlmsg_seq != n->dump_seq)
+			if (!n->dumping || nlh->nlmsg_seq != n->dump_seq)
 				continue;
 			if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
 				dump_done(d, n, nlh->nlmsg_type == NLMSG_DONE);
@@ -268,7 +271,17 @@ static bool dump_send(struct ct_ns *n)
 
 void ctacct_tick(struct pmd *d, struct ctacct *c, uint64_t now)
 {
-	if (!c || c->dumping || now - c->dump_started_ms < 1000 ||
+	if (!c)
+		return;
+	/* A namespace that never finished its part (its answer lost) must
+	 * not stop live traffic for good: that round is given up. */
+	if (c->dumping && now - c->dump_started_ms > 5000) {
+		for (int i = 0; i < c->nns; i++)
+			c->ns[i].dumping = false;
+		c->dumping = 0;
+		c->dump_errors++;
+	}
+	if (c->dumping || now - c->dump_started_ms < 1000 ||
 	    !control_wants(d, EV_MASK(EV_TRAFFIC)))
 		return;
 	/* One round a second, read as it comes in the main loop: no wait. */

@@ -4,7 +4,7 @@
 # recorded with its own totals from its own namespace's conntrack.
 
 t_identity() {
-	local C2=pmt-c2-$$ S2=pmt-s2-$$ id1 id2 out
+	local C2=pmt-c2-$$ S2=pmt-s2-$$ id1 id2 out mon
 	EXTRA_NS+=("$C2" "$S2")
 	if ! { ip netns add "$C2" && ip netns add "$S2" &&
 		ip link add pmt2 netns "$C2" type veth peer name pmt3 netns "$S2" &&
@@ -67,6 +67,21 @@ t_identity() {
 	tap_is "a flow allowed in each namespace gets its answer there" \
 		"$(cat "$WORK/acct-1.out" "$WORK/acct-2.out")" "one:yy
 two:zzzzz"
+	# Live traffic (pmctl top, the web UI) samples every namespace's
+	# table: the three flows conntrack holds, two here and one there.
+	"$PMCTL" -j monitor --events traffic >"$WORK/id-traffic.out" 2>&1 &
+	mon=$!
+	for _ in $(seq 1 50); do
+		out=$(python3 -c '
+import json, sys
+print(max([json.loads(l).get("conns", 0) for l in open(sys.argv[1]) if l.startswith("{")] + [0]))' \
+			"$WORK/id-traffic.out" 2>&1)
+		[ "$out" = 3 ] && break
+		sleep 0.2
+	done
+	kill "$mon" 2>/dev/null
+	wait "$mon" 2>/dev/null
+	tap_is "live traffic counts the connections of both namespaces" "$out" 3
 	inc conntrack -D -p udp --dport 7100 >/dev/null 2>&1
 	ip netns exec "$C2" conntrack -D -p udp --dport 7100 >/dev/null 2>&1
 	# Each row: 28 bytes of headers and a line each way; out "x" or "yy"
