@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "events/events.h"
 #include "history/ctacct.h"
+#include "intercept/ct.h"
 #include "common/log.h"
 
 #define CT_RCVBUF (4 << 20)
@@ -253,22 +254,6 @@ static void on_dump(struct pmd *d, int fd, uint32_t events, void *arg)
 	}
 }
 
-static bool dump_send(struct ct_ns *n)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	struct nfgenmsg *g;
-
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = ++n->dump_seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->nfgen_family = AF_UNSPEC;
-	g->version = NFNETLINK_V0;
-	return mnl_socket_sendto(n->dump, nlh, nlh->nlmsg_len) >= 0;
-}
-
 void ctacct_tick(struct pmd *d, struct ctacct *c, uint64_t now)
 {
 	if (!c)
@@ -290,7 +275,7 @@ void ctacct_tick(struct pmd *d, struct ctacct *c, uint64_t now)
 
 		if (!n->dump)
 			continue;
-		if (!dump_send(n)) {
+		if (ct_dump_request(n->dump, ++n->dump_seq) < 0) {
 			c->dump_errors++;
 			continue;
 		}
@@ -311,7 +296,7 @@ void ctacct_tick(struct pmd *d, struct ctacct *c, uint64_t now)
  * /proc/sys/net is the namespace of the thread that opens it: the
  * caller is inside the one to turn on.
  */
-static void enable_acct(const char *proc_root, const char *ns_name)
+static void enable_acct(const char *proc_root, const char *who)
 {
 	char path[256];
 	int fd;
@@ -319,9 +304,8 @@ static void enable_acct(const char *proc_root, const char *ns_name)
 	snprintf(path, sizeof(path), "%s/sys/net/netfilter/nf_conntrack_acct", proc_root);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "1", 1) != 1)
-		pm_warn("%s%s%scannot turn on %s (%s): the history will have no byte counts",
-			ns_name[0] ? "netns " : "", ns_name, ns_name[0] ? ": " : "",
-			path, strerror(errno));
+		pm_warn("%scannot turn on %s (%s): the history will have no byte counts",
+			who, path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 }
@@ -341,11 +325,11 @@ static void ns_close(struct pmd *d, struct ct_ns *n)
 
 /* The sockets of one namespace; the caller is inside it. */
 static int ns_open(struct pmd *d, struct ct_ns *n, const char *proc_root,
-		   const char *ns_name, char *err, size_t errlen)
+		   const char *who, char *err, size_t errlen)
 {
 	int rcvbuf = CT_RCVBUF;
 
-	enable_acct(proc_root, ns_name);
+	enable_acct(proc_root, who);
 	n->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
 	    mnl_socket_setsockopt(n->nl, NETLINK_ADD_MEMBERSHIP,
@@ -370,8 +354,7 @@ static int ns_open(struct pmd *d, struct ct_ns *n, const char *proc_root,
 		n->dump = NULL;
 	}
 	if (!n->dump)
-		pm_warn("%s%s%sconntrack dumps: %s; no live traffic per program",
-			ns_name[0] ? "netns " : "", ns_name, ns_name[0] ? ": " : "", strerror(errno));
+		pm_warn("%sconntrack dumps: %s; no live traffic per program", who, strerror(errno));
 	return 0;
 fail:
 	ns_close(d, n);
@@ -381,7 +364,7 @@ fail:
 struct ctacct *ctacct_start(struct pmd *d, const char *proc_root, char *err, size_t errlen)
 {
 	struct ctacct *c = calloc(1, sizeof(*c));
-	char msg[160], own[160] = "";
+	char msg[160], own[160] = "", who[80];
 
 	if (!c || !(c->rx = malloc(MNL_SOCKET_BUFFER_SIZE * 4))) {
 		free(c);
@@ -394,9 +377,11 @@ struct ctacct *ctacct_start(struct pmd *d, const char *proc_root, char *err, siz
 		int rc = pmd_enter(d, d->ns[i]);
 
 		*n = (struct ct_ns){ .c = c, .netns = d->ns[i]->id };
+		/* how its messages begin: nothing for our own */
+		snprintf(who, sizeof(who), "%s%s%s", i ? "netns " : "", d->ns[i]->name, i ? ": " : "");
 		if (rc < 0)
 			snprintf(msg, sizeof(msg), "cannot enter it: %s", strerror(-rc));
-		else if (ns_open(d, n, proc_root, d->ns[i]->name, msg, sizeof(msg)) == 0) {
+		else if (ns_open(d, n, proc_root, who, msg, sizeof(msg)) == 0) {
 			c->nns++;
 			continue;
 		}
@@ -404,8 +389,7 @@ struct ctacct *ctacct_start(struct pmd *d, const char *proc_root, char *err, siz
 		if (i == 0)
 			snprintf(own, sizeof(own), "%s", msg);
 		else
-			pm_warn("netns %s: %s; its flows get no byte counts or end times",
-				d->ns[i]->name, msg);
+			pm_warn("%s%s; its flows get no byte counts or end times", who, msg);
 	}
 	pmd_enter(d, NULL);
 	if (!c->nns) {

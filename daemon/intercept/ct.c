@@ -87,7 +87,7 @@ void ct_reset_close(struct pmd *d, struct ct_reset *c)
 	free(c);
 }
 
-static int send_dump_request(struct ct_reset *c)
+int ct_dump_request(struct mnl_socket *nl, uint32_t seq)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -95,11 +95,11 @@ static int send_dump_request(struct ct_reset *c)
 
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = ++c->seq;
+	nlh->nlmsg_seq = seq;
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->nfgen_family = AF_UNSPEC;
 	g->version = NFNETLINK_V0;
-	return mnl_socket_sendto(c->dump, nlh, nlh->nlmsg_len) < 0 ? -errno : 0;
+	return mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 ? -errno : 0;
 }
 
 int ct_reset_start(struct ct_reset *c)
@@ -110,7 +110,7 @@ int ct_reset_start(struct ct_reset *c)
 		c->again = true;
 		return 0;
 	}
-	r = send_dump_request(c);
+	r = ct_dump_request(c->dump, ++c->seq);
 	if (r < 0) {
 		pm_warn("conntrack dump: %s", strerror(-r));
 		return r;

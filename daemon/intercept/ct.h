@@ -16,6 +16,11 @@
 
 struct pmd;
 struct ct_reset;
+struct mnl_socket;
+
+/* Asks for a dump of conntrack's table in the socket's namespace (both
+ * the reset and the history's live traffic read one); -errno on error. */
+int ct_dump_request(struct mnl_socket *nl, uint32_t seq);
 
 /* Opens the sockets in the calling thread's namespace and watches them. */
 struct ct_reset *ct_reset_open(struct pmd *d, char *err, size_t errlen);

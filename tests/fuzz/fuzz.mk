@@ -14,7 +14,7 @@ PMF_DNS_LIBS := $(shell pkg-config --libs ldns gnutls 2>/dev/null) -lunbound -lp
 PMF_CONTROL_SRCS := control/ctlcmd.c control/ctl_rules.c decide/apps.c decide/engine.c decide/rules.c decide/criteria.c decide/netscope.c decide/flow.c decide/rindex.c \
 	common/util.c control/proto.c control/ctl_views.c control/control.c config.c common/log.c \
 	pmd.c attrib/attrib.c attrib/procinfo.c \
-	events/events.c history/store.c history/history.c history/ctacct.c ui/uiproc.c \
+	events/events.c history/store.c history/history.c history/ctacct.c intercept/ct.c ui/uiproc.c \
 	$(PMF_DNS_SRCS)
 PMF_WIRE_SRCS := dns/wire.c dns/names.c dns/blocklist.c
 
@@ -26,7 +26,7 @@ $(PMF_DIR)/fuzz_rules: $(TOP)/tests/fuzz/fuzz_rules.c $(addprefix $(TOP)/daemon/
 $(PMF_DIR)/fuzz_control: $(TOP)/tests/fuzz/fuzz_control.c $(addprefix $(TOP)/daemon/,$(PMF_CONTROL_SRCS)) $(PMD_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CLANG   tests/fuzz/fuzz_control"
-	@$(PMF_CC) $(PMF_CFLAGS) -o $@ $(filter %.c,$^) -lsqlite3 -lmnl -ljson-c $(PMF_DNS_LIBS)
+	@$(PMF_CC) $(PMF_CFLAGS) -o $@ $(filter %.c,$^) -lsqlite3 -lmnl -lnetfilter_conntrack -ljson-c $(PMF_DNS_LIBS)
 
 $(PMF_DIR)/fuzz_dns: $(TOP)/tests/fuzz/fuzz_dns.c $(addprefix $(TOP)/daemon/,$(PMF_WIRE_SRCS)) $(PMD_HDRS)
 	@mkdir -p $(dir $@)
