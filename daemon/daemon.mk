@@ -10,6 +10,7 @@
 #   make bench-history   bytes per flow, one program's queries in a month of flows
 #   make bench-dns     the resolver's queries/s vs its upstream; blocklist size and speed
 #   make bench-rules   the decision time per flow at 10, 1,000 and 10,000 rules
+#   make bench-report  instructions per report of a flow the module decided itself
 
 PM_CC ?= gcc
 PM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -D_GNU_SOURCE \
@@ -45,7 +46,7 @@ PMD_HDRS := $(wildcard $(TOP)/daemon/*.h $(TOP)/daemon/*/*.h) \
 	$(TOP)/include/uapi/linux/portmaster.h
 
 .PHONY: daemon daemon-bins check-user check-host check-fuzz check-ui run bench-fallback bench-history \
-	bench-dns bench-rules
+	bench-dns bench-rules bench-report
 
 daemon: deps
 	@$(MAKE) --no-print-directory daemon-bins
@@ -139,6 +140,15 @@ $(BUILD)/bench/rules_bench: $(TOP)/bench/rules_bench.c $(PMD_LIB_OBJS) $(PMD_HDR
 	@mkdir -p $(dir $@)
 	@echo "  CC      bench/rules_bench"
 	@$(PM_CC) $(PM_CFLAGS) $(PM_PKG_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PM_PKG_LIBS)
+
+$(BUILD)/bench/report_bench: $(TOP)/bench/report_bench.c $(PMD_LIB_OBJS) $(PMD_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      bench/report_bench"
+	@$(PM_CC) $(PM_CFLAGS) $(PM_PKG_CFLAGS) -o $@ $(filter %.c %.o,$^) $(PM_PKG_LIBS)
+
+bench-report: daemon
+	@$(MAKE) --no-print-directory $(BUILD)/bench/report_bench
+	@$(TOP)/bench/report.sh $(BUILD)/bench/report_bench $(BENCH_REPORTS)
 
 # The index keeps 10,000 rules within 2x of 10 (the last line says).
 bench-rules: daemon
