@@ -7,7 +7,7 @@ secs=${2:-20}
 here=$(cd "$(dirname "$0")" && pwd)
 n=0
 fail=0
-for h in rules control dns; do
+for h in rules control dns kmod; do
 	n=$((n + 1))
 	bin=$dir/fuzz_$h
 	if [ ! -x "$bin" ]; then

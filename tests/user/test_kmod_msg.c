@@ -15,7 +15,8 @@
 #include "intercept/kmod_msg.h"
 
 enum { F_NO_ID = 1, F_BAD_LEN = 2, F_BAD_FAMILY = 4, F_BAD_DIR = 8, F_NO_OWNER = 16,
-       F_EXE_NO_NUL = 32, F_SHORT_U64 = 64, F_V6 = 128, F_IN = 256, F_REPORT = 512 };
+       F_EXE_NO_NUL = 32, F_SHORT_U64 = 64, F_V6 = 128, F_IN = 256, F_REPORT = 512,
+       F_ZERO = 1024 };
 
 static struct nl_msg *flow_msg(int flags)
 {
@@ -30,10 +31,10 @@ static struct nl_msg *flow_msg(int flags)
 		if (flags & F_SHORT_U64)
 			nla_put_u32(m, PM_A_FLOW_ID, 7);
 		else
-			nla_put_u64(m, PM_A_FLOW_ID, 0x1122334455667788ULL);
+			nla_put_u64(m, PM_A_FLOW_ID, (flags & F_ZERO) ? 0 : 0x1122334455667788ULL);
 	}
 	if (flags & F_REPORT)	/* decided in the module: the mark, no id */
-		nla_put_u32(m, PM_A_MARK, PM_MARK_ACCEPT_ALWAYS);
+		nla_put_u32(m, PM_A_MARK, (flags & F_ZERO) ? 0 : PM_MARK_ACCEPT_ALWAYS);
 	nla_put_u32(m, PM_A_CT_ID, 0x11223344);	/* nf_ct_get_id(), host order */
 	nla_put_u8(m, PM_A_DIRECTION, (flags & F_BAD_DIR) ? 7 : (flags & F_IN) ? PM_DIR_IN : PM_DIR_OUT);
 	nla_put_u8(m, PM_A_FAMILY, (flags & F_BAD_FAMILY) ? 99 : v6 ? AF_INET6 : AF_INET);
@@ -147,6 +148,9 @@ static void test_invalid(void **state)
 		{ F_BAD_DIR, "unknown direction 7" },
 		{ F_EXE_NO_NUL, "malformed owner attributes" },	/* libnl wants the NUL */
 		{ F_SHORT_U64, "malformed attributes" },
+		/* found by fuzz_kmod: read as a question with id 0 */
+		{ F_NO_ID | F_REPORT | F_ZERO, "a flow id or mark of 0" },
+		{ F_ZERO, "a flow id or mark of 0" },
 	};
 	struct kmod_flow f;
 
