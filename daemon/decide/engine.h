@@ -63,6 +63,7 @@ struct flowtab {
 	size_t n, npending;
 	size_t npending_dir[2];
 	uint64_t next_id;
+	uint64_t seed;			/* of the buckets' hash */
 };
 
 struct pmd;
