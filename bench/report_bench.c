@@ -19,6 +19,7 @@
 #include <string.h>
 #include "daemon.h"
 #include "decide/engine.h"
+#include "events/events.h"
 #include "intercept/kmod_msg.h"
 
 #define BATCH_BYTES 3800
@@ -124,6 +125,9 @@ int main(int argc, char **argv)
 	d.nns = 1;
 	d.def = ACT_ALLOW;
 	d.no_persist = true;
+	d.events = events_new();	/* as portmasterd runs: each flow kept until its end */
+	if (!d.events)
+		return 1;
 	buf = build(n, &len);
 	run_reports(&d, buf, len, &bad);
 	if (bad || d.st.remembered != n) {
@@ -133,6 +137,7 @@ int main(int argc, char **argv)
 	}
 	printf("reports %u\n", n);
 	flowtab_free(&d.ft);
+	events_free(d.events);
 	free(buf);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -301,4 +302,13 @@ int write_file_atomic(const char *path, const char *data, size_t len, char *err,
 	}
 	close(dfd);
 	return 0;
+}
+
+uint64_t hash_seed(void)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = now_us() ^ (uint64_t)getpid() << 32;
+	return seed;
 }

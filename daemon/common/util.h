@@ -5,12 +5,48 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Milliseconds on CLOCK_MONOTONIC: immune to wall clock changes. */
 uint64_t now_ms(void);
 uint64_t now_us(void);
+
+/*
+ * A hash table's bucket for n bytes at p, 8 bytes at a time, from a seed
+ * drawn at start (hash_seed()): a peer choosing ports cannot aim many
+ * entries at one chain, and an entry costs a few multiplications rather
+ * than one per byte.  Not a cryptographic hash.
+ */
+uint64_t hash_seed(void);
+
+static inline uint64_t hash_mix(uint64_t h, uint64_t v)
+{
+	h ^= v * 0x9e3779b97f4a7c15ull;
+	h = (h << 31 | h >> 33) * 0xbf58476d1ce4e5b9ull;
+	return h;
+}
+
+static inline uint32_t hash_words(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t v;
+
+	for (; n >= sizeof(v); n -= sizeof(v), b += sizeof(v)) {
+		memcpy(&v, b, sizeof(v));
+		h = hash_mix(h, v);
+	}
+	if (n) {
+		v = 0;
+		memcpy(&v, b, n);
+		h = hash_mix(h, v);
+	}
+	h ^= h >> 29;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
 
 /* Strict number parsing: the whole string, no sign, no overflow. */
 int parse_u64(const char *s, uint64_t max, uint64_t *out);

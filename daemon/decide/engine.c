@@ -4,8 +4,6 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 #include "attrib/attrib.h"
 #include "daemon.h"
 #include "decide/engine.h"
@@ -16,46 +14,15 @@
 #include "dns/dns.h"
 
 /* FNV-1a: the table is private, and its size bounds every chain anyway. */
-/*
- * The table's buckets, 8 bytes of the key at a time, from a seed drawn at
- * start: a peer choosing ports cannot aim many flows at one chain, and a
- * flow costs a few multiplications, not one per byte (make bench-report).
- */
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-	h ^= v * 0x9e3779b97f4a7c15ull;
-	h = (h << 31 | h >> 33) * 0xbf58476d1ce4e5b9ull;
-	return h;
-}
-
-static uint32_t hash_words(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint64_t v;
-
-	for (; n >= sizeof(v); n -= sizeof(v), b += sizeof(v)) {
-		memcpy(&v, b, sizeof(v));
-		h = mix(h, v);
-	}
-	if (n) {
-		v = 0;
-		memcpy(&v, b, n);
-		h = mix(h, v);
-	}
-	h ^= h >> 29;
-	h *= 0x94d049bb133111ebull;
-	h ^= h >> 32;
-	return (uint32_t)h;
-}
-
+/* Seeded (flowtab_init()): see hash_words(). */
 static uint32_t id_hash(const struct flowtab *t, uint64_t netns, uint32_t ct_id)
 {
-	return hash_words(mix(t->seed, netns), &ct_id, sizeof(ct_id)) % FLOWTAB_BUCKETS;
+	return hash_words(hash_mix(t->seed, netns), &ct_id, sizeof(ct_id)) % FLOWTAB_BUCKETS;
 }
 
 static uint32_t tuple_hash(const struct flowtab *t, uint64_t netns, const struct flow_key *k)
 {
-	return hash_words(mix(t->seed ^ 1, netns), k, sizeof(*k)) % FLOWTAB_BUCKETS;
+	return hash_words(hash_mix(t->seed ^ 1, netns), k, sizeof(*k)) % FLOWTAB_BUCKETS;
 }
 
 int flowtab_init(struct flowtab *t)
@@ -64,8 +31,7 @@ int flowtab_init(struct flowtab *t)
 	t->by_id = calloc(FLOWTAB_BUCKETS, sizeof(*t->by_id));
 	t->by_tuple = calloc(FLOWTAB_BUCKETS, sizeof(*t->by_tuple));
 	t->next_id = 1;
-	if (getrandom(&t->seed, sizeof(t->seed), 0) != sizeof(t->seed))
-		t->seed = now_ms() ^ (uint64_t)getpid() << 32;
+	t->seed = hash_seed();
 	if (!t->by_id || !t->by_tuple) {
 		free(t->by_id);
 		free(t->by_tuple);

@@ -45,19 +45,6 @@ struct traffic {
 	uint32_t conns;
 };
 
-/* Identical tuples in two namespaces are two flows: both in the hash. */
-static uint32_t key_hash(uint64_t netns, const struct flow_key *k)
-{
-	const uint8_t *p = (const uint8_t *)k;
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 16777619u;
-	for (int i = 0; i < 8; i++)
-		h = (h ^ (uint8_t)(netns >> (8 * i))) * 16777619u;
-	return h % LIVE_BUCKETS;
-}
-
 struct events {
 	struct listener l[MAX_LISTENERS];
 	int nl;
@@ -69,7 +56,14 @@ struct events {
 	uint32_t round;			/* of sampling, counting from 1 */
 	uint64_t round_start_ms;	/* monotonic */
 	bool sampling;
+	uint64_t seed;			/* of key_hash() */
 };
+
+/* Identical tuples in two namespaces are two flows: both in the hash. */
+static uint32_t key_hash(const struct events *e, uint64_t netns, const struct flow_key *k)
+{
+	return hash_words(hash_mix(e->seed, netns), k, sizeof(*k)) % LIVE_BUCKETS;
+}
 
 uint64_t wall_ms(void)
 {
@@ -81,12 +75,16 @@ uint64_t wall_ms(void)
 
 struct events *events_new(void)
 {
-	return calloc(1, sizeof(struct events));
+	struct events *e = calloc(1, sizeof(struct events));
+
+	if (e)
+		e->seed = hash_seed();
+	return e;
 }
 
 static void live_unlink(struct events *e, struct live *l)
 {
-	struct live **pp = &e->buckets[key_hash(l->netns, &l->key)];
+	struct live **pp = &e->buckets[key_hash(e, l->netns, &l->key)];
 
 	while (*pp && *pp != l)
 		pp = &(*pp)->hnext;
@@ -179,7 +177,7 @@ static void remember(struct events *e, const struct pm_event *ev, uint64_t netns
 		     const struct flow_key *k)
 {
 	struct live *l, **pp;
-	uint32_t h = key_hash(netns, k);
+	uint32_t h = key_hash(e, netns, k);
 
 	/* The same connection decided again (a rule change), or its tuple
 	 * reused: the newer decision is the one its end belongs to. */
@@ -269,7 +267,7 @@ static struct live *find(struct events *e, const struct ct_end *c, bool outbound
 	 * kernels without CONFIG_NETFILTER_NETLINK_GLUE_CT.  (The module's
 	 * ids once seemed not to match conntrack's: they were its bytes in
 	 * the other order, see intercept/kmod_msg.c.) */
-	for (struct live *l = e->buckets[key_hash(c->netns, &k)]; l; l = l->hnext)
+	for (struct live *l = e->buckets[key_hash(e, c->netns, &k)]; l; l = l->hnext)
 		if (l->netns == c->netns && !memcmp(&l->key, &k, sizeof(k)) &&
 		    l->ev.dir == (outbound ? PM_DIR_OUT : PM_DIR_IN))
 			return l;
