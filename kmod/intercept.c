@@ -98,6 +98,14 @@ static enum pm_outcome pm_step_join(struct pm_intercept *c)
 	enum pm_outcome o;
 	struct pm_flow *f;
 
+	/*
+	 * Nothing waits, as nearly always once verdicts are remembered:
+	 * no lock to take.  A flow another CPU adds after this read is
+	 * found by pm_step_announce(), under the lock, as one added after
+	 * the lookup below would be.
+	 */
+	if (!READ_ONCE(t->flows))
+		return PM_NEXT;
 	spin_lock_bh(&t->lock);
 	f = pm_table_find_key(t, &c->key);
 	spin_unlock_bh(&t->lock);
