@@ -45,38 +45,66 @@ size_t pm_netlink_flow_msg_size(const char *exe)
 	return nlmsg_total_size(GENL_HDRLEN + pm_nl_flow_size(exe));
 }
 
-static int pm_nl_put_owner(struct sk_buff *skb, const struct pm_owner *o,
-			   const char *exe)
+/*
+ * A flow's attributes go in after one check that the largest flow fits
+ * (pm_nl_flow_size()): one message goes out for every new flow,
+ * remembered ones included, and the nla_put() family would check the
+ * room again for each of its attributes.  __nla_put() is nla_put()
+ * without that check.
+ */
+static void pm_nl_fill_u8(struct sk_buff *skb, int type, u8 value)
+{
+	__nla_put(skb, type, sizeof(value), &value);
+}
+
+static void pm_nl_fill_u16(struct sk_buff *skb, int type, u16 value)
+{
+	__nla_put(skb, type, sizeof(value), &value);
+}
+
+static void pm_nl_fill_u32(struct sk_buff *skb, int type, u32 value)
+{
+	__nla_put(skb, type, sizeof(value), &value);
+}
+
+static void pm_nl_fill_u64(struct sk_buff *skb, int type, u64 value,
+			   int padattr)
+{
+	__nla_put_64bit(skb, type, sizeof(value), &value, padattr);
+}
+
+static void pm_nl_fill_string(struct sk_buff *skb, int type, const char *s)
+{
+	__nla_put(skb, type, strlen(s) + 1, s);
+}
+
+static void pm_nl_fill_owner(struct sk_buff *skb, const struct pm_owner *o,
+			     const char *exe)
 {
 	struct nlattr *nest;
 
 	if (!o->flags)
-		return 0;
-	nest = nla_nest_start(skb, PM_A_OWNER);
-	if (!nest)
-		return -EMSGSIZE;
-	if ((o->flags & PM_OWNER_SOCKET) &&
-	    (nla_put_u32(skb, PM_OWNER_A_UID, o->uid) ||
-	     nla_put_u32(skb, PM_OWNER_A_GID, o->gid) ||
-	     nla_put_u64_64bit(skb, PM_OWNER_A_INODE, o->inode,
-			       PM_OWNER_A_PAD)))
-		goto cancel;
-	if ((o->flags & PM_OWNER_CGROUP) &&
-	    nla_put_u64_64bit(skb, PM_OWNER_A_CGROUP_ID, o->cgroup_id,
-			      PM_OWNER_A_PAD))
-		goto cancel;
-	if ((o->flags & PM_OWNER_TASK) &&
-	    (nla_put_u32(skb, PM_OWNER_A_PID, o->pid) ||
-	     nla_put_u32(skb, PM_OWNER_A_TGID, o->tgid) ||
-	     nla_put_u32(skb, PM_OWNER_A_PPID, o->ppid) ||
-	     nla_put_string(skb, PM_OWNER_A_COMM, o->comm) ||
-	     (exe && nla_put_string(skb, PM_OWNER_A_EXE, exe))))
-		goto cancel;
+		return;
+	nest = (struct nlattr *)skb_tail_pointer(skb);
+	__nla_put(skb, PM_A_OWNER | NLA_F_NESTED, 0, NULL);
+	if (o->flags & PM_OWNER_SOCKET) {
+		pm_nl_fill_u32(skb, PM_OWNER_A_UID, o->uid);
+		pm_nl_fill_u32(skb, PM_OWNER_A_GID, o->gid);
+		pm_nl_fill_u64(skb, PM_OWNER_A_INODE, o->inode,
+			       PM_OWNER_A_PAD);
+	}
+	if (o->flags & PM_OWNER_CGROUP)
+		pm_nl_fill_u64(skb, PM_OWNER_A_CGROUP_ID, o->cgroup_id,
+			       PM_OWNER_A_PAD);
+	if (o->flags & PM_OWNER_TASK) {
+		pm_nl_fill_u32(skb, PM_OWNER_A_PID, o->pid);
+		pm_nl_fill_u32(skb, PM_OWNER_A_TGID, o->tgid);
+		pm_nl_fill_u32(skb, PM_OWNER_A_PPID, o->ppid);
+		pm_nl_fill_string(skb, PM_OWNER_A_COMM, o->comm);
+		if (exe)
+			pm_nl_fill_string(skb, PM_OWNER_A_EXE, exe);
+	}
 	nla_nest_end(skb, nest);
-	return 0;
-cancel:
-	nla_nest_cancel(skb, nest);
-	return -EMSGSIZE;
 }
 
 /*
@@ -91,35 +119,34 @@ static int pm_nl_put_flow(struct sk_buff *skb, const struct pm_flow *f,
 					  sizeof(struct in6_addr);
 	struct nlattr *id;
 
+	if ((size_t)skb_tailroom(skb) < pm_nl_flow_size(exe))
+		return -EMSGSIZE;
 	if (mark) {
-		if (nla_put_u32(skb, PM_A_MARK, mark))
-			return -EMSGSIZE;
+		pm_nl_fill_u32(skb, PM_A_MARK, mark);
 	} else {
-		id = nla_reserve_64bit(skb, PM_A_FLOW_ID, sizeof(u64), PM_A_PAD);
-		if (!id)
-			return -EMSGSIZE;
+		id = __nla_reserve_64bit(skb, PM_A_FLOW_ID, sizeof(u64),
+					 PM_A_PAD);
 		memcpy(nla_data(id), &f->id, sizeof(u64));
 		if (id_slot)
 			*id_slot = nla_data(id);
 	}
-
-	if (nla_put_u32(skb, PM_A_CT_ID, i->ct_id) ||
-	    nla_put_u8(skb, PM_A_DIRECTION, i->direction) ||
-	    nla_put_u8(skb, PM_A_FAMILY, i->family) ||
-	    nla_put_u8(skb, PM_A_PROTOCOL, i->protocol) ||
-	    nla_put(skb, PM_A_SRC_ADDR, alen, &i->saddr) ||
-	    nla_put(skb, PM_A_DST_ADDR, alen, &i->daddr) ||
-	    nla_put_u32(skb, PM_A_IFINDEX, i->ifindex))
-		return -EMSGSIZE;
-	if ((i->flags & PM_FLOW_PORTS) &&
-	    (nla_put_u16(skb, PM_A_SRC_PORT, i->sport) ||
-	     nla_put_u16(skb, PM_A_DST_PORT, i->dport)))
-		return -EMSGSIZE;
-	if ((i->flags & PM_FLOW_ICMP) &&
-	    (nla_put_u8(skb, PM_A_ICMP_TYPE, i->icmp_type) ||
-	     nla_put_u8(skb, PM_A_ICMP_CODE, i->icmp_code)))
-		return -EMSGSIZE;
-	return pm_nl_put_owner(skb, &f->owner, exe);
+	pm_nl_fill_u32(skb, PM_A_CT_ID, i->ct_id);
+	pm_nl_fill_u8(skb, PM_A_DIRECTION, i->direction);
+	pm_nl_fill_u8(skb, PM_A_FAMILY, i->family);
+	pm_nl_fill_u8(skb, PM_A_PROTOCOL, i->protocol);
+	__nla_put(skb, PM_A_SRC_ADDR, alen, &i->saddr);
+	__nla_put(skb, PM_A_DST_ADDR, alen, &i->daddr);
+	pm_nl_fill_u32(skb, PM_A_IFINDEX, i->ifindex);
+	if (i->flags & PM_FLOW_PORTS) {
+		pm_nl_fill_u16(skb, PM_A_SRC_PORT, i->sport);
+		pm_nl_fill_u16(skb, PM_A_DST_PORT, i->dport);
+	}
+	if (i->flags & PM_FLOW_ICMP) {
+		pm_nl_fill_u8(skb, PM_A_ICMP_TYPE, i->icmp_type);
+		pm_nl_fill_u8(skb, PM_A_ICMP_CODE, i->icmp_code);
+	}
+	pm_nl_fill_owner(skb, &f->owner, exe);
+	return 0;
 }
 
 /**
