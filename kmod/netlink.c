@@ -21,6 +21,12 @@
 
 static struct genl_family pm_family;
 
+/*
+ * The most a flow's attributes take, every optional one counted.  It is
+ * the only room check pm_nl_put_flow() makes: an attribute written there
+ * and not counted here would run past the skb (skb_over_panic()), not
+ * fail with -EMSGSIZE.
+ */
 static size_t pm_nl_flow_size(const char *exe)
 {
 	size_t size = nla_total_size_64bit(sizeof(u64)) +	/* FLOW_ID */
