@@ -9,6 +9,7 @@
 #include <net/genetlink.h>
 #include <net/netfilter/nf_conntrack.h>
 
+#include "flow_attrs.h"
 #include "listener.h"
 #include "mark.h"
 #include "netlink.h"
@@ -21,138 +22,10 @@
 
 static struct genl_family pm_family;
 
-/*
- * The most a flow's attributes take, every optional one counted.  It is
- * the only room check pm_nl_put_flow() makes: an attribute written there
- * and not counted here would run past the skb (skb_over_panic()), not
- * fail with -EMSGSIZE.
- */
-static size_t pm_nl_flow_size(const char *exe)
-{
-	size_t size = nla_total_size_64bit(sizeof(u64)) +	/* FLOW_ID */
-		      nla_total_size(sizeof(u32)) * 2 +		/* CT_ID, IFINDEX */
-		      nla_total_size(sizeof(u8)) * 5 +		/* DIR ... ICMP */
-		      nla_total_size(sizeof(struct in6_addr)) * 2 +
-		      nla_total_size(sizeof(u16)) * 2 +		/* ports */
-		      nla_total_size(0) +			/* OWNER */
-		      nla_total_size(sizeof(u32)) * 5 +
-		      nla_total_size_64bit(sizeof(u64)) * 2 +	/* INODE, CGROUP */
-		      nla_total_size(TASK_COMM_LEN) +
-		      nla_total_size(sizeof(u32)) * 3;		/* AGE, HELD, MARK */
-
-	if (exe)
-		size += nla_total_size(strlen(exe) + 1);
-	return size;
-}
-
 /* The room one FLOW_NEW message takes in an skb. */
 size_t pm_netlink_flow_msg_size(const char *exe)
 {
-	return nlmsg_total_size(GENL_HDRLEN + pm_nl_flow_size(exe));
-}
-
-/*
- * A flow's attributes go in after one check that the largest flow fits
- * (pm_nl_flow_size()): one message goes out for every new flow,
- * remembered ones included, and the nla_put() family would check the
- * room again for each of its attributes.  __nla_put() is nla_put()
- * without that check.
- */
-static void pm_nl_fill_u8(struct sk_buff *skb, int type, u8 value)
-{
-	__nla_put(skb, type, sizeof(value), &value);
-}
-
-static void pm_nl_fill_u16(struct sk_buff *skb, int type, u16 value)
-{
-	__nla_put(skb, type, sizeof(value), &value);
-}
-
-static void pm_nl_fill_u32(struct sk_buff *skb, int type, u32 value)
-{
-	__nla_put(skb, type, sizeof(value), &value);
-}
-
-static void pm_nl_fill_u64(struct sk_buff *skb, int type, u64 value,
-			   int padattr)
-{
-	__nla_put_64bit(skb, type, sizeof(value), &value, padattr);
-}
-
-static void pm_nl_fill_string(struct sk_buff *skb, int type, const char *s)
-{
-	__nla_put(skb, type, strlen(s) + 1, s);
-}
-
-static void pm_nl_fill_owner(struct sk_buff *skb, const struct pm_owner *o,
-			     const char *exe)
-{
-	struct nlattr *nest;
-
-	if (!o->flags)
-		return;
-	nest = (struct nlattr *)skb_tail_pointer(skb);
-	__nla_put(skb, PM_A_OWNER | NLA_F_NESTED, 0, NULL);
-	if (o->flags & PM_OWNER_SOCKET) {
-		pm_nl_fill_u32(skb, PM_OWNER_A_UID, o->uid);
-		pm_nl_fill_u32(skb, PM_OWNER_A_GID, o->gid);
-		pm_nl_fill_u64(skb, PM_OWNER_A_INODE, o->inode,
-			       PM_OWNER_A_PAD);
-	}
-	if (o->flags & PM_OWNER_CGROUP)
-		pm_nl_fill_u64(skb, PM_OWNER_A_CGROUP_ID, o->cgroup_id,
-			       PM_OWNER_A_PAD);
-	if (o->flags & PM_OWNER_TASK) {
-		pm_nl_fill_u32(skb, PM_OWNER_A_PID, o->pid);
-		pm_nl_fill_u32(skb, PM_OWNER_A_TGID, o->tgid);
-		pm_nl_fill_u32(skb, PM_OWNER_A_PPID, o->ppid);
-		pm_nl_fill_string(skb, PM_OWNER_A_COMM, o->comm);
-		if (exe)
-			pm_nl_fill_string(skb, PM_OWNER_A_EXE, exe);
-	}
-	nla_nest_end(skb, nest);
-}
-
-/*
- * The attributes of a flow, shared by FLOW_NEW and the GET_FLOWS dump.
- * A flow the kernel decided itself has its mark and no id.
- */
-static int pm_nl_put_flow(struct sk_buff *skb, const struct pm_flow *f,
-			  const char *exe, u32 mark, u64 **id_slot)
-{
-	const struct pm_flow_info *i = &f->info;
-	int alen = i->family == AF_INET ? sizeof(struct in_addr) :
-					  sizeof(struct in6_addr);
-	struct nlattr *id;
-
-	if ((size_t)skb_tailroom(skb) < pm_nl_flow_size(exe))
-		return -EMSGSIZE;
-	if (mark) {
-		pm_nl_fill_u32(skb, PM_A_MARK, mark);
-	} else {
-		id = __nla_reserve_64bit(skb, PM_A_FLOW_ID, sizeof(u64),
-					 PM_A_PAD);
-		memcpy(nla_data(id), &f->id, sizeof(u64));
-		if (id_slot)
-			*id_slot = nla_data(id);
-	}
-	pm_nl_fill_u32(skb, PM_A_CT_ID, i->ct_id);
-	pm_nl_fill_u8(skb, PM_A_DIRECTION, i->direction);
-	pm_nl_fill_u8(skb, PM_A_FAMILY, i->family);
-	pm_nl_fill_u8(skb, PM_A_PROTOCOL, i->protocol);
-	__nla_put(skb, PM_A_SRC_ADDR, alen, &i->saddr);
-	__nla_put(skb, PM_A_DST_ADDR, alen, &i->daddr);
-	pm_nl_fill_u32(skb, PM_A_IFINDEX, i->ifindex);
-	if (i->flags & PM_FLOW_PORTS) {
-		pm_nl_fill_u16(skb, PM_A_SRC_PORT, i->sport);
-		pm_nl_fill_u16(skb, PM_A_DST_PORT, i->dport);
-	}
-	if (i->flags & PM_FLOW_ICMP) {
-		pm_nl_fill_u8(skb, PM_A_ICMP_TYPE, i->icmp_type);
-		pm_nl_fill_u8(skb, PM_A_ICMP_CODE, i->icmp_code);
-	}
-	pm_nl_fill_owner(skb, &f->owner, exe);
-	return 0;
+	return nlmsg_total_size(GENL_HDRLEN + pm_flow_attrs_size(exe));
 }
 
 /**
@@ -170,11 +43,11 @@ struct sk_buff *pm_netlink_flow_event(const struct pm_flow *f, const char *exe,
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = genlmsg_new(pm_nl_flow_size(exe), gfp);
+	msg = genlmsg_new(pm_flow_attrs_size(exe), gfp);
 	if (!msg)
 		return NULL;
 	hdr = genlmsg_put(msg, 0, 0, &pm_family, 0, PM_CMD_FLOW_NEW);
-	if (!hdr || pm_nl_put_flow(msg, f, exe, mark, id_slot)) {
+	if (!hdr || pm_flow_attrs_put(msg, f, exe, mark, id_slot)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
@@ -190,7 +63,7 @@ int pm_netlink_put_flow_msg(struct sk_buff *skb, const struct pm_flow *f,
 
 	if (!hdr)
 		return -EMSGSIZE;
-	if (pm_nl_put_flow(skb, f, exe, mark, NULL)) {
+	if (pm_flow_attrs_put(skb, f, exe, mark, NULL)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -317,7 +190,7 @@ static int pm_nl_put_waiting(struct sk_buff *skb, struct netlink_callback *cb,
 			  &pm_family, NLM_F_MULTI, PM_CMD_GET_FLOWS);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (pm_nl_put_flow(skb, f, f->exe, 0, NULL) ||
+	if (pm_flow_attrs_put(skb, f, f->exe, 0, NULL) ||
 	    nla_put_u32(skb, PM_A_AGE_MS,
 			jiffies_to_msecs(jiffies - f->created)) ||
 	    nla_put_u32(skb, PM_A_HELD, f->held)) {
