@@ -113,5 +113,41 @@ tap_is "remembering a once-only verdict is refused (EINVAL)" \
 tap_is "a permanent one is taken" "$(in_cli "$PM_LISTENER" verdict "$id" 1710 5000 >/dev/null 2>&1; echo $?)" 0
 wait $client
 listener_stop
+
+# A program whose path is as long as a path can be (PATH_MAX - 1
+# characters): its question and each report of it carry the whole path.
+# Such a report cannot share a batch: it goes alone, after the batch that
+# is waiting (the order kept), and none is lost, while another program's
+# reports are being batched.
+dir=$T/long
+while [ $((4095 - ${#dir} - 1)) -gt 255 ]; do dir=$dir/$(printf '%0200d' 0); done
+exe=$dir/$(printf "%0$((4095 - ${#dir} - 1))d" 0 | tr 0 s)
+mkdir -p "$dir" && cp /usr/bin/socat "$exe"
+tap_is "the long path is PATH_MAX - 1 characters" "${#exe}" 4095
+lconn() { in_cli "$exe" -t 30 -T 20 - TCP:10.0.0.2:$1 </dev/null 2>&1; }
+# how many questions (q) or reports (r) about port 8706 name the long
+# path exactly
+long_named() {
+	if [ "$1" = q ]; then events "dport=8706 " | grep -v decided=; else
+		events "dport=8706 .*decided=1710"; fi |
+		tr ' ' '\n' | sed -n 's/^exe=//p' | grep -cxF "$exe"
+}
+listener_start --answer 1710 --remember-ms 60000 || tap_fail "listener registers for the long path"
+tap_is "a program at a PATH_MAX - 1 path connects" "$(lconn 8706)" hello
+tap_is "its question names the whole path" "$(long_named q)" 1
+conn 8705 >/dev/null
+for i in $(seq 1 20); do conn 8705 >/dev/null; done &
+batched=$!
+ok=0
+for i in 1 2 3 4 5; do [ "$(lconn 8706)" = hello ] && ok=$((ok + 1)); done
+wait $batched
+tap_is "five more connections from the long path work" "$ok" 5
+wait_until 30 test "$(long_named r)" -ge 5
+tap_is "each is reported with the whole path" "$(long_named r)" 5
+tap_is "it was asked about once" "$(long_named q)" 1
+wait_until 30 test "$(reports 8705 1710)" -ge 20
+tap_is "the batched reports beside them all came" "$(reports 8705 1710)" 20
+tap_is "no report was lost" "$(stat_of event_failed)" 0
+listener_stop
 tap_ok "module unloads" pm_unload
 tap_done
