@@ -73,15 +73,11 @@ $(foreach s,$(SERIES),$(eval $(call vm_stage,$(s))))
 # re-inject, time out, unload, take input, are attacked and soak (short),
 # in one boot each.
 VM_DEBUG_TESTS := t-held t-bounds t-unload t-netlink t-attack t-soak
-# The soak there is smaller than in Debian's kernels (cycles, kills,
-# messages): under KASAN and emulation one load cycle takes 10 s and the
-# fuzzer sends some 150 messages a second; make soak is the long one.
-VM_DEBUG_SOAK := 8,2,6000
 define vm_debug_stage
 check-vm-debug-$(1): tools daemon
 	@k=$$$$($(TOP)/scripts/build-debug-kernel.sh $(1)) && \
 	$(TOP)/scripts/build-module.sh $$$$k >/dev/null && \
-	PM_SOAK=$(VM_DEBUG_SOAK) $(TOP)/scripts/run-suite.sh vm-debug-$(1) $(TOP)/tests/vm/vm-suite.sh $$$$k tests/vm/debug.sh \
+	$(TOP)/scripts/run-suite.sh vm-debug-$(1) $(TOP)/tests/vm/vm-suite.sh $$$$k tests/vm/debug.sh \
 		-m 2048 -t 2400 -- bash tests/vm/all.sh $(VM_DEBUG_TESTS)
 endef
 $(foreach s,$(SERIES),$(eval $(call vm_debug_stage,$(s))))

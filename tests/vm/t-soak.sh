@@ -14,7 +14,7 @@ trap 'touch "$T/stop"; kill -KILL ${PMD_PID:-} 2>/dev/null; cleanup' EXIT
 case ${PM_SOAK:-} in
 full) cycles=500 kills=100 messages=1000000 ;;
 *,*,*) IFS=, read -r cycles kills messages <<<"$PM_SOAK" ;;
-*) cycles=20 kills=5 messages=20000 ;;
+*) cycles=8 kills=2 messages=6000 ;;
 esac
 echo "# soak: $cycles load cycles, $kills daemon kills, $messages netlink messages"
 
